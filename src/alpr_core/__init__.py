@@ -1,0 +1,1 @@
+"""alpr-core: the core backend of an automatic licence-plate recognition system."""

@@ -1,0 +1,127 @@
+"""Settings, read once at each entry point and passed down.
+
+Each group reads its own environment variables. The names are the seed's where the seed named
+them (``KAFKA_BOOTSTRAP_SERVERS``, ``KAFKA_TOPIC``, ``SCHEMA_REGISTRY_URL``, ``DB_HOST``,
+``DB_PORT``, ``MINIO_ENDPOINT``, ...). There are no default passwords: secrets are ``SecretStr``
+and empty unless set.
+"""
+
+from __future__ import annotations
+
+from psycopg.conninfo import make_conninfo
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _group(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+
+
+class KafkaSettings(BaseSettings):
+    model_config = _group("KAFKA_")
+
+    bootstrap_servers: str = "kafka:29092"
+    topic: str = "alpr.plates.detected"
+    dlq_topic: str = "alpr.plates.detected.dlq"
+    group_id: str = "alpr-storage"
+
+
+class SchemaRegistrySettings(BaseSettings):
+    model_config = _group("SCHEMA_REGISTRY_")
+
+    url: str = "http://schema-registry:8081"
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _group("DB_")
+
+    host: str = "timescaledb"
+    port: int = 5432
+    name: str = "alpr_db"
+    user: str = "alpr"
+    password: SecretStr = SecretStr("")
+    connect_timeout_s: int = 5
+
+    def conninfo(self) -> str:
+        """A libpq connection string; the password is passed only when one is set."""
+        password = self.password.get_secret_value()
+        return make_conninfo(
+            host=self.host,
+            port=self.port,
+            dbname=self.name,
+            user=self.user,
+            connect_timeout=self.connect_timeout_s,
+            application_name="alpr-core",
+            **({"password": password} if password else {}),
+        )
+
+
+class ObjectStoreSettings(BaseSettings):
+    model_config = _group("MINIO_")
+
+    endpoint: str = "minio:9000"
+    access_key: SecretStr = SecretStr("")
+    secret_key: SecretStr = SecretStr("")
+    bucket: str = "alpr-plate-images"
+    secure: bool = False
+    region: str = "us-east-1"
+
+    def endpoint_url(self) -> str:
+        if "://" in self.endpoint:
+            return self.endpoint
+        scheme = "https" if self.secure else "http"
+        return f"{scheme}://{self.endpoint}"
+
+
+class StorageSettings(BaseSettings):
+    """The storage service (Kafka consumer) itself."""
+
+    model_config = _group("STORAGE_")
+
+    batch_max_events: int = Field(default=5000, ge=1)
+    batch_max_time_s: float = Field(default=0.5, gt=0)
+    metrics_port: int = 8002
+    metrics_host: str = "0.0.0.0"  # noqa: S104 - the container's metrics port is meant to be scraped
+    image_upload_concurrency: int = Field(default=16, ge=1)
+    max_image_bytes: int = Field(default=1_048_576, ge=1)
+    max_clock_skew_s: int = Field(default=86_400, ge=0)
+    retry_initial_s: float = Field(default=0.5, gt=0)
+    retry_max_s: float = Field(default=30.0, gt=0)
+    shutdown_grace_s: float = Field(default=30.0, gt=0)
+
+
+class RetentionSettings(BaseSettings):
+    model_config = _group("RETENTION_")
+
+    days: int = Field(default=90, ge=1)
+
+
+class LogSettings(BaseSettings):
+    model_config = _group("LOG_")
+
+    level: str = "INFO"
+    plate_text: bool = False
+
+
+class Settings(BaseModel):
+    """Every group, read from the environment (and ``.env``) when :meth:`load` is called."""
+
+    kafka: KafkaSettings
+    registry: SchemaRegistrySettings
+    db: DatabaseSettings
+    object_store: ObjectStoreSettings
+    storage: StorageSettings
+    retention: RetentionSettings
+    log: LogSettings
+
+    @classmethod
+    def load(cls) -> Settings:
+        return cls(
+            kafka=KafkaSettings(),
+            registry=SchemaRegistrySettings(),
+            db=DatabaseSettings(),
+            object_store=ObjectStoreSettings(),
+            storage=StorageSettings(),
+            retention=RetentionSettings(),
+            log=LogSettings(),
+        )

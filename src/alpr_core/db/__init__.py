@@ -1,0 +1,1 @@
+"""The database: versioned migrations, the SQL the services run, and retention."""

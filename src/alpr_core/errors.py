@@ -1,0 +1,39 @@
+"""The three classes of failure the pipeline tells apart.
+
+- :class:`RejectedEvent`: this one message is bad. Count it, dead-letter it, move on.
+- :class:`TransientError`: a dependency is unavailable for now. Retry with backoff, pause meanwhile.
+- Anything else is fatal: stop without committing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RejectReason(StrEnum):
+    """Why an event was dead-lettered; also the ``reason`` label of the error counters."""
+
+    UNDECODABLE = "undecodable"
+    UNKNOWN_SCHEMA = "unknown_schema"
+    MISSING_FIELD = "missing_field"
+    INVALID_EVENT_ID = "invalid_event_id"
+    INVALID_TIMESTAMP = "invalid_timestamp"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+    INVALID_CONFIDENCE = "invalid_confidence"
+    INVALID_PLATE_TEXT = "invalid_plate_text"
+    INVALID_FIELD = "invalid_field"
+    INVALID_IMAGE = "invalid_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+
+
+class RejectedEvent(Exception):  # noqa: N818 - it names the outcome, as the DLQ header does
+    """A message that can never be stored as it is."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class TransientError(Exception):
+    """A dependency (broker, registry, database, object store) failed in a way worth retrying."""

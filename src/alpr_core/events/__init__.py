@@ -1,0 +1,1 @@
+"""The PlateEvent contract: Avro schemas, decoding, validation and the in-memory model."""

@@ -1,0 +1,54 @@
+"""The in-memory form of one plate read, after decoding and validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    type: str | None = None
+    make: str | None = None
+    model: str | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUrls:
+    """Images the edge uploaded itself (version 1), e.g. ``s3://alpr-plate-images/...``."""
+
+    plate_url: str | None = None
+    vehicle_url: str | None = None
+    frame_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InlineImage:
+    """A plate crop carried in the event (version 2), already checked to be a JPEG or PNG."""
+
+    data: bytes
+    content_type: str
+    extension: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlateEvent:
+    event_id: UUID
+    captured_at: datetime
+    camera_id: str
+    track_id: str
+    plate_text: str
+    plate_normalized: str
+    confidence: float
+    region: str | None
+    vehicle: Vehicle
+    images: ImageUrls
+    latency_ms: int
+    site: str | None
+    host: str | None
+    extras: dict[str, Any] | None
+    plate_image: InlineImage | None
+    unknown_fields: dict[str, Any]

@@ -1,0 +1,209 @@
+"""Turn a decoded Avro record into a validated :class:`PlateEvent`.
+
+The record comes decoded with the writer's schema, so it may lack fields a newer reader knows
+(they take the reader schema's defaults here) or carry fields this reader does not know (they are
+kept in ``unknown_fields``, not dropped).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from alpr_core.errors import RejectedEvent, RejectReason
+from alpr_core.events.image_check import check_image
+from alpr_core.events.model import ImageUrls, InlineImage, PlateEvent, Vehicle
+
+MAX_PLATE_TEXT_CHARS = 20
+MAX_ID_CHARS = 128
+MAX_TEXT_CHARS = 500
+
+KNOWN_FIELDS: dict[str, frozenset[str]] = {
+    "": frozenset(
+        {
+            "event_id",
+            "captured_at",
+            "camera_id",
+            "track_id",
+            "plate",
+            "vehicle",
+            "images",
+            "latency_ms",
+            "node",
+            "extras",
+            "plate_image",
+        }
+    ),
+    "plate": frozenset({"text", "normalized_text", "confidence", "region"}),
+    "vehicle": frozenset({"type", "make", "model", "color"}),
+    "images": frozenset({"plate_url", "vehicle_url", "frame_url"}),
+    "node": frozenset({"site", "host"}),
+    "extras": frozenset({"roi", "direction", "quality_score", "frame_number"}),
+}
+
+_NOT_PLATE_CHARS = re.compile(r"[^0-9A-Z]")
+
+
+@dataclass(frozen=True, slots=True)
+class EventLimits:
+    """What an acceptable event looks like, beyond its schema."""
+
+    max_image_bytes: int
+    max_clock_skew: timedelta
+    max_age: timedelta
+
+
+def normalize_plate(text: str) -> str:
+    """The canonical search form of a plate: upper case letters and digits only."""
+    return _NOT_PLATE_CHARS.sub("", text.upper())
+
+
+def parse_event(record: Mapping[str, Any], limits: EventLimits, now: datetime) -> PlateEvent:
+    """Validate ``record`` and build the event, or raise :class:`RejectedEvent`."""
+    plate = _section(record, "plate", required=True)
+    vehicle = _section(record, "vehicle")
+    images = _section(record, "images")
+    node = _section(record, "node")
+    plate_text = _plate_text(plate.get("text"))
+    return PlateEvent(
+        event_id=_event_id(record.get("event_id")),
+        captured_at=_captured_at(record.get("captured_at"), limits, now),
+        camera_id=_identifier(record, "camera_id"),
+        track_id=_identifier(record, "track_id"),
+        plate_text=plate_text,
+        plate_normalized=_normalized(plate.get("normalized_text"), plate_text),
+        confidence=_confidence(plate.get("confidence")),
+        region=_optional_text(plate, "region"),
+        vehicle=Vehicle(**{k: _optional_text(vehicle, k) for k in KNOWN_FIELDS["vehicle"]}),
+        images=ImageUrls(**{k: _optional_text(images, k) for k in KNOWN_FIELDS["images"]}),
+        latency_ms=_latency(record.get("latency_ms", 0)),
+        site=_optional_text(node, "site"),
+        host=_optional_text(node, "host"),
+        extras=_extras(record.get("extras")),
+        plate_image=_inline_image(record.get("plate_image"), limits.max_image_bytes),
+        unknown_fields=unknown_fields(record),
+    )
+
+
+def unknown_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields the writer sent that this reader does not know, keyed by dotted path."""
+    found = {key: value for key, value in record.items() if key not in KNOWN_FIELDS[""]}
+    for section, known in KNOWN_FIELDS.items():
+        value = record.get(section) if section else None
+        if isinstance(value, Mapping):
+            found.update({f"{section}.{k}": v for k, v in value.items() if k not in known})
+    return {key: _jsonable(value) for key, value in found.items()}
+
+
+def _section(record: Mapping[str, Any], name: str, *, required: bool = False) -> Mapping[str, Any]:
+    value = record.get(name)
+    if isinstance(value, Mapping):
+        return value
+    if value is None and not required:
+        return {}
+    raise RejectedEvent(RejectReason.MISSING_FIELD, f"{name} must be a record")
+
+
+def _event_id(value: Any) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError as error:
+        raise RejectedEvent(RejectReason.INVALID_EVENT_ID, "event_id is not a UUID") from error
+
+
+def _captured_at(value: Any, limits: EventLimits, now: datetime) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError as error:
+        raise RejectedEvent(
+            RejectReason.INVALID_TIMESTAMP, "captured_at is not ISO 8601"
+        ) from error
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed > now + limits.max_clock_skew or parsed < now - limits.max_age:
+        raise RejectedEvent(
+            RejectReason.TIMESTAMP_OUT_OF_RANGE, f"captured_at {parsed.isoformat()} is out of range"
+        )
+    return parsed
+
+
+def _identifier(record: Mapping[str, Any], name: str) -> str:
+    value = record.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_CHARS:
+        raise RejectedEvent(RejectReason.INVALID_FIELD, f"{name} must be 1-{MAX_ID_CHARS} chars")
+    return value
+
+
+def _plate_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_PLATE_TEXT_CHARS:
+        raise RejectedEvent(
+            RejectReason.INVALID_PLATE_TEXT, f"plate.text must be 1-{MAX_PLATE_TEXT_CHARS} chars"
+        )
+    return value.strip()
+
+
+def _normalized(value: Any, plate_text: str) -> str:
+    normalized = normalize_plate(value if isinstance(value, str) and value else plate_text)
+    if not normalized or len(normalized) > MAX_PLATE_TEXT_CHARS:
+        raise RejectedEvent(RejectReason.INVALID_PLATE_TEXT, "plate has no letters or digits")
+    return normalized
+
+
+def _confidence(value: Any) -> float:
+    if not isinstance(value, int | float) or math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise RejectedEvent(RejectReason.INVALID_CONFIDENCE, "plate.confidence must be in [0, 1]")
+    return float(value)
+
+
+def _optional_text(section: Mapping[str, Any], name: str) -> str | None:
+    value = section.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
+        raise RejectedEvent(
+            RejectReason.INVALID_FIELD, f"{name} must be text up to {MAX_TEXT_CHARS}"
+        )
+    return value
+
+
+def _latency(value: Any) -> int:
+    if not isinstance(value, int) or value < 0:
+        raise RejectedEvent(RejectReason.INVALID_FIELD, "latency_ms must be a non-negative int")
+    return value
+
+
+def _extras(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise RejectedEvent(RejectReason.INVALID_FIELD, "extras must be a record")
+    quality = value.get("quality_score")
+    if isinstance(quality, float) and not math.isfinite(quality):
+        raise RejectedEvent(RejectReason.INVALID_FIELD, "extras.quality_score must be finite")
+    return {key: value.get(key) for key in sorted(KNOWN_FIELDS["extras"])}
+
+
+def _inline_image(value: Any, max_bytes: int) -> InlineImage | None:
+    if value is None:
+        return None
+    if not isinstance(value, bytes):
+        raise RejectedEvent(RejectReason.INVALID_IMAGE, "plate_image must be bytes")
+    return check_image(value, max_bytes)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value

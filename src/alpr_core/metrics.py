@@ -1,0 +1,84 @@
+"""Every metric of the storage service, declared once with its help text.
+
+The seed's names are kept: ``alpr_messages_consumed_total``, ``alpr_database_writes_total`` and
+``alpr_processing_errors_total``. Each metric lives in the registry it is given, so tests build a
+fresh registry and read exact values.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_BATCH_SIZES = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+_BATCH_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class StorageMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.messages_consumed = Counter(
+            "alpr_messages_consumed",
+            "Kafka messages taken off the topic, good or bad.",
+            registry=registry,
+        )
+        self.database_writes = Counter(
+            "alpr_database_writes",
+            "Rows newly inserted into plate_detections.",
+            registry=registry,
+        )
+        self.duplicates_skipped = Counter(
+            "alpr_duplicate_events",
+            "Events already stored (replays), skipped by the insert.",
+            registry=registry,
+        )
+        self.processing_errors = Counter(
+            "alpr_processing_errors",
+            "Events rejected or operations failed, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.dead_lettered = Counter(
+            "alpr_events_dead_lettered",
+            "Events sent to the dead-letter topic, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.images_stored = Counter(
+            "alpr_images_stored",
+            "Inline plate images written to the object store.",
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "alpr_batch_size_events",
+            "Messages per flushed batch.",
+            buckets=_BATCH_SIZES,
+            registry=registry,
+        )
+        self.batch_duration = Histogram(
+            "alpr_batch_duration_seconds",
+            "Time to flush one batch: images, rows, commit.",
+            buckets=_BATCH_SECONDS,
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "alpr_consumer_lag_messages",
+            "Messages behind the partition's high watermark.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.retries = Counter(
+            "alpr_transient_failures",
+            "Transient failures that were retried, by step.",
+            ["step"],
+            registry=registry,
+        )
+        self.paused = Gauge(
+            "alpr_consumer_paused",
+            "1 while consumption is paused waiting for a dependency.",
+            registry=registry,
+        )
+        self.offsets_committed = Counter(
+            "alpr_offsets_committed",
+            "Offset commits made after a durable batch.",
+            registry=registry,
+        )

@@ -1,0 +1,1 @@
+"""The storage service: Kafka → decode → validate → images → rows → offsets, with a DLQ."""

@@ -1,0 +1,165 @@
+"""Wire the storage service from settings and run it until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from types import FrameType
+from wsgiref.simple_server import WSGIServer
+
+import structlog
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from prometheus_client import CollectorRegistry
+from psycopg_pool import ConnectionPool
+from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
+
+from alpr_core.config import Settings
+from alpr_core.errors import TransientError
+from alpr_core.events.avro import EventDecoder
+from alpr_core.events.parse import EventLimits
+from alpr_core.images.s3_store import S3ImageStore, make_s3_client
+from alpr_core.metrics import StorageMetrics
+from alpr_core.storage.consumer import LoopSettings, StorageConsumer
+from alpr_core.storage.dead_letter import DeadLetterPublisher
+from alpr_core.storage.health import Liveness, serve_health
+from alpr_core.storage.lag import record_lag
+from alpr_core.storage.sink import DetectionSink
+
+log = structlog.get_logger("alpr.storage")
+
+
+def kafka_consumer(settings: Settings, metrics: StorageMetrics) -> Consumer:
+    return Consumer(
+        {
+            "bootstrap.servers": settings.kafka.bootstrap_servers,
+            "group.id": settings.kafka.group_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "partition.assignment.strategy": "cooperative-sticky",
+            "statistics.interval.ms": 5000,
+            "stats_cb": lambda stats: record_lag(metrics.consumer_lag, stats),
+            "client.id": "alpr-storage",
+        }
+    )
+
+
+def dead_letter_producer(settings: Settings) -> Producer:
+    return Producer(
+        {
+            "bootstrap.servers": settings.kafka.bootstrap_servers,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "client.id": "alpr-storage-dlq",
+        }
+    )
+
+
+def event_limits(settings: Settings) -> EventLimits:
+    return EventLimits(
+        max_image_bytes=settings.storage.max_image_bytes,
+        max_clock_skew=timedelta(seconds=settings.storage.max_clock_skew_s),
+        max_age=timedelta(days=settings.retention.days),
+    )
+
+
+def loop_settings(settings: Settings) -> LoopSettings:
+    s = settings.storage
+    return LoopSettings(
+        topic=settings.kafka.topic,
+        batch_max_events=s.batch_max_events,
+        batch_max_time_s=s.batch_max_time_s,
+        retry_initial_s=s.retry_initial_s,
+        retry_max_s=s.retry_max_s,
+        shutdown_grace_s=s.shutdown_grace_s,
+    )
+
+
+@dataclass
+class StorageService:
+    """The wired storage service; :meth:`run` blocks until :meth:`stop` or a signal."""
+
+    consumer: StorageConsumer
+    metrics: StorageMetrics
+    sink: DetectionSink
+    pool: ConnectionPool
+    server: WSGIServer | None
+
+    def run(self) -> None:
+        try:
+            self.consumer.run()
+        finally:
+            self.sink.close()
+            self.pool.close()
+            if self.server:
+                self.server.shutdown()
+                self.server.server_close()
+
+    def stop(self) -> None:
+        self.consumer.request_stop()
+
+
+def build_storage(
+    settings: Settings, registry: CollectorRegistry, serve_http: bool = True
+) -> StorageService:
+    metrics = StorageMetrics(registry)
+    liveness = Liveness()
+    server = None
+    if serve_http:
+        server = serve_health(
+            settings.storage.metrics_host, settings.storage.metrics_port, registry, liveness
+        )
+    images = S3ImageStore(make_s3_client(settings.object_store), settings.object_store.bucket)
+    _retry_at_startup(images.ensure_bucket)
+    pool = ConnectionPool(
+        settings.db.conninfo(),
+        min_size=1,
+        max_size=2,
+        open=False,
+        check=ConnectionPool.check_connection,
+    )
+    pool.open(wait=False)
+    sink = DetectionSink(pool, images, settings.storage.image_upload_concurrency)
+    consumer = StorageConsumer(
+        kafka_consumer(settings, metrics),
+        EventDecoder(SchemaRegistryClient({"url": settings.registry.url}), event_limits(settings)),
+        sink,
+        DeadLetterPublisher(dead_letter_producer(settings), settings.kafka.dlq_topic),
+        metrics,
+        loop_settings(settings),
+        liveness,
+    )
+    return StorageService(consumer, metrics, sink, pool, server)
+
+
+def run_storage(settings: Settings) -> None:
+    """Run the consumer until SIGTERM or SIGINT; the batch in flight is finished first."""
+    service = build_storage(settings, CollectorRegistry())
+    _stop_on_signals(service.consumer)
+    service.run()
+
+
+def _retry_at_startup(fn: Callable[[], None]) -> None:
+    """Wait for a dependency at startup with backoff instead of crash-looping."""
+    for attempt in Retrying(
+        retry=retry_if_exception_type(TransientError),
+        wait=wait_exponential_jitter(multiplier=0.5, max=30),
+        before_sleep=lambda state: log.warning(
+            "waiting for a dependency at startup", attempt=state.attempt_number
+        ),
+    ):
+        with attempt:
+            fn()
+
+
+def _stop_on_signals(consumer: StorageConsumer) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("stop requested", signal=signal.Signals(signum).name)
+        consumer.request_stop()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

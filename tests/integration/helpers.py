@@ -1,0 +1,61 @@
+"""Publishing and reading helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from alpr_core.config import Settings
+from alpr_core.simulator.publisher import EventPublisher, Progress, SimulationPlan, run_simulation
+from alpr_core.storage.messages import header_list
+
+
+def publisher(settings: Settings) -> EventPublisher:
+    return EventPublisher(
+        Producer({"bootstrap.servers": settings.kafka.bootstrap_servers, "linger.ms": 5}),
+        SchemaRegistryClient({"url": settings.registry.url}),
+        settings.kafka.topic,
+    )
+
+
+def simulate(settings: Settings, count: int, inline_share: float = 0.5, seed: int = 1) -> Progress:
+    plan = SimulationPlan(
+        rate_per_s=0,
+        cameras=4,
+        duration_s=None,
+        max_events=count,
+        inline_image_share=inline_share,
+        seed=seed,
+    )
+    return run_simulation(publisher(settings), plan)
+
+
+def read_topic(
+    settings: Settings, topic: str, expected: int, timeout_s: float = 30.0
+) -> list[Message]:
+    """Read ``topic`` from the start until ``expected`` messages or the timeout."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka.bootstrap_servers,
+            "group.id": f"reader-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    messages: list[Message] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        while len(messages) < expected and time.monotonic() < deadline:
+            messages += [m for m in consumer.consume(100, 0.5) if m.error() is None]
+    finally:
+        consumer.close()
+    return messages
+
+
+def headers_of(message: Message) -> dict[str, str]:
+    found = header_list(message.headers())
+    return {key: value.decode() if isinstance(value, bytes) else str(value) for key, value in found}

@@ -1,0 +1,80 @@
+"""Retention drops whole expired partitions and deletes the images stored for their rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from alpr_core.config import Settings
+from alpr_core.db.migrate import migrate
+from alpr_core.db.retention import apply_retention
+from alpr_core.events.avro import DecodedEvent
+from alpr_core.events.parse import parse_event
+from alpr_core.images.s3_store import S3ImageStore
+from alpr_core.storage.sink import DetectionSink
+from tests.integration.conftest import db_scalar
+from tests.unit.factories import LIMITS, image_bytes, record
+
+
+def _events_at(when: datetime, count: int) -> list[DecodedEvent]:
+    return [
+        DecodedEvent(
+            parse_event(
+                record(
+                    event_id=str(uuid.uuid4()),
+                    captured_at=(when + timedelta(minutes=i)).isoformat(),
+                    plate_image=image_bytes(),
+                ),
+                LIMITS,
+                when,
+            ),
+            schema_id=1,
+        )
+        for i in range(count)
+    ]
+
+
+def _keys(settings: Settings, where: str) -> list[str]:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        rows = conn.execute(
+            f"SELECT image_object_key FROM plate_detections WHERE {where}".encode()
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_rows_and_their_images_older_than_the_retention_are_both_gone(
+    settings: Settings, images: S3ImageStore
+) -> None:
+    now = datetime.now(UTC)
+    old_day = (now - timedelta(days=100)).replace(hour=10)
+    recent = now - timedelta(hours=1)
+    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
+        sink = DetectionSink(pool, images, upload_threads=4)
+        sink.write(_events_at(old_day, 5) + _events_at(recent, 3))
+        sink.close()
+    old_keys = _keys(settings, f"\"timestamp\" < '{now - timedelta(days=90)}'")
+    assert len(old_keys) == 5
+    assert all(images.get(key) for key in old_keys)
+
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        result = apply_retention(conn, images, timedelta(days=90), now)
+
+    assert result.partitions_dropped >= 1
+    assert result.images_deleted == 5
+    assert all(images.get(key) is None for key in old_keys)
+    assert db_scalar(settings, "SELECT count(*) FROM plate_detections") == 3
+    assert images.count() == 3
+    old_partition = f"plate_detections_p{old_day:%Y%m%d}"
+    assert (
+        db_scalar(settings, f"SELECT count(*) FROM pg_class WHERE relname = '{old_partition}'") == 0
+    )
+    tomorrow = f"plate_detections_p{now + timedelta(days=1):%Y%m%d}"
+    assert db_scalar(settings, f"SELECT count(*) FROM pg_class WHERE relname = '{tomorrow}'") == 1
+
+
+def test_migrations_apply_once(settings: Settings) -> None:
+    assert migrate(settings.db.conninfo()) == []
+    assert db_scalar(settings, "SELECT count(*) FROM schema_migrations") >= 1

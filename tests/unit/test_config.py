@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from alpr_core.config import Settings
+
+
+def test_the_seed_environment_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "broker:1")
+    monkeypatch.setenv("KAFKA_TOPIC", "t")
+    monkeypatch.setenv("SCHEMA_REGISTRY_URL", "http://sr:1")
+    monkeypatch.setenv("DB_HOST", "db")
+    monkeypatch.setenv("DB_PORT", "6543")
+    monkeypatch.setenv("MINIO_ENDPOINT", "s3:9")
+    settings = Settings.load()
+    assert settings.kafka.bootstrap_servers == "broker:1"
+    assert settings.kafka.topic == "t"
+    assert settings.registry.url == "http://sr:1"
+    assert (settings.db.host, settings.db.port) == ("db", 6543)
+    assert settings.object_store.endpoint_url() == "http://s3:9"
+
+
+def test_no_password_has_a_default_and_secrets_are_not_printed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("DB_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.load()
+    assert settings.db.password.get_secret_value() == ""
+    assert "password" not in settings.db.conninfo()
+    monkeypatch.setenv("DB_PASSWORD", "s3cr3t")
+    settings = Settings.load()
+    assert "s3cr3t" not in repr(settings)
+    assert "password=s3cr3t" in settings.db.conninfo()
+
+
+def test_retention_defaults_to_90_days() -> None:
+    assert Settings.load().retention.days == 90
