@@ -10,7 +10,10 @@ import sys
 import threading
 import urllib.request
 
+import pytest
+
 from alpr_core.config import Settings
+from alpr_core.images.s3_store import S3ImageStore
 from tests.integration.conftest import REPO, db_scalar, running_storage, wait_until
 from tests.integration.helpers import simulate
 
@@ -19,27 +22,45 @@ def _rows(settings: Settings) -> int:
     return db_scalar(settings, "SELECT count(*) FROM plate_detections")
 
 
-def _postgres(action: str) -> None:
-    subprocess.run(["bash", str(REPO / "infra/postgres.sh"), action], check=True)
+def _server(name: str, action: str) -> None:
+    subprocess.run(["bash", str(REPO / f"infra/{name}.sh"), action], check=True)
 
 
-def test_postgres_stopped_mid_run_loses_nothing_and_duplicates_nothing(settings: Settings) -> None:
-    simulate(settings, 300, inline_share=0.3, seed=21)
+@pytest.mark.parametrize(
+    "server",
+    [pytest.param("postgres", id="PostgreSQL stopped"), pytest.param("minio", id="S3 stopped")],
+)
+def test_a_store_down_mid_run_loses_nothing_and_duplicates_nothing(
+    settings: Settings, images: S3ImageStore, server: str
+) -> None:
+    first = simulate(settings, 300, inline_share=0.5, seed=21)
     with running_storage(settings) as storage:
         wait_until(lambda: _rows(settings) == 300, what="the first 300 rows")
-        _postgres("stop")
+        _server(server, "stop")
         try:
-            simulate(settings, 300, inline_share=0.3, seed=22)
+            second = simulate(settings, 300, inline_share=0.5, seed=22)
             wait_until(
                 lambda: storage.metric("alpr_transient_failures_total", {"step": "store"}) > 0,
                 what="a retried store",
             )
             assert storage.metric("alpr_consumer_paused") == 1
         finally:
-            _postgres("start")
+            _server(server, "start")
         wait_until(lambda: _rows(settings) == 600, timeout_s=90, what="all 600 rows")
-        assert storage.metric("alpr_consumer_paused") == 0
+        wait_until(lambda: storage.metric("alpr_consumer_paused") == 0, what="resumed")
     assert db_scalar(settings, "SELECT count(DISTINCT event_id) FROM plate_detections") == 600
+    assert images.count() == first.version_counts[2] + second.version_counts[2]
+
+
+def test_a_broker_restart_loses_nothing(settings: Settings) -> None:
+    simulate(settings, 200, inline_share=0.2, seed=41)
+    with running_storage(settings):
+        wait_until(lambda: _rows(settings) == 200, what="the first 200 rows")
+        _server("kafka", "stop")
+        _server("kafka", "start")
+        simulate(settings, 200, inline_share=0.2, seed=42)
+        wait_until(lambda: _rows(settings) == 400, timeout_s=120, what="all 400 rows")
+    assert db_scalar(settings, "SELECT count(DISTINCT event_id) FROM plate_detections") == 400
 
 
 def _free_port() -> int:

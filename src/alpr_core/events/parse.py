@@ -93,17 +93,18 @@ def parse_event(record: Mapping[str, Any], limits: EventLimits, now: datetime) -
 
 def unknown_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """Fields the writer sent that this reader does not know, keyed by dotted path."""
-    found = {key: value for key, value in record.items() if key not in KNOWN_FIELDS[""]}
+    found: dict[str, Any] = {}
     for section, known in KNOWN_FIELDS.items():
-        value = record.get(section) if section else None
-        if isinstance(value, Mapping):
-            found.update({f"{section}.{k}": v for k, v in value.items() if k not in known})
+        fields = record.get(section) if section else record
+        if isinstance(fields, dict) and not fields.keys() <= known:
+            prefix = f"{section}." if section else ""
+            found.update({prefix + k: v for k, v in fields.items() if k not in known})
     return {key: _jsonable(value) for key, value in found.items()}
 
 
 def _section(record: Mapping[str, Any], name: str, *, required: bool = False) -> Mapping[str, Any]:
     value = record.get(name)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return value
     if value is None and not required:
         return {}
@@ -181,7 +182,7 @@ def _latency(value: Any) -> int:
 def _extras(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise RejectedEvent(RejectReason.INVALID_FIELD, "extras must be a record")
     quality = value.get("quality_score")
     if isinstance(quality, float) and not math.isfinite(quality):
@@ -200,7 +201,7 @@ def _inline_image(value: Any, max_bytes: int) -> InlineImage | None:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"base64": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]

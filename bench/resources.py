@@ -1,0 +1,126 @@
+"""Fresh, private resources on the local servers for one benchmark run, and process CPU probes."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import psycopg
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from alpr_core.config import Settings
+from alpr_core.db.migrate import migrate
+
+REPO = Path(__file__).resolve().parents[1]
+PARTITIONS = 4
+
+
+def load_services_env() -> None:
+    env_file = Path(os.environ.get("ALPR_SERVICES_DIR", REPO / ".services")) / "env"
+    for line in env_file.read_text().splitlines():
+        key, _, value = line.partition("=")
+        os.environ.setdefault(key, value)
+
+
+def fresh_settings(name: str, **storage: object) -> Settings:
+    """Settings with a new database, topic, group and bucket named after ``name``."""
+    suffix = f"{name}-{uuid.uuid4().hex[:6]}"
+    base = Settings.load()
+    topic = f"bench.{suffix}"
+    return base.model_copy(
+        update={
+            "kafka": base.kafka.model_copy(
+                update={"topic": topic, "dlq_topic": f"{topic}.dlq", "group_id": f"bench-{suffix}"}
+            ),
+            "db": base.db.model_copy(update={"name": f"bench_{suffix.replace('-', '_')}"}),
+            "object_store": base.object_store.model_copy(update={"bucket": f"bench-{suffix}"}),
+            "storage": base.storage.model_copy(update={"metrics_port": 0, **storage}),
+        }
+    )
+
+
+def with_group(settings: Settings, group_id: str) -> Settings:
+    return settings.model_copy(
+        update={"kafka": settings.kafka.model_copy(update={"group_id": group_id})}
+    )
+
+
+def admin_conninfo(settings: Settings) -> str:
+    user = os.environ.get("ALPR_PG_ADMIN_USER", "postgres")
+    return settings.db.model_copy(update={"name": "postgres", "user": user}).conninfo()
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[None]:
+    with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{settings.db.name}" OWNER "{settings.db.user}"'.encode())
+    migrate(settings.db.conninfo())
+    try:
+        yield
+    finally:
+        with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{settings.db.name}" WITH (FORCE)'.encode())
+
+
+def create_topic(settings: Settings) -> None:
+    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers})
+    topics = [NewTopic(t, PARTITIONS, 1) for t in (settings.kafka.topic, settings.kafka.dlq_topic)]
+    for future in admin.create_topics(topics).values():
+        future.result(timeout=30)
+
+
+def row_count(settings: Settings) -> int:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        row = conn.execute("SELECT count(*) FROM plate_detections").fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class ServerProcesses:
+    """The local servers' root processes, found by their pid files."""
+
+    roots: dict[str, psutil.Process]
+
+    @classmethod
+    def find(cls) -> ServerProcesses:
+        state = Path(os.environ.get("ALPR_SERVICES_DIR", REPO / ".services"))
+        roots = {}
+        for name in ("kafka", "postgres", "minio", "registry"):
+            pid_file = state / name / "pid"
+            if pid_file.exists():
+                roots[name] = psutil.Process(int(pid_file.read_text().split()[0]))
+        return cls(roots)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each server (with its live and exited children) and by
+        this process."""
+        totals = {
+            name: _cpu(root) + sum(_cpu(child) for child in _children(root))
+            for name, root in self.roots.items()
+        }
+        totals["bench process"] = _cpu(psutil.Process())
+        return totals
+
+
+def _children(root: psutil.Process) -> list[psutil.Process]:
+    try:
+        return list(root.children(recursive=True))
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return float(times.user + times.system + times.children_user + times.children_system)
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before.get(name, 0.0) for name in after}
