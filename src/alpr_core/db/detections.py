@@ -51,7 +51,7 @@ class DetectionRow:
     """One event as it will be stored, with the key of the image we stored for it, if any."""
 
     event: PlateEvent
-    schema_id: int
+    schema_id: int | None
     image_object_key: str | None
 
     def values(self) -> tuple[Any, ...]:
