@@ -27,8 +27,9 @@ from alpr_core.config import Settings
 from alpr_core.db.detections import COLUMNS, DetectionRow
 from alpr_core.events.avro import EventDecoder
 from alpr_core.events.parse import EventLimits, parse_event
+from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.keys import plate_image_key
-from alpr_core.images.s3_store import S3ImageStore, make_s3_client
+from alpr_core.images.object_store import s3_image_store
 from alpr_core.simulator.crops import render_crop
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.simulator.publisher import EventPublisher
@@ -130,8 +131,8 @@ def per_message_consumer(
     )
     consumer.subscribe([settings.kafka.topic])
     decoder = EventDecoder(SchemaRegistryClient({"url": settings.registry.url}), LIMITS)
-    images = S3ImageStore(make_s3_client(settings.object_store), settings.object_store.bucket)
-    images.ensure_bucket()
+    ensure_bucket(settings.object_store)
+    images = s3_image_store(settings.object_store)
     insert = (
         f"INSERT INTO plate_detections ({', '.join(COLUMNS)}) VALUES "
         f"({', '.join(['%s'] * len(COLUMNS))}) ON CONFLICT DO NOTHING"
@@ -177,10 +178,8 @@ def bare_copy(settings: Settings, rows: list[DetectionRow]) -> float:
 
 
 def bare_puts(settings: Settings, rows: list[DetectionRow], threads: int) -> float:
-    images = S3ImageStore(
-        make_s3_client(settings.object_store, threads * 2), settings.object_store.bucket
-    )
-    images.ensure_bucket()
+    ensure_bucket(settings.object_store)
+    images = s3_image_store(settings.object_store)
     uploads = [(r.image_object_key, r.event.plate_image) for r in rows if r.event.plate_image]
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:

@@ -13,7 +13,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from alpr_core.config import Settings
 from alpr_core.db.migrate import migrate
 from alpr_core.db.retention import apply_retention
-from alpr_core.images.s3_store import S3ImageStore, make_s3_client
+from alpr_core.images.object_store import s3_image_store
 from alpr_core.logs import configure_logging
 from alpr_core.simulator.publisher import EventPublisher, Progress, SimulationPlan, run_simulation
 from alpr_core.storage.service import run_storage
@@ -78,7 +78,7 @@ def _print_progress(progress: Progress) -> None:
 def retention_command() -> None:
     """Delete rows and stored images older than RETENTION_DAYS, whole partitions at a time."""
     settings = _settings()
-    images = S3ImageStore(make_s3_client(settings.object_store), settings.object_store.bucket)
+    images = s3_image_store(settings.object_store)
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         result = apply_retention(
             conn, images, timedelta(days=settings.retention.days), datetime.now(UTC)

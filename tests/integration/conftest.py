@@ -21,7 +21,8 @@ from prometheus_client import CollectorRegistry
 
 from alpr_core.config import Settings
 from alpr_core.db.migrate import migrate
-from alpr_core.images.s3_store import S3ImageStore, make_s3_client
+from alpr_core.images.buckets import ensure_bucket
+from alpr_core.images.object_store import ObjectImageStore, s3_image_store
 from alpr_core.storage.service import StorageService, build_storage
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,10 +100,9 @@ def _create_topics(settings: Settings, topics: list[str]) -> None:
 
 
 @pytest.fixture
-def images(settings: Settings) -> S3ImageStore:
-    store = S3ImageStore(make_s3_client(settings.object_store), settings.object_store.bucket)
-    store.ensure_bucket()
-    return store
+def images(settings: Settings) -> ObjectImageStore:
+    ensure_bucket(settings.object_store)
+    return s3_image_store(settings.object_store)
 
 
 def db_scalar(settings: Settings, query: str) -> int:

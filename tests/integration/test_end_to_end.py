@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from alpr_core.config import Settings
-from alpr_core.images.s3_store import S3ImageStore
+from alpr_core.images.object_store import ObjectImageStore
 from tests.integration.conftest import db_scalar, running_storage, wait_until
 from tests.integration.helpers import simulate
 
@@ -19,7 +19,7 @@ def _replay_settings(settings: Settings) -> Settings:
 
 
 def test_n_events_make_n_rows_and_a_replay_makes_no_duplicates(
-    settings: Settings, images: S3ImageStore
+    settings: Settings, images: ObjectImageStore
 ) -> None:
     published = simulate(settings, N, inline_share=0.5)
     inline = published.version_counts[2]
@@ -45,7 +45,7 @@ def test_n_events_make_n_rows_and_a_replay_makes_no_duplicates(
 
 
 def test_v1_and_v2_events_are_stored_with_their_images(
-    settings: Settings, images: S3ImageStore
+    settings: Settings, images: ObjectImageStore
 ) -> None:
     published = simulate(settings, 60, inline_share=0.5, seed=5)
     with running_storage(settings):

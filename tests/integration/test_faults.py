@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from alpr_core.config import Settings
-from alpr_core.images.s3_store import S3ImageStore
+from alpr_core.images.object_store import ObjectImageStore
 from tests.integration.conftest import REPO, db_scalar, running_storage, wait_until
 from tests.integration.helpers import simulate
 
@@ -31,7 +31,7 @@ def _server(name: str, action: str) -> None:
     [pytest.param("postgres", id="PostgreSQL stopped"), pytest.param("minio", id="S3 stopped")],
 )
 def test_a_store_down_mid_run_loses_nothing_and_duplicates_nothing(
-    settings: Settings, images: S3ImageStore, server: str
+    settings: Settings, images: ObjectImageStore, server: str
 ) -> None:
     first = simulate(settings, 300, inline_share=0.5, seed=21)
     with running_storage(settings) as storage:

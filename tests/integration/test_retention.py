@@ -13,7 +13,7 @@ from alpr_core.db.migrate import migrate
 from alpr_core.db.retention import apply_retention
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
-from alpr_core.images.s3_store import S3ImageStore
+from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.storage.sink import DetectionSink
 from tests.integration.conftest import db_scalar
 from tests.unit.factories import LIMITS, image_bytes, record
@@ -46,7 +46,7 @@ def _keys(settings: Settings, where: str) -> list[str]:
 
 
 def test_rows_and_their_images_older_than_the_retention_are_both_gone(
-    settings: Settings, images: S3ImageStore
+    settings: Settings, images: ObjectImageStore
 ) -> None:
     now = datetime.now(UTC)
     old_day = (now - timedelta(days=100)).replace(hour=10)

@@ -20,7 +20,8 @@ from alpr_core.config import Settings
 from alpr_core.errors import TransientError
 from alpr_core.events.avro import EventDecoder
 from alpr_core.events.parse import EventLimits
-from alpr_core.images.s3_store import S3ImageStore, make_s3_client
+from alpr_core.images.buckets import ensure_bucket
+from alpr_core.images.object_store import s3_image_store
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.consumer import LoopSettings, StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
@@ -113,8 +114,8 @@ def build_storage(
         server = serve_health(
             settings.storage.metrics_host, settings.storage.metrics_port, registry, liveness
         )
-    images = S3ImageStore(make_s3_client(settings.object_store), settings.object_store.bucket)
-    _retry_at_startup(images.ensure_bucket)
+    _retry_at_startup(lambda: ensure_bucket(settings.object_store))
+    images = s3_image_store(settings.object_store)
     pool = ConnectionPool(
         settings.db.conninfo(),
         min_size=1,

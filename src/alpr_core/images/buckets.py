@@ -1,0 +1,36 @@
+"""Create the image bucket when it is missing (startup only; obstore does not manage buckets)."""
+
+from __future__ import annotations
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from alpr_core.config import ObjectStoreSettings
+from alpr_core.errors import TransientError
+
+_MISSING = {"404", "NoSuchBucket", "NotFound"}
+
+
+def ensure_bucket(settings: ObjectStoreSettings) -> None:
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.endpoint_url(),
+        aws_access_key_id=settings.access_key.get_secret_value() or None,
+        aws_secret_access_key=settings.secret_key.get_secret_value() or None,
+        region_name=settings.region,
+        config=Config(
+            s3={"addressing_style": "path"},
+            connect_timeout=5,
+            read_timeout=10,
+            retries={"max_attempts": 2},
+        ),
+    )
+    try:
+        client.head_bucket(Bucket=settings.bucket)
+    except ClientError as error:
+        if str(error.response.get("Error", {}).get("Code")) not in _MISSING:
+            raise
+        client.create_bucket(Bucket=settings.bucket)
+    except BotoCoreError as error:
+        raise TransientError(f"object store unreachable: {error}") from error
