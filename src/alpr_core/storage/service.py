@@ -23,6 +23,8 @@ from alpr_core.events.parse import EventLimits
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import s3_image_store
 from alpr_core.metrics import StorageMetrics
+from alpr_core.storage.backoff import Backoff
+from alpr_core.storage.batch_writer import BatchWriter
 from alpr_core.storage.consumer import LoopSettings, StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness, serve_health
@@ -68,14 +70,17 @@ def event_limits(settings: Settings) -> EventLimits:
     )
 
 
+def backoff(settings: Settings) -> Backoff:
+    return Backoff(settings.storage.retry_initial_s, settings.storage.retry_max_s)
+
+
 def loop_settings(settings: Settings) -> LoopSettings:
     s = settings.storage
     return LoopSettings(
         topic=settings.kafka.topic,
         batch_max_events=s.batch_max_events,
         batch_max_time_s=s.batch_max_time_s,
-        retry_initial_s=s.retry_initial_s,
-        retry_max_s=s.retry_max_s,
+        backoff=backoff(settings),
         shutdown_grace_s=s.shutdown_grace_s,
     )
 
@@ -86,7 +91,6 @@ class StorageService:
 
     consumer: StorageConsumer
     metrics: StorageMetrics
-    sink: DetectionSink
     pool: ConnectionPool
     server: WSGIServer | None
 
@@ -94,7 +98,6 @@ class StorageService:
         try:
             self.consumer.run()
         finally:
-            self.sink.close()
             self.pool.close()
             if self.server:
                 self.server.shutdown()
@@ -124,17 +127,22 @@ def build_storage(
         check=ConnectionPool.check_connection,
     )
     pool.open(wait=False)
-    sink = DetectionSink(pool, images, settings.storage.image_upload_concurrency)
+    writer = BatchWriter(
+        DetectionSink(pool, images, settings.storage.image_upload_concurrency),
+        DeadLetterPublisher(dead_letter_producer(settings), settings.kafka.dlq_topic),
+        metrics,
+        backoff(settings),
+        liveness,
+    )
     consumer = StorageConsumer(
         kafka_consumer(settings, metrics),
         EventDecoder(SchemaRegistryClient({"url": settings.registry.url}), event_limits(settings)),
-        sink,
-        DeadLetterPublisher(dead_letter_producer(settings), settings.kafka.dlq_topic),
+        writer,
         metrics,
         loop_settings(settings),
         liveness,
     )
-    return StorageService(consumer, metrics, sink, pool, server)
+    return StorageService(consumer, metrics, pool, server)
 
 
 def run_storage(settings: Settings) -> None:
