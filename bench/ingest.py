@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,15 +37,17 @@ from alpr_core.images.object_store import s3_image_store
 from alpr_core.simulator.crops import render_crop
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.simulator.publisher import EventPublisher
-from alpr_core.storage.service import build_storage
+from alpr_core.storage.service import build_storage, tune_gc_for_batches
 from bench.resources import (
     ServerProcesses,
     cpu_delta,
     create_topic,
     database,
+    free_port,
     fresh_settings,
     load_services_env,
     row_count,
+    storage_env,
 )
 
 LIMITS = EventLimits(1_048_576, timedelta(days=1), timedelta(days=90))
@@ -98,6 +104,7 @@ def timed(name: str, events: int, servers: ServerProcesses, work: Callable[[], f
 
 
 def batched_consumer(settings: Settings, expected: int) -> float:
+    tune_gc_for_batches()
     registry = CollectorRegistry()
     service = build_storage(settings, registry, serve_http=False)
     thread = threading.Thread(target=service.run)
@@ -109,6 +116,35 @@ def batched_consumer(settings: Settings, expected: int) -> float:
     service.stop()
     thread.join()
     return seconds
+
+
+def consumer_processes(settings: Settings, expected: int, processes: int) -> float:
+    """The storage service as ``processes`` separate ``alpr storage`` processes in one group."""
+    ports = [free_port() for _ in range(processes)]
+    children = [subprocess.Popen([sys.executable, "-m", "alpr_core", "storage"],
+                                 env=storage_env(settings, port), stderr=subprocess.DEVNULL)
+                for port in ports]  # fmt: skip
+    while not any(_consumed(port) for port in ports):
+        time.sleep(0.005)
+    started = time.perf_counter()
+    while row_count(settings) < expected:
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    for child in children:
+        child.send_signal(signal.SIGTERM)
+    for child in children:
+        child.wait(60)
+    return seconds
+
+
+def _consumed(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
+            body = response.read().decode()
+    except OSError:
+        return False
+    return any(line.startswith("alpr_messages_consumed_total ") and not line.endswith(" 0.0")
+               for line in body.splitlines())  # fmt: skip
 
 
 def _wait_first_message(registry: CollectorRegistry) -> float:
@@ -205,6 +241,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--baseline-events", type=int, default=3000)
     parser.add_argument("--baseline-max-s", type=float, default=30.0)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="run the storage service as this many processes (one group)",
+    )
     args = parser.parse_args()
     load_services_env()
     servers = ServerProcesses.find()
@@ -219,10 +261,14 @@ def main() -> None:
     with database(settings):
         runs.append(
             timed(
-                "batched storage service",
+                f"batched storage service, {args.processes} process(es)",
                 args.events,
                 servers,
-                lambda: batched_consumer(settings, args.events),
+                lambda: (
+                    batched_consumer(settings, args.events)
+                    if args.processes == 1
+                    else consumer_processes(settings, args.events, args.processes)
+                ),
             )
         )
     baseline = fresh_settings(f"permsg-{args.shape}")

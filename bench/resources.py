@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,3 +125,19 @@ def _cpu(process: psutil.Process) -> float:
 
 def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     return {name: after[name] - before.get(name, 0.0) for name in after}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def storage_env(settings: Settings, metrics_port: int) -> dict[str, str]:
+    """The environment that points an ``alpr storage`` process at ``settings``' resources."""
+    return {
+        **os.environ,
+        **settings.as_environment(),
+        "STORAGE_METRICS_HOST": "127.0.0.1",
+        "STORAGE_METRICS_PORT": str(metrics_port),
+    }

@@ -103,6 +103,14 @@ class LogSettings(BaseSettings):
     plate_text: bool = False
 
 
+def _as_text(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
 class Settings(BaseModel):
     """Every group, read from the environment (and ``.env``) when :meth:`load` is called."""
 
@@ -113,6 +121,16 @@ class Settings(BaseModel):
     storage: StorageSettings
     retention: RetentionSettings
     log: LogSettings
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the environment variables that :meth:`load` reads back."""
+        env: dict[str, str] = {}
+        for group_name in type(self).model_fields:
+            group: BaseSettings = getattr(self, group_name)
+            prefix = str(group.model_config.get("env_prefix", ""))
+            for field, value in group.model_dump().items():
+                env[f"{prefix}{field}".upper()] = _as_text(value)
+        return env
 
     @classmethod
     def load(cls) -> Settings:

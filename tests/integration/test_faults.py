@@ -72,18 +72,13 @@ def _free_port() -> int:
 def _storage_process(settings: Settings, metrics_port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "KAFKA_TOPIC": settings.kafka.topic,
-        "KAFKA_DLQ_TOPIC": settings.kafka.dlq_topic,
-        "KAFKA_GROUP_ID": settings.kafka.group_id,
-        "DB_NAME": settings.db.name,
-        "MINIO_BUCKET": settings.object_store.bucket,
+        **settings.as_environment(),
         "STORAGE_METRICS_HOST": "127.0.0.1",
         "STORAGE_METRICS_PORT": str(metrics_port),
         "STORAGE_BATCH_MAX_EVENTS": "200",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "alpr_core", "storage"], env=env, stderr=subprocess.PIPE
-    )
+    return subprocess.Popen([sys.executable, "-m", "alpr_core", "storage"], env=env,
+                            stderr=subprocess.PIPE)  # fmt: skip
 
 
 def _get(port: int, path: str) -> tuple[int, str]:

@@ -36,3 +36,16 @@ def test_no_password_has_a_default_and_secrets_are_not_printed(
 
 def test_retention_defaults_to_90_days() -> None:
     assert Settings.load().retention.days == 90
+
+
+def test_settings_round_trip_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_PASSWORD", "pw")
+    monkeypatch.setenv("STORAGE_BATCH_MAX_EVENTS", "123")
+    monkeypatch.setenv("LOG_PLATE_TEXT", "true")
+    original = Settings.load()
+    env = original.as_environment()
+    assert env["DB_PASSWORD"] == "pw"
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == original.kafka.bootstrap_servers
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert Settings.load() == original

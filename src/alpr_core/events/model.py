@@ -1,4 +1,8 @@
-"""The in-memory form of one plate read, after decoding and validation."""
+"""The in-memory form of one plate read, after decoding and validation.
+
+Treat these as immutable. They are not declared ``frozen`` because a frozen dataclass sets each
+field through ``object.__setattr__``, which costs the consumer measurably at thousands per second.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Vehicle:
     type: str | None = None
     make: str | None = None
@@ -16,7 +20,7 @@ class Vehicle:
     color: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ImageUrls:
     """Images the edge uploaded itself (version 1), e.g. ``s3://alpr-plate-images/...``."""
 
@@ -25,7 +29,7 @@ class ImageUrls:
     frame_url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InlineImage:
     """A plate crop carried in the event (version 2), already checked to be a JPEG or PNG."""
 
@@ -34,7 +38,7 @@ class InlineImage:
     extension: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlateEvent:
     event_id: UUID
     captured_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -145,8 +146,17 @@ def build_storage(
     return StorageService(consumer, metrics, pool, server)
 
 
+def tune_gc_for_batches() -> None:
+    """Collect young objects less often: a batch holds thousands of decoded events, and the
+    default threshold (700 allocations) makes the collector rescan them many times per batch.
+    With 50,000 the consumer spends about a fifth less CPU per event (docs/benchmarks.md)."""
+    gc.freeze()  # objects alive after startup are never garbage; stop rescanning them
+    gc.set_threshold(50_000, 20, 100)
+
+
 def run_storage(settings: Settings) -> None:
     """Run the consumer until SIGTERM or SIGINT; the batch in flight is finished first."""
+    tune_gc_for_batches()
     service = build_storage(settings, CollectorRegistry())
     _stop_on_signals(service.consumer)
     service.run()
