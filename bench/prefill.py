@@ -20,10 +20,10 @@ INSERT INTO plate_detections (event_id, "timestamp", plate_text, plate_normalize
     camera_id, track_id, site, host, latency_ms, vehicle_type, vehicle_color, plate_url,
     image_path)
 SELECT gen_random_uuid(), ts, plate, plate, 0.5 + random() * 0.5,
-       'cam-' || lpad((g % 50)::text, 3, '0'), 'trk-' || (g / 4), 'site-' || (g % 5 + 1),
-       'edge-' || lpad((g % 50)::text, 3, '0'), (random() * 100)::int,
-       (ARRAY['car', 'suv', 'van', 'truck'])[1 + g % 4],
-       (ARRAY['white', 'black', 'silver', 'blue', 'red'])[1 + g % 5], url, url
+       'cam-' || lpad(mod(g, 50)::text, 3, '0'), 'trk-' || (g / 4), 'site-' || (mod(g, 5) + 1),
+       'edge-' || lpad(mod(g, 50)::text, 3, '0'), (random() * 100)::int,
+       (ARRAY['car', 'suv', 'van', 'truck'])[1 + mod(g, 4)],
+       (ARRAY['white', 'black', 'silver', 'blue', 'red'])[1 + mod(g, 5)], url, url
 FROM (
     SELECT g, {_PLATE} AS plate,
            now() - interval '1 hour' - random() * (%(days)s * interval '1 day') AS ts,

@@ -7,7 +7,8 @@
 #   infra/minio.sh status   exit 0 if running and healthy, 1 otherwise
 #
 # Binary:      $ALPR_CACHE_DIR/minio/<version>/minio   (GOPATH/GOCACHE under $ALPR_CACHE_DIR/go)
-# State:       $ALPR_SERVICES_DIR/minio/{data,minio.log,pid,credentials.env}
+# State:       $ALPR_SERVICES_DIR/minio/{data,minio.log,pid,credentials.env}; data elsewhere with
+#              ALPR_MINIO_DATA_DIR (e.g. on tmpfs for benchmarks)
 # Credentials: MINIO_ROOT_USER + MINIO_ROOT_PASSWORD from the environment if both are set,
 #              else generated once into $ALPR_SERVICES_DIR/minio/credentials.env (mode 600).
 #              Clients read that file; this script never prints the password.
@@ -98,9 +99,12 @@ start() {
     return 0
   fi
   build
-  local dir logfile pid t0 deadline
+  local dir logfile pid t0 deadline data
   dir="$(state_dir "$NAME")"; logfile="$dir/minio.log"
-  mkdir -p "$dir/data"
+  # ALPR_MINIO_DATA_DIR=/dev/shm/... keeps objects in memory, like the test PostgreSQL's fsync=off:
+  # this machine's disk manages a few hundred fsyncs a second, which caps MinIO, not the code.
+  data="${ALPR_MINIO_DATA_DIR:-$dir/data}"
+  mkdir -p "$data"
   if (exec 3<>"/dev/tcp/127.0.0.1/$ALPR_S3_PORT") 2>/dev/null; then
     die "port $ALPR_S3_PORT is already in use by another process"
   fi
@@ -108,7 +112,7 @@ start() {
   # Loopback only (API also binds [::1]); no web console; no in-place `mc admin update`.
   export MINIO_BROWSER=off MINIO_UPDATE=off
   printf '\n==== start %s ====\n' "$(date '+%F %T')" >>"$logfile"
-  start_background "$NAME" "$logfile" "$MINIO_BIN" server "$dir/data" \
+  start_background "$NAME" "$logfile" "$MINIO_BIN" server "$data" \
     --address "127.0.0.1:$ALPR_S3_PORT" --console-address "127.0.0.1:$ALPR_S3_CONSOLE_PORT"
   pid="$(cat "$dir/pid")"; t0=$SECONDS; deadline=$((SECONDS + MINIO_READY_TIMEOUT))
   until healthy; do

@@ -94,6 +94,7 @@ class RetentionSettings(BaseSettings):
     model_config = _group("RETENTION_")
 
     days: int = Field(default=90, ge=1)
+    interval_s: float = Field(default=3600, ge=0)  # 0: the storage service does not run it
 
 
 class LogSettings(BaseSettings):

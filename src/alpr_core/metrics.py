@@ -77,6 +77,21 @@ class StorageMetrics:
             "1 while consumption is paused waiting for a dependency.",
             registry=registry,
         )
+        self.retention_partitions_dropped = Counter(
+            "alpr_retention_partitions_dropped",
+            "Expired day partitions (or chunks) dropped.",
+            registry=registry,
+        )
+        self.retention_images_deleted = Counter(
+            "alpr_retention_images_deleted",
+            "Stored images deleted with their expired rows.",
+            registry=registry,
+        )
+        self.retention_last_run = Gauge(
+            "alpr_retention_last_run_timestamp_seconds",
+            "When retention last completed.",
+            registry=registry,
+        )
         self.offsets_committed = Counter(
             "alpr_offsets_committed",
             "Offset commits made after a durable batch.",

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from prometheus_client import CollectorRegistry
 from psycopg_pool import ConnectionPool
 
 from alpr_core.config import Settings
@@ -14,6 +15,8 @@ from alpr_core.db.retention import apply_retention
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
 from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.metrics import StorageMetrics
+from alpr_core.storage.retention_schedule import RetentionSchedule
 from alpr_core.storage.sink import DetectionSink
 from tests.integration.conftest import db_scalar
 from tests.unit.factories import LIMITS, image_bytes, record
@@ -78,3 +81,26 @@ def test_rows_and_their_images_older_than_the_retention_are_both_gone(
 def test_migrations_apply_once(settings: Settings) -> None:
     assert migrate(settings.db.conninfo()) == []
     assert db_scalar(settings, "SELECT count(*) FROM schema_migrations") >= 1
+
+
+def test_the_scheduled_run_counts_what_it_deleted(
+    settings: Settings, images: ObjectImageStore
+) -> None:
+    old_day = (datetime.now(UTC) - timedelta(days=120)).replace(hour=10)
+    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
+        sink = DetectionSink(pool, images, upload_threads=2)
+        sink.write(_events_at(old_day, 4))
+        sink.close()
+    registry = CollectorRegistry()
+    metrics = StorageMetrics(registry)
+    schedule = RetentionSchedule(
+        settings.db.conninfo(), images, timedelta(days=90), interval_s=0, metrics=metrics
+    )
+
+    schedule.run_once()
+
+    assert registry.get_sample_value("alpr_retention_images_deleted_total") == 4
+    assert registry.get_sample_value("alpr_retention_partitions_dropped_total") == 1
+    assert (registry.get_sample_value("alpr_retention_last_run_timestamp_seconds") or 0) > 0
+    assert db_scalar(settings, "SELECT count(*) FROM plate_detections") == 0
+    assert images.count() == 0

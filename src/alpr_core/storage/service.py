@@ -30,6 +30,7 @@ from alpr_core.storage.consumer import LoopSettings, StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness, serve_health
 from alpr_core.storage.lag import record_lag
+from alpr_core.storage.retention_schedule import RetentionSchedule
 from alpr_core.storage.sink import DetectionSink
 
 log = structlog.get_logger("alpr.storage")
@@ -93,12 +94,15 @@ class StorageService:
     consumer: StorageConsumer
     metrics: StorageMetrics
     pool: ConnectionPool
+    retention: RetentionSchedule
     server: WSGIServer | None
 
     def run(self) -> None:
+        self.retention.start()
         try:
             self.consumer.run()
         finally:
+            self.retention.stop()
             self.pool.close()
             if self.server:
                 self.server.shutdown()
@@ -143,7 +147,11 @@ def build_storage(
         loop_settings(settings),
         liveness,
     )
-    return StorageService(consumer, metrics, pool, server)
+    retention = RetentionSchedule(
+        settings.db.conninfo(), images, timedelta(days=settings.retention.days),
+        settings.retention.interval_s, metrics,
+    )  # fmt: skip
+    return StorageService(consumer, metrics, pool, retention, server)
 
 
 def tune_gc_for_batches() -> None:

@@ -1,0 +1,70 @@
+"""Run retention in the background of the storage service, every ``RETENTION_INTERVAL_S``.
+
+Several consumers may run it; an advisory lock lets one at a time do the work. A failed run is
+logged and counted, and the next one tries again: retention never stops ingestion.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import structlog
+
+from alpr_core.db.retention import apply_retention
+from alpr_core.errors import TransientError
+from alpr_core.images.store import ImageStore
+from alpr_core.metrics import StorageMetrics
+
+log = structlog.get_logger("alpr.retention")
+
+
+class RetentionSchedule:
+    def __init__(
+        self,
+        conninfo: str,
+        images: ImageStore,
+        keep: timedelta,
+        interval_s: float,
+        metrics: StorageMetrics,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._conninfo = conninfo
+        self._images = images
+        self._keep = keep
+        self._interval_s = interval_s
+        self._metrics = metrics
+        self._now = now
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
+
+    def start(self) -> None:
+        if self._interval_s > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def run_once(self) -> None:
+        try:
+            with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                result = apply_retention(conn, self._images, self._keep, self._now())
+        except (psycopg.OperationalError, TransientError) as error:
+            self._metrics.processing_errors.labels(reason="retention").inc()
+            log.warning("retention run failed; will try again", error=str(error))
+            return
+        if result.ran:
+            self._metrics.retention_partitions_dropped.inc(result.partitions_dropped)
+            self._metrics.retention_images_deleted.inc(result.images_deleted)
+            self._metrics.retention_last_run.set_to_current_time()
+            log.info("retention applied", partitions_dropped=result.partitions_dropped,
+                     images_deleted=result.images_deleted)  # fmt: skip
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            self._stop.wait(self._interval_s)
