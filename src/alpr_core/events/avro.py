@@ -7,7 +7,7 @@ reader's defaults for fields an older writer did not send.
 The framing is read by confluent-kafka (``prefix_schema_id_deserializer``: magic byte 0 with a
 schema id, or 1 with a GUID), the writer schema comes from its registry client (cached), and
 fastavro decodes. Confluent's ``AvroDeserializer`` does the same plus per-message rule and
-migration machinery we do not use, at about 2.7 times the cost per event (docs/benchmarks.md);
+migration machinery we do not use, at about 1.7 times the cost per event (docs/benchmarks.md);
 it remains the path for writer schemas with references.
 """
 
@@ -67,10 +67,11 @@ class EventDecoder:
     def decode(self, value: bytes | None, now: datetime) -> DecodedEvent:
         if not value:
             raise RejectedEvent(RejectReason.UNDECODABLE, "empty message")
-        schema_id, record = self._record(value)
+        schema_id, record = self.decode_record(value)
         return DecodedEvent(parse_event(record, self._limits, now), schema_id)
 
-    def _record(self, value: bytes) -> tuple[int | None, Mapping[str, Any]]:
+    def decode_record(self, value: bytes) -> tuple[int | None, Mapping[str, Any]]:
+        """The Avro record as the writer wrote it, and the writer's schema id."""
         try:
             schema_id = SchemaId("AVRO")
             payload = prefix_schema_id_deserializer(value, None, schema_id)
