@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 
 @dataclass(slots=True)
@@ -40,7 +39,7 @@ class InlineImage:
 
 @dataclass(slots=True)
 class PlateEvent:
-    event_id: UUID
+    event_id: str  # canonical lower-case hyphenated UUID text
     captured_at: datetime
     camera_id: str
     track_id: str

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -14,7 +13,7 @@ from tests.unit.factories import LIMITS, NOW, image_bytes, record
 def test_a_valid_record_becomes_an_event() -> None:
     event = parse_event(record(), LIMITS, NOW)
 
-    assert event.event_id == UUID("0b7c4f8e-3c1a-4d6b-9a55-1f0e2d3c4b5a")
+    assert event.event_id == "0b7c4f8e-3c1a-4d6b-9a55-1f0e2d3c4b5a"
     assert event.captured_at == datetime(2026, 11, 28, 11, 59, 58, 123000, tzinfo=UTC)
     assert (event.plate_text, event.plate_normalized) == ("AB12 CDE", "AB12CDE")
     assert event.confidence == pytest.approx(0.93)
@@ -75,6 +74,11 @@ def _with_plate(**plate: Any) -> dict[str, Any]:
     ("bad", "reason"),
     [
         pytest.param(record(event_id="not-a-uuid"), RejectReason.INVALID_EVENT_ID, id="event id"),
+        pytest.param(
+            record(event_id="0b7c4f8e3c1a4d6b9a551f0e2d3c4b5a"),
+            RejectReason.INVALID_EVENT_ID,
+            id="uuid without hyphens",
+        ),
         pytest.param(record(captured_at="yesterday"), RejectReason.INVALID_TIMESTAMP, id="time"),
         pytest.param(
             record(captured_at="2026-12-05T00:00:00Z"),
@@ -138,3 +142,8 @@ def test_normalize_plate(text: str, normalized: str) -> None:
 def test_normalized_text_is_derived_when_the_edge_sends_none() -> None:
     event = parse_event(_with_plate(text="ab-12 cd", normalized_text=""), LIMITS, NOW)
     assert event.plate_normalized == "AB12CD"
+
+
+def test_an_upper_case_uuid_is_stored_in_canonical_form() -> None:
+    event = parse_event(record(event_id="0B7C4F8E-3C1A-4D6B-9A55-1F0E2D3C4B5A"), LIMITS, NOW)
+    assert event.event_id == "0b7c4f8e-3c1a-4d6b-9a55-1f0e2d3c4b5a"
