@@ -1,16 +1,20 @@
-"""The one command-line entry point: ``alpr migrate | storage | simulate | retention``."""
+"""The one command-line entry point: ``alpr migrate|storage|api|keys|simulate|retention``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from uuid import UUID
 
 import psycopg
 import typer
+import uvicorn
 from confluent_kafka import Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from alpr_core.api.app import create_app
 from alpr_core.config import Settings
+from alpr_core.db.api_keys import ROLES, create_key, list_keys, revoke_key
 from alpr_core.db.migrate import migrate
 from alpr_core.db.retention import apply_retention
 from alpr_core.images.object_store import s3_image_store
@@ -72,6 +76,55 @@ def _print_progress(progress: Progress) -> None:
     rate = progress.sent / progress.elapsed_s if progress.elapsed_s else 0.0
     v1, v2 = progress.version_counts[1], progress.version_counts[2]
     typer.echo(f"sent {progress.sent} events ({rate:.0f}/s; v1 {v1}, v2 {v2})", err=True)
+
+
+keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+
+
+@keys.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
+    role: Annotated[str, typer.Option(help="viewer, admin or ingest.")] = "viewer",
+    site: Annotated[list[str] | None, typer.Option(help="Limit the key to this site.")] = None,
+    camera: Annotated[list[str] | None, typer.Option(help="Limit the key to this camera.")] = None,
+) -> None:
+    """Create a key and print its token once (only a hash of it is stored)."""
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
+    with psycopg.connect(_settings().db.conninfo(), autocommit=True) as conn:
+        key, token = create_key(conn, name, role, site, camera)
+    typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
+    typer.echo(token)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (never their tokens)."""
+    with psycopg.connect(_settings().db.conninfo(), autocommit=True) as conn:
+        for key in list_keys(conn):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            scope = f" sites={key.sites}" if key.sites else ""
+            scope += f" cameras={key.cameras}" if key.cameras else ""
+            typer.echo(f"{key.id}  {key.role:7} {state:18} {key.name}{scope}")
+
+
+@keys.command("revoke")
+def keys_revoke(key_id: Annotated[UUID, typer.Argument(help="The key's id.")]) -> None:
+    """Revoke a key at once; requests with it get 401 from then on."""
+    with psycopg.connect(_settings().db.conninfo(), autocommit=True) as conn:
+        revoked = revoke_key(conn, key_id)
+    typer.echo(f"revoked {key_id}" if revoked else f"no active key {key_id}")
+    if not revoked:
+        raise typer.Exit(1)
+
+
+@app.command("api")
+def api_command() -> None:
+    """Run the query API (port 8000): /plates, /docs, /metrics, /health, /ready."""
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port,
+                log_config=None, access_log=False)  # fmt: skip
 
 
 @app.command("retention")

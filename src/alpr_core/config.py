@@ -8,6 +8,8 @@ and empty unless set.
 
 from __future__ import annotations
 
+import json
+
 from psycopg.conninfo import make_conninfo
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -90,6 +92,21 @@ class StorageSettings(BaseSettings):
     shutdown_grace_s: float = Field(default=30.0, gt=0)
 
 
+class ApiSettings(BaseSettings):
+    """The query API."""
+
+    model_config = _group("API_")
+
+    host: str = "0.0.0.0"  # noqa: S104 - the container's port is published on purpose
+    port: int = 8000
+    cors_origins: list[str] = Field(default_factory=list)  # none allowed unless listed
+    metrics_public: bool = True  # /metrics without a key, for Prometheus
+    statement_timeout_ms: int = Field(default=5000, ge=100)
+    max_limit: int = Field(default=1000, ge=1)
+    max_range_days: int = Field(default=366, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+
+
 class RetentionSettings(BaseSettings):
     model_config = _group("RETENTION_")
 
@@ -107,6 +124,8 @@ class LogSettings(BaseSettings):
 def _as_text(value: object) -> str:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
+    if isinstance(value, list | dict):
+        return json.dumps(value)
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
@@ -120,6 +139,7 @@ class Settings(BaseModel):
     db: DatabaseSettings
     object_store: ObjectStoreSettings
     storage: StorageSettings
+    api: ApiSettings
     retention: RetentionSettings
     log: LogSettings
 
@@ -141,6 +161,7 @@ class Settings(BaseModel):
             db=DatabaseSettings(),
             object_store=ObjectStoreSettings(),
             storage=StorageSettings(),
+            api=ApiSettings(),
             retention=RetentionSettings(),
             log=LogSettings(),
         )

@@ -1,0 +1,1 @@
+"""The query API: FastAPI over the stored detections, with API keys and an audit log."""

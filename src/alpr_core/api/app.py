@@ -1,0 +1,82 @@
+"""The FastAPI application: resources opened in the lifespan, routes, errors, metrics, CORS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
+from psycopg_pool import AsyncConnectionPool
+
+from alpr_core.api.deps import Resources, current_key
+from alpr_core.api.in_progress import InProgressMiddleware
+from alpr_core.api.problems import install_problem_handlers
+from alpr_core.api.routes import health, plates
+from alpr_core.config import Settings
+from alpr_core.images.object_store import s3_image_store
+
+DESCRIPTION = """Query the plate reads that alpr-core stored.
+
+Every `/plates` endpoint needs an API key in the `X-API-Key` header (create one with
+`alpr keys create`). Errors are RFC 9457 problem details. Every plate query is audited."""
+
+
+def api_conninfo(settings: Settings) -> str:
+    """The API's connections: a statement timeout, so no request can hold the database."""
+    db = settings.db.conninfo()
+    return f"{db} options='-c statement_timeout={settings.api.statement_timeout_ms}'"
+
+
+def open_pool(settings: Settings) -> AsyncConnectionPool:
+    # prepare_threshold=None: no server-side prepared statements, whose generic plans can turn a
+    # selective search into a walk of the time index (docs/decisions.md).
+    return AsyncConnectionPool(
+        api_conninfo(settings), min_size=1, max_size=settings.api.pool_max_size, open=False,
+        kwargs={"autocommit": True, "prepare_threshold": None},
+        check=AsyncConnectionPool.check_connection,
+    )  # fmt: skip
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = open_pool(settings)
+        await pool.open(wait=False)
+        app.state.resources = Resources(
+            pool, s3_image_store(settings.object_store), settings.object_store.bucket, settings.api
+        )
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="alpr-core query API", version="1", description=DESCRIPTION,
+                  lifespan=lifespan)  # fmt: skip
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(plates.router)
+    _install_metrics(app, settings)
+    if settings.api.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins,
+                           allow_methods=["GET"], allow_headers=["X-API-Key"])  # fmt: skip
+    return app
+
+
+def _install_metrics(app: FastAPI, settings: Settings) -> None:
+    """The seed's http_requests_total, http_request_duration_seconds, http_requests_in_progress.
+
+    The instrumentator's own in-progress gauge ignores the registry it is given (it registers in
+    the process-global one), so that gauge is ours, in :mod:`alpr_core.api.in_progress`.
+    """
+    registry = CollectorRegistry()
+    Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app)
+    app.add_middleware(InProgressMiddleware, registry=registry)
+    guard = [] if settings.api.metrics_public else [Depends(current_key)]
+
+    @app.get("/metrics", include_in_schema=True, tags=["health"], dependencies=guard,
+             response_class=Response, summary="Prometheus metrics")  # fmt: skip
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

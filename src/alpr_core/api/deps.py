@@ -1,0 +1,65 @@
+"""What the routes depend on, as ``Annotated`` aliases; tests override the providers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from psycopg.rows import class_row
+from psycopg_pool import AsyncConnectionPool
+
+from alpr_core.api.problems import Problem
+from alpr_core.config import ApiSettings
+from alpr_core.db.api_keys import KEY_COLUMNS, ApiKey, token_hash
+from alpr_core.images.object_store import ObjectImageStore
+
+API_KEY_HEADER = "X-API-Key"
+_api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, description="An API key from `alpr keys create`."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """Opened in the app's lifespan; one per process."""
+
+    pool: AsyncConnectionPool
+    images: ObjectImageStore
+    bucket: str
+    settings: ApiSettings
+
+
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+async def current_key(
+    resources: ResourcesDep, token: Annotated[str | None, Security(_api_key_header)]
+) -> ApiKey:
+    if not token:
+        raise Problem(401, "API key required", f"Send an API key in the {API_KEY_HEADER} header.")
+    async with resources.pool.connection() as conn:
+        cursor = conn.cursor(row_factory=class_row(ApiKey))
+        await cursor.execute(
+            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+            (token_hash(token),),
+        )
+        key = await cursor.fetchone()
+    if key is None:
+        raise Problem(401, "Invalid API key", "The API key is unknown or has been revoked.")
+    return key
+
+
+async def reader_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+    if key.role not in ("viewer", "admin"):
+        raise Problem(403, "Forbidden", f"A {key.role} key cannot read plates.")
+    return key
+
+
+ReaderKey = Annotated[ApiKey, Depends(reader_key)]

@@ -1,0 +1,84 @@
+"""The SQL the plate endpoints run: filters, the key's scope, keyset pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, LiteralString
+
+from alpr_core.api.cursor import Cursor
+from alpr_core.db.api_keys import ApiKey
+
+SUMMARY_COLUMNS: LiteralString = (
+    'id, event_id, "timestamp", plate_text, plate_normalized, confidence, camera_id, track_id,'
+    " site, image_path, image_object_key, plate_url"
+)
+DETAIL_COLUMNS: LiteralString = (
+    SUMMARY_COLUMNS + ", region, vehicle_type, vehicle_make, vehicle_model, vehicle_color,"
+    " vehicle_url, frame_url, host, latency_ms, extras, ingested_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlateFilters:
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    camera_ids: list[str] = field(default_factory=list)
+    site: str | None = None
+    min_confidence: float | None = None
+
+
+def scope_clause(key: ApiKey, params: dict[str, Any]) -> list[LiteralString]:
+    """What a key limited to some sites or cameras may see; nothing else, ever."""
+    clauses: list[LiteralString] = []
+    if key.sites is not None:
+        clauses.append("site = ANY(%(scope_sites)s)")
+        params["scope_sites"] = key.sites
+    if key.cameras is not None:
+        clauses.append("camera_id = ANY(%(scope_cameras)s)")
+        params["scope_cameras"] = key.cameras
+    return clauses
+
+
+def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[LiteralString]:
+    clauses: list[LiteralString] = []
+    if filters.start_time is not None:
+        clauses.append('"timestamp" >= %(start_time)s')
+        params["start_time"] = filters.start_time
+    if filters.end_time is not None:
+        clauses.append('"timestamp" <= %(end_time)s')
+        params["end_time"] = filters.end_time
+    if filters.camera_ids:
+        clauses.append("camera_id = ANY(%(camera_ids)s)")
+        params["camera_ids"] = filters.camera_ids
+    if filters.site is not None:
+        clauses.append("site = %(site)s")
+        params["site"] = filters.site
+    if filters.min_confidence is not None:
+        clauses.append("confidence >= %(min_confidence)s")
+        params["min_confidence"] = filters.min_confidence
+    return clauses
+
+
+def list_query(
+    key: ApiKey, filters: PlateFilters, cursor: Cursor | None, limit: int
+) -> tuple[LiteralString, dict[str, Any]]:
+    """Newest first, one page past ``cursor``; fetches ``limit + 1`` to know if more follow."""
+    params: dict[str, Any] = {"limit": limit + 1}
+    clauses = scope_clause(key, params) + filter_clause(filters, params)
+    if cursor is not None:
+        clauses.append('("timestamp", id) < (%(cursor_time)s, %(cursor_id)s)')
+        params.update(cursor_time=cursor.timestamp, cursor_id=cursor.id)
+    where: LiteralString = " AND ".join(clauses) if clauses else "TRUE"
+    query: LiteralString = (
+        f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {where}"
+        ' ORDER BY "timestamp" DESC, id DESC LIMIT %(limit)s'
+    )
+    return query, params
+
+
+def detail_query(key: ApiKey, plate_id: int) -> tuple[LiteralString, dict[str, Any]]:
+    params: dict[str, Any] = {"id": plate_id}
+    clauses: list[LiteralString] = ["id = %(id)s", *scope_clause(key, params)]
+    where: LiteralString = " AND ".join(clauses)
+    return f"SELECT {DETAIL_COLUMNS} FROM plate_detections WHERE {where}", params

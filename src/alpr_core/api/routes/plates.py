@@ -1,0 +1,193 @@
+"""Plate reads: list with filters and keyset pages, one record, its image.
+
+Every endpoint needs a viewer or admin key, sees only what the key's scope allows, and writes one
+audit row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from psycopg.rows import dict_row
+from starlette.concurrency import run_in_threadpool
+
+from alpr_core.api.audit import record_query
+from alpr_core.api.cursor import Cursor
+from alpr_core.api.deps import ReaderKey, Resources, ResourcesDep
+from alpr_core.api.problems import Problem
+from alpr_core.api.queries import PlateFilters, detail_query, list_query
+from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
+from alpr_core.db.api_keys import ApiKey
+
+router = APIRouter(prefix="/plates", tags=["plates"])
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No API key, or an unknown or revoked one."},
+    403: {"description": "The key's role may not read plates."},
+    422: {"description": "A parameter is invalid; the body says which and why."},
+}
+
+StartTime = Annotated[
+    datetime | None,
+    Query(
+        description="ISO 8601; a time without a zone means UTC.", examples=["2025-12-26T00:00:00"]
+    ),
+]
+EndTime = Annotated[
+    datetime | None,
+    Query(description="ISO 8601, inclusive; a time without a zone means UTC.",
+          examples=["2025-12-26T23:59:59"]),
+]  # fmt: skip
+CameraIds = Annotated[
+    list[str] | None, Query(alias="camera_id", description="Repeat to ask for several cameras.")
+]
+Site = Annotated[str | None, Query(description="Only reads from this site.")]
+MinConfidence = Annotated[float | None, Query(ge=0, le=1, description="Lowest confidence.")]
+Limit = Annotated[int, Query(ge=1, description="Items per page (at most API_MAX_LIMIT, 1000).")]
+CursorParam = Annotated[
+    str | None, Query(description="`next_cursor` from the previous page.", max_length=200)
+]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _filters(
+    resources: Resources,
+    start_time: datetime | None,
+    end_time: datetime | None,
+    camera_ids: list[str] | None,
+    site: str | None,
+    min_confidence: float | None,
+) -> PlateFilters:
+    start, end = _utc(start_time), _utc(end_time)
+    if start and end and start > end:
+        raise Problem(422, "Invalid time range", "start_time is after end_time.")
+    max_days = resources.settings.max_range_days
+    if start and end and end - start > timedelta(days=max_days):
+        raise Problem(422, "Time range too long", f"Ask for at most {max_days} days at a time.")
+    return PlateFilters(start, end, camera_ids or [], site, min_confidence)
+
+
+def _cursor(text: str | None) -> Cursor | None:
+    if text is None:
+        return None
+    try:
+        return Cursor.decode(text)
+    except ValueError as error:
+        raise Problem(422, "Invalid cursor", "Pass next_cursor exactly as returned.") from error
+
+
+def _summary(row: dict[str, Any], bucket: str) -> PlateSummary:
+    has_image = row["image_object_key"] is not None or _own_object_key(row["plate_url"], bucket)
+    return PlateSummary(
+        **{name: row[name] for name in PlateSummary.model_fields if name in row},
+        image_url=f"/plates/{row['id']}/image" if has_image else None,
+    )
+
+
+def _own_object_key(url: str | None, bucket: str) -> str | None:
+    """The key of an edge-uploaded image when it is in our bucket (``s3://bucket/key``)."""
+    prefix = f"s3://{bucket}/"
+    return url[len(prefix) :] if url and url.startswith(prefix) else None
+
+
+@router.get("", response_model=PlatePage, responses=_PROBLEMS, summary="List plate reads")
+async def list_plates(
+    request: Request,
+    resources: ResourcesDep,
+    key: ReaderKey,
+    start_time: StartTime = None,
+    end_time: EndTime = None,
+    camera_ids: CameraIds = None,
+    site: Site = None,
+    min_confidence: MinConfidence = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> PlatePage:
+    """Newest first. Pages are keyset-based: follow `next_cursor`; they stay fast at any depth."""
+    if limit > resources.settings.max_limit:
+        raise Problem(422, "Limit too large", f"limit is at most {resources.settings.max_limit}.")
+    filters = _filters(resources, start_time, end_time, camera_ids, site, min_confidence)
+    query, params = list_query(key, filters, _cursor(cursor), limit)
+    async with resources.pool.connection() as conn:
+        rows = await (await conn.cursor(row_factory=dict_row).execute(query, params)).fetchall()
+    page = [_summary(row, resources.bucket) for row in rows[:limit]]
+    last = page[-1] if len(rows) > limit else None
+    await record_query(resources.pool, key, request, 200, len(page))
+    return PlatePage(
+        items=page,
+        next_cursor=Cursor(last.timestamp, last.id).encode() if last else None,
+        limit=limit,
+    )
+
+
+async def _visible_row(resources: Resources, key: ApiKey, plate_id: int) -> dict[str, Any] | None:
+    query, params = detail_query(key, plate_id)
+    async with resources.pool.connection() as conn:
+        return await (await conn.cursor(row_factory=dict_row).execute(query, params)).fetchone()
+
+
+PlateId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The read's id.", examples=[12345])]
+
+
+@router.get(
+    "/{plate_id}",
+    response_model=PlateDetail,
+    responses={**_PROBLEMS, 404: {"description": "No such read (or not visible to this key)."}},
+    summary="One plate read, in full",
+)
+async def get_plate(
+    request: Request, resources: ResourcesDep, key: ReaderKey, plate_id: PlateId
+) -> PlateDetail:
+    row = await _visible_row(resources, key, plate_id)
+    await record_query(resources.pool, key, request, 200 if row else 404, 1 if row else 0)
+    if row is None:
+        raise Problem(404, "Not found", f"There is no plate read {plate_id}.")
+    summary = _summary(row, resources.bucket)
+    return PlateDetail(
+        **summary.model_dump(),
+        region=row["region"],
+        vehicle=Vehicle(type=row["vehicle_type"], make=row["vehicle_make"],
+                        model=row["vehicle_model"], color=row["vehicle_color"]),
+        images=ImageLinks(plate_url=row["plate_url"], vehicle_url=row["vehicle_url"],
+                          frame_url=row["frame_url"]),
+        host=row["host"],
+        latency_ms=row["latency_ms"],
+        extras=row["extras"],
+        ingested_at=row["ingested_at"],
+    )  # fmt: skip
+
+
+@router.get(
+    "/{plate_id}/image",
+    response_class=Response,
+    responses={
+        **_PROBLEMS,
+        200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The plate crop."},
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        404: {"description": "No such read, or it has no image in our store."},
+    },
+    summary="The plate crop image",
+)
+async def get_plate_image(
+    request: Request, resources: ResourcesDep, key: ReaderKey, plate_id: PlateId
+) -> Response:
+    row = await _visible_row(resources, key, plate_id)
+    object_key = row and (
+        row["image_object_key"] or _own_object_key(row["plate_url"], resources.bucket)
+    )
+    stored = await run_in_threadpool(resources.images.get, object_key) if object_key else None
+    await record_query(resources.pool, key, request, 200 if stored else 404, 1 if stored else 0)
+    if stored is None:
+        raise Problem(404, "No image", f"Plate read {plate_id} has no stored image.")
+    etag = f'"{stored.etag}"' if stored.etag else None
+    headers = {"Cache-Control": "private, max-age=86400"} | ({"ETag": etag} if etag else {})
+    if etag and request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(stored.data, media_type=stored.content_type, headers=headers)

@@ -1,0 +1,63 @@
+"""Response bodies: what the API promises, separate from the table's rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class PlateSummary(BaseModel):
+    id: int = Field(examples=[12345])
+    event_id: UUID
+    timestamp: datetime = Field(description="When the edge captured the read (UTC).")
+    plate_text: str = Field(examples=["AB12 CDE"], description="As the recogniser read it.")
+    plate_normalized: str = Field(examples=["AB12CDE"], description="Upper-case letters, digits.")
+    confidence: float = Field(ge=0, le=1, examples=[0.93])
+    camera_id: str = Field(examples=["cam-001"])
+    track_id: str
+    site: str | None = Field(examples=["site-1"])
+    image_path: str | None = Field(description="Object key of the stored crop, or the edge's URL.")
+    image_url: str | None = Field(description="Where to GET the plate crop, when there is one.")
+
+
+class PlatePage(BaseModel):
+    items: list[PlateSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+    limit: int
+
+
+class Vehicle(BaseModel):
+    type: str | None
+    make: str | None
+    model: str | None
+    color: str | None
+
+
+class ImageLinks(BaseModel):
+    plate_url: str | None
+    vehicle_url: str | None
+    frame_url: str | None
+
+
+class PlateDetail(PlateSummary):
+    region: str | None
+    vehicle: Vehicle
+    images: ImageLinks
+    host: str | None
+    latency_ms: int
+    extras: dict[str, Any] | None
+    ingested_at: datetime
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    checks: dict[str, str] = Field(examples=[{"database": "ok", "object_store": "ok"}])

@@ -1,0 +1,71 @@
+"""The API over a database filled through the storage path (sink: images, then rows)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from psycopg_pool import ConnectionPool
+
+from alpr_core.api.app import create_app
+from alpr_core.config import Settings
+from alpr_core.db.api_keys import create_key, revoke_key
+from alpr_core.events.avro import DecodedEvent
+from alpr_core.events.parse import EventLimits, parse_event
+from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.simulator.events import cameras, tracks
+from alpr_core.storage.sink import DetectionSink
+
+STORED = 240
+LIMITS = EventLimits(1_048_576, timedelta(days=1), timedelta(days=90))
+
+
+@dataclass(frozen=True)
+class Keys:
+    viewer: str
+    admin: str
+    ingest: str
+    site_1_only: str
+    revoked: str
+
+
+@pytest.fixture
+def stored(settings: Settings, images: ObjectImageStore) -> list[DecodedEvent]:
+    """240 simulated reads over the last two hours, half with inline images."""
+    start = datetime.now(UTC) - timedelta(hours=2)
+    reads = islice(tracks(random.Random(77), cameras(6, sites=2), start, 0.5), STORED)
+    events = [DecodedEvent(parse_event(r.record, LIMITS, datetime.now(UTC)), 1) for r in reads]
+    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
+        sink = DetectionSink(pool, images, upload_threads=8)
+        sink.write(events)
+        sink.close()
+    return events
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Keys:
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        tokens = {
+            role: create_key(conn, f"test {role}", role)[1]
+            for role in ("viewer", "admin", "ingest")
+        }
+        site_1 = create_key(conn, "site 1 guard", "viewer", sites=["site-1"])[1]
+        revoked_key, revoked = create_key(conn, "former", "viewer")
+        revoke_key(conn, revoked_key.id)
+    return Keys(tokens["viewer"], tokens["admin"], tokens["ingest"], site_1, revoked)
+
+
+@pytest.fixture
+def client(settings: Settings, stored: list[DecodedEvent]) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def as_key(token: str) -> dict[str, str]:
+    return {"X-API-Key": token}
