@@ -72,6 +72,9 @@ class StorageMetrics:
             ["step"],
             registry=registry,
         )
+        self.assigned_partitions = Gauge(
+            "alpr_assigned_partitions", "Partitions this consumer owns now.", registry=registry
+        )
         self.paused = Gauge(
             "alpr_consumer_paused",
             "1 while consumption is paused waiting for a dependency.",

@@ -285,6 +285,7 @@ class StorageConsumer:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("partitions assigned", partitions=[p.partition for p in partitions])
+        self._metrics.assigned_partitions.inc(len(partitions))
         if self._paused:
             consumer.pause(partitions)
 
@@ -296,10 +297,12 @@ class StorageConsumer:
         finally:
             self._in_callback = False
         self._forget([(p.topic, p.partition) for p in partitions])
+        self._metrics.assigned_partitions.dec(len(partitions))
 
     def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.warning("partitions lost", partitions=[p.partition for p in partitions])
         self._forget([(p.topic, p.partition) for p in partitions])
+        self._metrics.assigned_partitions.dec(len(partitions))
 
     def _write_before_revoke(self) -> None:
         """Commit what becomes durable within ``revoke_wait_s``; never poll in here."""
