@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, LiteralString
 
 from alpr_core.api.cursor import Cursor
+from alpr_core.api.search import PlateMatch
 from alpr_core.db.api_keys import ApiKey
 
 SUMMARY_COLUMNS: LiteralString = (
@@ -61,18 +62,28 @@ def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[Literal
 
 
 def list_query(
-    key: ApiKey, filters: PlateFilters, cursor: Cursor | None, limit: int
+    key: ApiKey,
+    filters: PlateFilters,
+    cursor: Cursor | None,
+    limit: int,
+    match: PlateMatch | None = None,
 ) -> tuple[LiteralString, dict[str, Any]]:
-    """Newest first, one page past ``cursor``; fetches ``limit + 1`` to know if more follow."""
+    """Newest first (or ranked, for fuzzy matches), one page past ``cursor``; fetches
+    ``limit + 1`` rows to know whether more follow."""
     params: dict[str, Any] = {"limit": limit + 1}
     clauses = scope_clause(key, params) + filter_clause(filters, params)
+    order_by: LiteralString = '"timestamp" DESC, id DESC'
+    if match is not None:
+        clauses.append(match.where)
+        params.update(match.params)
+        order_by = match.order_by
     if cursor is not None:
         clauses.append('("timestamp", id) < (%(cursor_time)s, %(cursor_id)s)')
         params.update(cursor_time=cursor.timestamp, cursor_id=cursor.id)
     where: LiteralString = " AND ".join(clauses) if clauses else "TRUE"
     query: LiteralString = (
         f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {where}"
-        ' ORDER BY "timestamp" DESC, id DESC LIMIT %(limit)s'
+        f" ORDER BY {order_by} LIMIT %(limit)s"
     )
     return query, params
 

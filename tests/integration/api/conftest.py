@@ -19,7 +19,7 @@ from alpr_core.db.api_keys import create_key, revoke_key
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import EventLimits, parse_event
 from alpr_core.images.object_store import ObjectImageStore
-from alpr_core.simulator.events import cameras, tracks
+from alpr_core.simulator.events import SimulatedRead, cameras, tracks
 from alpr_core.storage.sink import DetectionSink
 
 STORED = 240
@@ -36,11 +36,18 @@ class Keys:
 
 
 @pytest.fixture
-def stored(settings: Settings, images: ObjectImageStore) -> list[DecodedEvent]:
+def simulated() -> list[SimulatedRead]:
     """240 simulated reads over the last two hours, half with inline images."""
     start = datetime.now(UTC) - timedelta(hours=2)
-    reads = islice(tracks(random.Random(77), cameras(6, sites=2), start, 0.5), STORED)
-    events = [DecodedEvent(parse_event(r.record, LIMITS, datetime.now(UTC)), 1) for r in reads]
+    return list(islice(tracks(random.Random(77), cameras(6, sites=2), start, 0.5), STORED))
+
+
+@pytest.fixture
+def stored(
+    settings: Settings, images: ObjectImageStore, simulated: list[SimulatedRead]
+) -> list[DecodedEvent]:
+    """The simulated reads, written through the storage sink (images, then rows)."""
+    events = [DecodedEvent(parse_event(r.record, LIMITS, datetime.now(UTC)), 1) for r in simulated]
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
         sink = DetectionSink(pool, images, upload_threads=8)
         sink.write(events)

@@ -1,4 +1,4 @@
-"""Plate reads: list with filters and keyset pages, one record, its image.
+"""Plate reads: list with filters and keyset pages, search by plate, one record, its image.
 
 Every endpoint needs a viewer or admin key, sees only what the key's scope allows, and writes one
 audit row.
@@ -19,6 +19,7 @@ from alpr_core.api.deps import ReaderKey, Resources, ResourcesDep
 from alpr_core.api.problems import Problem
 from alpr_core.api.queries import PlateFilters, detail_query, list_query
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
+from alpr_core.api.search import FUZZY_SIMILARITY, MatchMode, PlateMatch, plate_match
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/plates", tags=["plates"])
@@ -97,6 +98,33 @@ def _own_object_key(url: str | None, bucket: str) -> str | None:
     return url[len(prefix) :] if url and url.startswith(prefix) else None
 
 
+async def _page(
+    request: Request,
+    resources: Resources,
+    key: ApiKey,
+    filters: PlateFilters,
+    limit: int,
+    cursor: str | None,
+    match: PlateMatch | None = None,
+) -> PlatePage:
+    if limit > resources.settings.max_limit:
+        raise Problem(422, "Limit too large", f"limit is at most {resources.settings.max_limit}.")
+    query, params = list_query(key, filters, _cursor(cursor), limit, match)
+    async with resources.pool.connection() as conn, conn.transaction():
+        if match is not None:
+            await conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
+                               (str(FUZZY_SIMILARITY),))  # fmt: skip
+        rows = await (await conn.cursor(row_factory=dict_row).execute(query, params)).fetchall()
+    page = [_summary(row, resources.bucket) for row in rows[:limit]]
+    more = len(rows) > limit and (match is None or match.keyset)
+    await record_query(resources.pool, key, request, 200, len(page))
+    return PlatePage(
+        items=page,
+        next_cursor=Cursor(page[-1].timestamp, page[-1].id).encode() if more else None,
+        limit=limit,
+    )
+
+
 @router.get("", response_model=PlatePage, responses=_PROBLEMS, summary="List plate reads")
 async def list_plates(
     request: Request,
@@ -111,20 +139,46 @@ async def list_plates(
     cursor: CursorParam = None,
 ) -> PlatePage:
     """Newest first. Pages are keyset-based: follow `next_cursor`; they stay fast at any depth."""
-    if limit > resources.settings.max_limit:
-        raise Problem(422, "Limit too large", f"limit is at most {resources.settings.max_limit}.")
     filters = _filters(resources, start_time, end_time, camera_ids, site, min_confidence)
-    query, params = list_query(key, filters, _cursor(cursor), limit)
-    async with resources.pool.connection() as conn:
-        rows = await (await conn.cursor(row_factory=dict_row).execute(query, params)).fetchall()
-    page = [_summary(row, resources.bucket) for row in rows[:limit]]
-    last = page[-1] if len(rows) > limit else None
-    await record_query(resources.pool, key, request, 200, len(page))
-    return PlatePage(
-        items=page,
-        next_cursor=Cursor(last.timestamp, last.id).encode() if last else None,
-        limit=limit,
-    )
+    return await _page(request, resources, key, filters, limit, cursor)
+
+
+PlateText = Annotated[
+    str,
+    Query(min_length=1, max_length=40, examples=["ABC123"],
+          description="The plate to look for; spaces and dashes are ignored. For `wildcard`, "
+          "`?` stands for one character and `*` for any run."),
+]  # fmt: skip
+Mode = Annotated[
+    MatchMode,
+    Query(description="`exact` (normalized text), `prefix`, `wildcard` (`AB?12*`), or `fuzzy`: "
+          "OCR look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) plus up to two other edits, "
+          "closest first."),
+]  # fmt: skip
+
+
+@router.get("/search", response_model=PlatePage, responses=_PROBLEMS, summary="Search by plate")
+async def search_plates(
+    request: Request,
+    resources: ResourcesDep,
+    key: ReaderKey,
+    plate_text: PlateText,
+    mode: Mode = MatchMode.EXACT,
+    start_time: StartTime = None,
+    end_time: EndTime = None,
+    camera_ids: CameraIds = None,
+    site: Site = None,
+    min_confidence: MinConfidence = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> PlatePage:
+    """Every `/plates` filter applies. Exact, prefix and wildcard results are newest first and
+    page with `next_cursor`; fuzzy results are ranked by closeness and come in one page."""
+    match = plate_match(mode, plate_text)
+    if cursor is not None and not match.keyset:
+        raise Problem(422, "No pages for fuzzy search", "Fuzzy results come in one ranked page.")
+    filters = _filters(resources, start_time, end_time, camera_ids, site, min_confidence)
+    return await _page(request, resources, key, filters, limit, cursor, match)
 
 
 async def _visible_row(resources: Resources, key: ApiKey, plate_id: int) -> dict[str, Any] | None:

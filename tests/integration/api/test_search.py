@@ -1,0 +1,162 @@
+"""/plates/search: exact, prefix, wildcard and OCR-aware fuzzy matching over real PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from alpr_core.events.avro import DecodedEvent
+from alpr_core.events.parse import normalize_plate
+from alpr_core.simulator.events import SimulatedRead
+from alpr_core.simulator.plates import LOOKALIKE_GROUPS
+from tests.integration.api.conftest import Keys, as_key
+
+_FOLD = str.maketrans({c: g[0] for g in LOOKALIKE_GROUPS for c in g})
+
+
+def _folded(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+def _edits(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
+
+
+def _search(client: TestClient, token: str, **params: Any) -> list[dict[str, Any]]:
+    response = client.get("/plates/search", params={"limit": 1000, **params},
+                          headers=as_key(token))  # fmt: skip
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def test_exact_search_ignores_case_spaces_and_dashes(
+    client: TestClient, keys: Keys, stored: list[DecodedEvent]
+) -> None:
+    target = stored[10].event.plate_normalized
+    spelled = "-".join(target.lower())
+    found = _search(client, keys.viewer, plate_text=spelled)
+    assert {item["plate_normalized"] for item in found} == {target}
+    assert len(found) == sum(d.event.plate_normalized == target for d in stored)
+
+
+def test_prefix_and_wildcard_find_what_the_pattern_says(
+    client: TestClient, keys: Keys, stored: list[DecodedEvent]
+) -> None:
+    plates = [d.event.plate_normalized for d in stored]
+    prefix = plates[3][:3]
+    found = _search(client, keys.viewer, plate_text=prefix, mode="prefix")
+    assert sorted(i["plate_normalized"] for i in found) == sorted(
+        p for p in plates if p.startswith(prefix)
+    )
+
+    target = plates[20]
+    pattern = target[0] + "?" + target[2:5] + "*"
+    regex = re.compile(re.escape(target[0]) + "." + re.escape(target[2:5]) + ".*")
+    found = _search(client, keys.viewer, plate_text=pattern, mode="wildcard")
+    assert sorted(i["plate_normalized"] for i in found) == sorted(
+        p for p in plates if regex.fullmatch(p)
+    )
+    assert found
+
+
+def test_fuzzy_search_finds_the_simulators_misreads_of_a_plate(
+    client: TestClient, keys: Keys, simulated: list[SimulatedRead], stored: list[DecodedEvent]
+) -> None:
+    by_truth: dict[str, list[str]] = defaultdict(list)
+    for read in simulated:
+        by_truth[normalize_plate(read.true_plate)].append(read.record["event_id"])
+    misread = [
+        (truth, read) for read in simulated
+        if (truth := normalize_plate(read.true_plate)) != read.record["plate"]["normalized_text"]
+    ]  # fmt: skip
+    assert misread, "the simulator made no misreads to look for"
+    for truth, _ in misread[:10]:
+        found = _search(client, keys.viewer, plate_text=truth, mode="fuzzy")
+        found_ids = {item["event_id"] for item in found}
+        close = {
+            d.event.event_id for d in stored
+            if _edits(_folded(d.event.plate_normalized), _folded(truth)) <= 2
+        }  # fmt: skip
+        lookalike_only = {
+            d.event.event_id for d in stored
+            if _folded(d.event.plate_normalized) == _folded(truth)
+        }  # fmt: skip
+        assert lookalike_only <= found_ids  # every look-alike misread is found
+        assert found_ids <= close  # and nothing further than two edits
+        distances = [_edits(_folded(i["plate_normalized"]), _folded(truth)) for i in found]
+        assert distances == sorted(distances)  # closest first
+
+
+def test_fuzzy_ranks_a_lookalike_spelling_first(
+    client: TestClient, keys: Keys, stored: list[DecodedEvent]
+) -> None:
+    target = next(d.event for d in stored if re.search(r"[0OB8S5]", d.event.plate_normalized))
+    swap = str.maketrans("0OB8S5", "O0" + "8B" + "5S")
+    query = target.plate_normalized.translate(swap)
+    assert query != target.plate_normalized
+    found = _search(client, keys.viewer, plate_text=query, mode="fuzzy")
+    assert found[0]["plate_normalized"] in {
+        d.event.plate_normalized for d in stored if _folded(d.event.plate_normalized)
+        == _folded(target.plate_normalized)
+    }  # fmt: skip
+
+
+def test_search_applies_filters_and_the_keys_scope(
+    client: TestClient, keys: Keys, stored: list[DecodedEvent]
+) -> None:
+    plates = [d.event.plate_normalized for d in stored]
+    prefix = plates[0][:2]
+    everywhere = _search(client, keys.viewer, plate_text=prefix, mode="prefix")
+    site_2 = _search(client, keys.viewer, plate_text=prefix, mode="prefix", site="site-2")
+    guard = _search(client, keys.site_1_only, plate_text=prefix, mode="prefix")
+    assert {i["site"] for i in site_2} <= {"site-2"}
+    assert {i["site"] for i in guard} <= {"site-1"}
+    assert len(site_2) + len(guard) == len(everywhere)
+
+
+def test_exact_results_page_with_a_cursor(
+    client: TestClient, keys: Keys, stored: list[DecodedEvent]
+) -> None:
+    counts: dict[str, int] = defaultdict(int)
+    for d in stored:
+        counts[d.event.plate_normalized] += 1
+    plate, count = max(counts.items(), key=lambda pair: pair[1])
+    first = client.get("/plates/search", params={"plate_text": plate, "limit": 1},
+                       headers=as_key(keys.viewer)).json()  # fmt: skip
+    assert count >= 2
+    second = client.get("/plates/search",
+                        params={"plate_text": plate, "limit": 100, "cursor": first["next_cursor"]},
+                        headers=as_key(keys.viewer)).json()  # fmt: skip
+    ids = [i["id"] for i in first["items"] + second["items"]]
+    assert len(ids) == len(set(ids)) == count
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"plate_text": "--"}, id="no letters or digits"),
+        pytest.param({"plate_text": "A", "mode": "prefix"}, id="prefix of one"),
+        pytest.param({"plate_text": "A*B*", "mode": "wildcard"}, id="wildcard without 3 in a row"),
+        pytest.param({"plate_text": "AB1", "mode": "fuzzy"}, id="fuzzy under 4"),
+        pytest.param({"plate_text": "ABC123", "mode": "soundex"}, id="unknown mode"),
+        pytest.param({"plate_text": "ABC123", "mode": "fuzzy", "cursor": "x"}, id="fuzzy cursor"),
+        pytest.param({}, id="no plate_text"),
+    ],
+)
+def test_searches_that_cannot_use_an_index_are_refused(
+    client: TestClient, keys: Keys, params: dict[str, str]
+) -> None:
+    response = client.get("/plates/search", params=params, headers=as_key(keys.viewer))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"]
