@@ -32,7 +32,7 @@ def test_list_is_newest_first_with_the_default_limit(client: TestClient, keys: K
     body = response.json()
     assert len(body["items"]) == 50
     assert body["limit"] == 50
-    times = [item["timestamp"] for item in body["items"]]
+    times = [datetime.fromisoformat(item["timestamp"]) for item in body["items"]]
     assert times == sorted(times, reverse=True)
     assert body["next_cursor"]
 
@@ -42,7 +42,7 @@ def test_pages_cover_every_read_once_with_no_gaps(client: TestClient, keys: Keys
     ids = [item["id"] for item in items]
     assert len(ids) == STORED
     assert len(set(ids)) == STORED
-    keys_in_order = [(item["timestamp"], item["id"]) for item in items]
+    keys_in_order = [(datetime.fromisoformat(item["timestamp"]), item["id"]) for item in items]
     assert keys_in_order == sorted(keys_in_order, reverse=True)
 
 
@@ -132,6 +132,7 @@ def test_a_key_limited_to_a_site_sees_nothing_else(client: TestClient, keys: Key
         pytest.param("/plates", lambda k: as_key(k.revoked), id="revoked key"),
         pytest.param("/plates/1", lambda k: {}, id="detail, no key"),
         pytest.param("/plates/1/image", lambda k: as_key(k.revoked), id="image, revoked"),
+        pytest.param("/plates/search?plate_text=AB12", lambda k: {}, id="search, no key"),
     ],
 )
 def test_requests_without_a_valid_key_get_401(
@@ -143,7 +144,9 @@ def test_requests_without_a_valid_key_get_401(
     assert response.json()["status"] == 401
 
 
-@pytest.mark.parametrize("path", ["/plates", "/plates/1", "/plates/1/image"])
+@pytest.mark.parametrize(
+    "path", ["/plates", "/plates/1", "/plates/1/image", "/plates/search?plate_text=AB12"]
+)
 def test_an_ingest_key_cannot_read_plates(client: TestClient, keys: Keys, path: str) -> None:
     response = client.get(path, headers=as_key(keys.ingest))
     assert response.status_code == 403
@@ -184,6 +187,10 @@ def test_injection_strings_are_just_values(
         response = client.get("/plates", params={name: value}, headers=as_key(keys.viewer))
         assert response.status_code == 200
         assert response.json()["items"] == []
+    for mode in ("exact", "prefix", "wildcard", "fuzzy"):
+        params = {"plate_text": value + "AB1234", "mode": mode}
+        response = client.get("/plates/search", params=params, headers=as_key(keys.viewer))
+        assert response.status_code in (200, 422)
     with psycopg.connect(settings.db.conninfo()) as conn:
         count = conn.execute("SELECT count(*) FROM plate_detections").fetchone()
     assert count == (STORED,)
