@@ -105,6 +105,8 @@ class ApiSettings(BaseSettings):
     max_limit: int = Field(default=1000, ge=1)
     max_range_days: int = Field(default=366, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
+    image_redirect: bool = False  # 307 to a presigned URL instead of streaming the image
+    image_url_ttl_s: int = Field(default=300, ge=1)
 
 
 class RetentionSettings(BaseSettings):

@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 from alpr_core.api.deps import Resources, current_key
 from alpr_core.api.in_progress import InProgressMiddleware
 from alpr_core.api.problems import install_problem_handlers
-from alpr_core.api.routes import health, plates
+from alpr_core.api.routes import audit, health, plates
 from alpr_core.config import Settings
 from alpr_core.images.object_store import s3_image_store
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(plates.router)
+    app.include_router(audit.router)
     _install_metrics(app, settings)
     if settings.api.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins,

@@ -63,3 +63,12 @@ async def reader_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
 
 
 ReaderKey = Annotated[ApiKey, Depends(reader_key)]
+
+
+async def admin_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+    if key.role != "admin":
+        raise Problem(403, "Forbidden", "Only admin keys may read the audit log.")
+    return key
+
+
+AdminKey = Annotated[ApiKey, Depends(admin_key)]

@@ -61,3 +61,20 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str = Field(examples=["ready"])
     checks: dict[str, str] = Field(examples=[{"database": "ok", "object_store": "ok"}])
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    key_id: UUID | None
+    key_name: str
+    method: str
+    path: str
+    params: dict[str, list[str]]
+    status: int
+    result_count: int | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None

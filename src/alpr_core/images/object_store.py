@@ -86,6 +86,17 @@ class ObjectImageStore:
             etag=(result.meta.get("e_tag") or "").strip('"'),
         )
 
+    def presigned_url(self, key: str, ttl: timedelta) -> str | None:
+        """A short-lived GET URL for an object that exists; None for a directory store."""
+        if isinstance(self._store, LocalStore):
+            return None
+        with _transient_on_failure():
+            try:
+                obstore.head(self._store, key)
+            except (NotFoundError, FileNotFoundError):
+                return None
+            return str(obstore.sign(self._store, "GET", key, ttl))
+
     def delete_many(self, keys: Sequence[str]) -> int:
         """Delete ``keys``; keys already gone count as deleted."""
         for start in range(0, len(keys), _DELETE_BATCH):

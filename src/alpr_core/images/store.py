@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 
@@ -23,6 +24,8 @@ class ImageStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
     def get(self, key: str) -> StoredObject | None: ...
+
+    def presigned_url(self, key: str, ttl: timedelta) -> str | None: ...
 
     def delete_many(self, keys: Sequence[str]) -> int: ...
 

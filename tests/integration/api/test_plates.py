@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.events.avro import DecodedEvent
 from tests.integration.api.conftest import STORED, Keys, as_key
@@ -214,3 +216,41 @@ def test_every_plate_query_is_audited(client: TestClient, keys: Keys, settings: 
         ("test viewer", "/plates", {"site": ["site-1"], "limit": ["5"]}, 200, 5),
         ("site 1 guard", "/plates/999999999", {}, 404, 0),
     ]
+
+
+def test_admins_read_the_audit_log_and_nobody_else_does(client: TestClient, keys: Keys) -> None:
+    client.get("/plates", params={"limit": 3}, headers=as_key(keys.viewer))
+    client.get("/plates/search", params={"plate_text": "AB12"}, headers=as_key(keys.site_1_only))
+    assert client.get("/audit", headers=as_key(keys.viewer)).status_code == 403
+    assert client.get("/audit").status_code == 401
+
+    log = client.get("/audit", headers=as_key(keys.admin)).json()["items"]
+    assert [(e["key_name"], e["path"], e["result_count"]) for e in log] == [
+        ("site 1 guard", "/plates/search", 0),
+        ("test viewer", "/plates", 3),
+    ]
+    again = client.get("/audit", headers=as_key(keys.admin)).json()["items"]
+    assert (again[0]["key_name"], again[0]["path"]) == ("test admin", "/audit")  # reads are logged
+    guard_id = next(e["key_id"] for e in log if e["key_name"] == "site 1 guard")
+    only_guard = client.get("/audit", params={"key_id": guard_id}, headers=as_key(keys.admin))
+    assert {e["key_name"] for e in only_guard.json()["items"]} == {"site 1 guard"}
+
+
+def test_images_can_be_a_redirect_to_a_short_lived_presigned_url(
+    settings: Settings, stored: list[DecodedEvent], keys: Keys
+) -> None:
+    redirecting = settings.model_copy(
+        update={"api": settings.api.model_copy(update={"image_redirect": True})}
+    )
+    with TestClient(create_app(redirecting)) as client:
+        items = _all_pages(client, keys.viewer, limit=500)
+        with_image = next(item for item in items if item["image_url"])
+        response = client.get(with_image["image_url"], headers=as_key(keys.viewer),
+                              follow_redirects=False)  # fmt: skip
+        assert response.status_code == 307
+        location = response.headers["location"]
+        assert "X-Amz-Signature=" in location
+        assert "X-Amz-Expires=300" in location
+    with urllib.request.urlopen(location, timeout=10) as image:  # a real GET to S3
+        assert image.status == 200
+        assert image.read()[:3] == b"\xff\xd8\xff"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from alpr_core.images.object_store import ObjectImageStore, local_store
@@ -34,3 +35,9 @@ def test_putting_the_same_key_again_overwrites(tmp_path: Path) -> None:
     assert got is not None
     assert got.data == b"two"
     assert store.count() == 1
+
+
+def test_a_directory_store_has_no_presigned_urls(tmp_path: Path) -> None:
+    store = ObjectImageStore(local_store(tmp_path))
+    store.put("k.jpg", b"one", "image/jpeg")
+    assert store.presigned_url("k.jpg", timedelta(minutes=5)) is None

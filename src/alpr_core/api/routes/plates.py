@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from psycopg.rows import dict_row
 from starlette.concurrency import run_in_threadpool
 
@@ -225,6 +226,7 @@ async def get_plate(
         **_PROBLEMS,
         200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The plate crop."},
         304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        307: {"description": "With API_IMAGE_REDIRECT: a short-lived presigned URL."},
         404: {"description": "No such read, or it has no image in our store."},
     },
     summary="The plate crop image",
@@ -236,6 +238,8 @@ async def get_plate_image(
     object_key = row and (
         row["image_object_key"] or _own_object_key(row["plate_url"], resources.bucket)
     )
+    if object_key and resources.settings.image_redirect:
+        return await _redirect_to_image(request, resources, key, plate_id, object_key)
     stored = await run_in_threadpool(resources.images.get, object_key) if object_key else None
     await record_query(resources.pool, key, request, 200 if stored else 404, 1 if stored else 0)
     if stored is None:
@@ -245,3 +249,14 @@ async def get_plate_image(
     if etag and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(stored.data, media_type=stored.content_type, headers=headers)
+
+
+async def _redirect_to_image(
+    request: Request, resources: Resources, key: ApiKey, plate_id: int, object_key: str
+) -> Response:
+    ttl = timedelta(seconds=resources.settings.image_url_ttl_s)
+    url = await run_in_threadpool(resources.images.presigned_url, object_key, ttl)
+    await record_query(resources.pool, key, request, 307 if url else 404, 1 if url else 0)
+    if url is None:
+        raise Problem(404, "No image", f"Plate read {plate_id} has no stored image.")
+    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
