@@ -102,7 +102,6 @@ class ApiSettings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)  # none allowed unless listed
     metrics_public: bool = True  # /metrics without a key, for Prometheus
     statement_timeout_ms: int = Field(default=5000, ge=100)
-    max_limit: int = Field(default=1000, ge=1)
     max_range_days: int = Field(default=366, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
     image_redirect: bool = False  # 307 to a presigned URL instead of streaming the image

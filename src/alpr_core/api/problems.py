@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alpr_core.api.schemas import ProblemDetail
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -21,6 +23,25 @@ class Problem(Exception):  # noqa: N818 - it is the RFC's name
         self.title = title
         self.detail = detail
         self.extra = extra
+
+
+_DESCRIPTIONS = {
+    401: "No API key, or an unknown or revoked one.",
+    403: "The key's role may not do this.",
+    404: "Not found, or not visible to this key.",
+    422: "A parameter is invalid; `detail` says which and why.",
+    503: "A dependency is down.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for error answers, as problem+json bodies."""
+    schema = {"$ref": "#/components/schemas/ProblemDetail"}
+    return {
+        status: {"model": ProblemDetail, "description": _DESCRIPTIONS.get(status, "Error"),
+                 "content": {PROBLEM_JSON: {"schema": schema}}}
+        for status in statuses
+    }  # fmt: skip
 
 
 def problem_response(

@@ -78,3 +78,14 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntry]
     next_cursor: str | None
+
+
+class ProblemDetail(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["about:blank"])
+    title: str = Field(examples=["Invalid request"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["query.limit: Input should be greater than or equal to 1"])
+    instance: str = Field(examples=["/plates"])
+    errors: list[dict[str, str]] | None = None

@@ -12,7 +12,7 @@ from psycopg.rows import dict_row
 from alpr_core.api.audit import record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import AdminKey, ResourcesDep
-from alpr_core.api.problems import Problem
+from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.schemas import AuditEntry, AuditPage
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -22,9 +22,8 @@ router = APIRouter(prefix="/audit", tags=["audit"])
     "",
     response_model=AuditPage,
     summary="Read the audit log (admin keys only)",
-    responses={401: {"description": "No valid API key."},
-               403: {"description": "Not an admin key."}},
-)  # fmt: skip
+    responses=problem_responses(401, 403, 422),
+)
 async def read_audit_log(
     request: Request,
     resources: ResourcesDep,

@@ -17,19 +17,17 @@ from starlette.concurrency import run_in_threadpool
 from alpr_core.api.audit import record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, Resources, ResourcesDep
-from alpr_core.api.problems import Problem
+from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.queries import PlateFilters, detail_query, list_query
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
 from alpr_core.api.search import FUZZY_SIMILARITY, MatchMode, PlateMatch, plate_match
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/plates", tags=["plates"])
+MAX_LIMIT = 1000
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No API key, or an unknown or revoked one."},
-    403: {"description": "The key's role may not read plates."},
-    422: {"description": "A parameter is invalid; the body says which and why."},
-}
+_PROBLEMS = problem_responses(401, 403, 422)
+_NOT_FOUND = problem_responses(404)
 
 StartTime = Annotated[
     datetime | None,
@@ -42,12 +40,16 @@ EndTime = Annotated[
     Query(description="ISO 8601, inclusive; a time without a zone means UTC.",
           examples=["2025-12-26T23:59:59"]),
 ]  # fmt: skip
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as bad input
 CameraIds = Annotated[
-    list[str] | None, Query(alias="camera_id", description="Repeat to ask for several cameras.")
+    list[str] | None,
+    Query(alias="camera_id", description="Repeat to ask for several cameras.", max_length=100),
 ]
-Site = Annotated[str | None, Query(description="Only reads from this site.")]
+Site = Annotated[
+    str | None, Query(description="Only reads from this site.", max_length=200, pattern=_NO_NUL)
+]
 MinConfidence = Annotated[float | None, Query(ge=0, le=1, description="Lowest confidence.")]
-Limit = Annotated[int, Query(ge=1, description="Items per page (at most API_MAX_LIMIT, 1000).")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 CursorParam = Annotated[
     str | None, Query(description="`next_cursor` from the previous page.", max_length=200)
 ]
@@ -67,6 +69,8 @@ def _filters(
     site: str | None,
     min_confidence: float | None,
 ) -> PlateFilters:
+    if camera_ids and any("\x00" in camera for camera in camera_ids):
+        raise Problem(422, "Invalid camera_id", "camera_id cannot contain NUL characters.")
     start, end = _utc(start_time), _utc(end_time)
     if start and end and start > end:
         raise Problem(422, "Invalid time range", "start_time is after end_time.")
@@ -108,8 +112,6 @@ async def _page(
     cursor: str | None,
     match: PlateMatch | None = None,
 ) -> PlatePage:
-    if limit > resources.settings.max_limit:
-        raise Problem(422, "Limit too large", f"limit is at most {resources.settings.max_limit}.")
     query, params = list_query(key, filters, _cursor(cursor), limit, match)
     async with resources.pool.connection() as conn, conn.transaction():
         if match is not None:
@@ -146,7 +148,7 @@ async def list_plates(
 
 PlateText = Annotated[
     str,
-    Query(min_length=1, max_length=40, examples=["ABC123"],
+    Query(min_length=1, max_length=40, examples=["ABC123"], pattern=_NO_NUL,
           description="The plate to look for; spaces and dashes are ignored. For `wildcard`, "
           "`?` stands for one character and `*` for any run."),
 ]  # fmt: skip
@@ -194,7 +196,7 @@ PlateId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The read's id.", 
 @router.get(
     "/{plate_id}",
     response_model=PlateDetail,
-    responses={**_PROBLEMS, 404: {"description": "No such read (or not visible to this key)."}},
+    responses={**_PROBLEMS, **_NOT_FOUND},
     summary="One plate read, in full",
 )
 async def get_plate(
@@ -227,7 +229,7 @@ async def get_plate(
         200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "The plate crop."},
         304: {"description": "Not modified (If-None-Match matched the ETag)."},
         307: {"description": "With API_IMAGE_REDIRECT: a short-lived presigned URL."},
-        404: {"description": "No such read, or it has no image in our store."},
+        **_NOT_FOUND,
     },
     summary="The plate crop image",
 )
