@@ -33,13 +33,16 @@ FROM (
 """
 
 
-def prefill(conninfo: str, rows: int, days: int = 29, chunk: int = 1_000_000) -> float:
+def prefill(
+    conninfo: str, rows: int, days: int = 29, chunk: int = 1_000_000, first_row: int = 1
+) -> float:
     """Insert ``rows`` rows spread over the last ``days`` days (ending an hour ago)."""
     started = time.perf_counter()
+    end = first_row + rows - 1
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT alpr_ensure_partitions(current_date - %s, current_date)", (days + 1,))
-        for first in range(1, rows + 1, chunk):
-            last = min(first + chunk - 1, rows)
+        for first in range(first_row, end + 1, chunk):
+            last = min(first + chunk - 1, end)
             conn.execute(_INSERT.encode(), {"first": first, "last": last, "days": days})
             print(f"  prefilled {last:,} rows ({time.perf_counter() - started:.0f} s)", flush=True)
         conn.execute("ANALYZE plate_detections")

@@ -23,4 +23,5 @@ async def record_query(
             " VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (key.id, key.name, request.method, request.url.path, Jsonb(params), status,
              result_count),
+            prepare=True,  # one fixed statement: plan it once per connection
         )  # fmt: skip

@@ -49,6 +49,7 @@ async def current_key(
         await cursor.execute(
             f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
             (token_hash(token),),
+            prepare=True,
         )
         key = await cursor.fetchone()
     if key is None:

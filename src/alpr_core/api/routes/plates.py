@@ -117,7 +117,10 @@ async def _page(
         if match is not None:
             await conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
                                (str(FUZZY_SIMILARITY),))  # fmt: skip
-        rows = await (await conn.cursor(row_factory=dict_row).execute(query, params)).fetchall()
+        # Prepared only without a plate match: a generic plan is safe for time-ordered listing,
+        # and saves planning every partition; for LIKE and trigram searches it is not.
+        cursor_ = conn.cursor(row_factory=dict_row)
+        rows = await (await cursor_.execute(query, params, prepare=match is None)).fetchall()
     page = [_summary(row, resources.bucket) for row in rows[:limit]]
     more = len(rows) > limit and (match is None or match.keyset)
     await record_query(resources.pool, key, request, 200, len(page))
@@ -187,7 +190,8 @@ async def search_plates(
 async def _visible_row(resources: Resources, key: ApiKey, plate_id: int) -> dict[str, Any] | None:
     query, params = detail_query(key, plate_id)
     async with resources.pool.connection() as conn:
-        return await (await conn.cursor(row_factory=dict_row).execute(query, params)).fetchone()
+        cursor = conn.cursor(row_factory=dict_row)
+        return await (await cursor.execute(query, params, prepare=True)).fetchone()
 
 
 PlateId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The read's id.", examples=[12345])]

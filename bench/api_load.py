@@ -1,0 +1,306 @@
+"""The query API under load, against the same SQL run directly through psycopg (the ceiling).
+
+    python -m bench.api_load --rows 1000000 --then-rows 10000000 --clients 16 --seconds 15
+
+Fills a fresh database (bench.prefill), stores 500 reads with inline images through the storage
+sink, starts `alpr api` (one uvicorn worker) in its own process, and for each scenario (list,
+exact, prefix, substring, fuzzy, image) runs a fixed number of concurrent clients for a fixed
+time, first through HTTP, then the same SQL through psycopg with as many connections. Prints
+requests/s, p50 and p99, the API's share of the SQL ceiling, and EXPLAIN ANALYZE of each query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from alpr_core.api.app import api_conninfo
+from alpr_core.api.queries import PlateFilters, list_query
+from alpr_core.api.search import FUZZY_SIMILARITY, MatchMode, plate_match
+from alpr_core.config import Settings
+from alpr_core.db.api_keys import ApiKey, create_key
+from alpr_core.events.avro import DecodedEvent
+from alpr_core.events.parse import EventLimits, parse_event
+from alpr_core.images.buckets import ensure_bucket
+from alpr_core.images.object_store import s3_image_store
+from alpr_core.simulator.events import cameras, tracks
+from alpr_core.storage.sink import DetectionSink
+from bench.prefill import prefill
+from bench.resources import database, free_port, fresh_settings, load_services_env
+
+_UNSCOPED = ApiKey(None, "bench", "viewer", None, None, datetime.now(UTC), None)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    rate: float
+    p50_ms: float
+    p99_ms: float
+
+    @classmethod
+    def of(cls, name: str, seconds: float, latencies_ms: list[float]) -> Result:
+        ordered = sorted(latencies_ms)
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        return cls(name, len(ordered) / seconds, statistics.median(ordered), p99)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Callable[[random.Random], str]
+    sql: Callable[[random.Random], tuple[str, dict[str, Any]]] | None
+
+
+def store_images(settings: Settings, count: int) -> list[int]:
+    ensure_bucket(settings.object_store)
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    reads = islice(tracks(random.Random(9), cameras(4), start, 1.0), count)
+    limits = EventLimits(1_048_576, timedelta(days=1), timedelta(days=90))
+    events = [DecodedEvent(parse_event(r.record, limits, datetime.now(UTC)), 1) for r in reads]
+    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
+        sink = DetectionSink(pool, s3_image_store(settings.object_store), 16)
+        sink.write(events)
+        sink.close()
+        with pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id FROM plate_detections WHERE image_object_key IS NOT NULL"
+            )
+            return [row[0] for row in rows.fetchall()]
+
+
+def sample_plates(settings: Settings, count: int) -> list[str]:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        rows = conn.execute(
+            "SELECT plate_normalized FROM plate_detections TABLESAMPLE SYSTEM (1) LIMIT %s",
+            (count,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _lookalike(plate: str) -> str:
+    return plate.translate(str.maketrans("0O1I8B5S2Z", "O0I1B8S5Z2"))
+
+
+def scenarios(plates: list[str], image_ids: list[int]) -> list[Scenario]:
+    def search_sql(mode: MatchMode, text: str) -> tuple[str, dict[str, Any]]:
+        query, params = list_query(_UNSCOPED, PlateFilters(), None, 50, plate_match(mode, text))
+        return query, params
+
+    def list_sql(_rng: random.Random) -> tuple[str, dict[str, Any]]:
+        query, params = list_query(_UNSCOPED, PlateFilters(), None, 50)
+        return query, params
+
+    def pick(rng: random.Random) -> str:
+        return rng.choice(plates)
+
+    search = "/plates/search"
+
+    return [
+        Scenario("list", lambda _rng: "/plates?limit=50", list_sql),
+        Scenario("exact", lambda rng: f"/plates/search?plate_text={pick(rng)}",
+                 lambda rng: search_sql(MatchMode.EXACT, pick(rng))),
+        Scenario("prefix", lambda rng: f"/plates/search?mode=prefix&plate_text={pick(rng)[:3]}",
+                 lambda rng: search_sql(MatchMode.PREFIX, pick(rng)[:3])),
+        Scenario("substring", lambda rng: f"{search}?mode=wildcard&plate_text=*{pick(rng)[2:5]}*",
+                 lambda rng: search_sql(MatchMode.WILDCARD, f"*{pick(rng)[2:5]}*")),
+        Scenario("fuzzy", lambda rng: f"{search}?mode=fuzzy&plate_text={_lookalike(pick(rng))}",
+                 lambda rng: search_sql(MatchMode.FUZZY, _lookalike(pick(rng)))),
+        Scenario("image", lambda rng: f"/plates/{rng.choice(image_ids)}/image", None),
+    ]  # fmt: skip
+
+
+async def drive(
+    clients: int, seconds: float, call: Callable[[random.Random], Awaitable[None]]
+) -> tuple[int, float, list[float]]:
+    """Run ``clients`` loops of ``call`` for ``seconds``; return count, wall time, latencies."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client(seed: int) -> None:
+        rng = random.Random(seed)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await call(rng)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return len(latencies), time.perf_counter() - started, latencies
+
+
+_WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+wrk.headers["X-API-Key"] = "%s"
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+"""
+
+
+def through_api(base: str, token: str, scenario: Scenario, clients: int, seconds: float
+                ) -> Result:  # fmt: skip
+    """Load from wrk (C, two threads), so the load generator is not what is measured."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.api_load needs wrk: apt-get install -y wrk")
+    rng = random.Random(11)
+    paths = ", ".join(f'"{scenario.path(rng)}"' for _ in range(2000))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(_WRK_SCRIPT % (paths, token))
+        script.flush()
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "--latency", "-s", script.name,
+             base],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    if "Non-2xx or 3xx responses" in out:
+        raise RuntimeError(f"{scenario.name}: errors under load:\n{out}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    p50, p99 = (_ms(re.search(rf"\s{q}%\s+([\d.]+\w+)", out)[1]) for q in (50, 99))  # type: ignore[index]
+    return Result(f"{scenario.name} (API)", rate, p50, p99)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+async def through_sql(
+    settings: Settings, scenario: Scenario, clients: int, seconds: float
+) -> Result:
+    assert scenario.sql is not None
+    sql = scenario.sql
+    pool = AsyncConnectionPool(
+        api_conninfo(settings),
+        min_size=clients,
+        max_size=clients,
+        open=False,
+        kwargs={"autocommit": True, "prepare_threshold": None},
+    )
+    await pool.open(wait=True)
+
+    async def call(rng: random.Random) -> None:
+        query, params = sql(rng)
+        async with pool.connection() as conn, conn.transaction():
+            if "alpr_ocr_key" in query:
+                await conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
+                                   (str(FUZZY_SIMILARITY),))  # fmt: skip
+            await (await conn.execute(query.encode(), params)).fetchall()
+
+    try:
+        _count, wall, latencies = await drive(clients, seconds, call)
+    finally:
+        await pool.close()
+    return Result.of(f"{scenario.name} (SQL)", wall, latencies)
+
+
+def explain(settings: Settings, scenario: Scenario) -> str:
+    assert scenario.sql is not None
+    query, params = scenario.sql(random.Random(1))
+    with psycopg.connect(settings.db.conninfo(), prepare_threshold=None) as conn:
+        conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, false)",
+                     (str(FUZZY_SIMILARITY),))  # fmt: skip
+        rows = conn.execute(("EXPLAIN (ANALYZE, COSTS OFF, BUFFERS OFF) " + query).encode(),
+                            params).fetchall()  # fmt: skip
+    return "\n".join(row[0] for row in rows)
+
+
+def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings.as_environment(), "API_HOST": "127.0.0.1",
+           "API_PORT": str(port), "API_POOL_MAX_SIZE": "16", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-m", "alpr_core", "api"], env=env)
+    for _ in range(100):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the API did not become ready")
+
+
+def run_round(settings: Settings, rows: int, args: argparse.Namespace, token: str,
+              image_ids: list[int]) -> None:  # fmt: skip
+    plates = sample_plates(settings, 2000)
+    port = free_port()
+    api = start_api(settings, port)
+    results: list[tuple[Result, Result | None]] = []
+    try:
+        for scenario in scenarios(plates, image_ids):
+            via_api = through_api(f"http://127.0.0.1:{port}", token, scenario, args.clients,
+                                  args.seconds)  # fmt: skip
+            via_sql = None
+            if scenario.sql is not None:
+                via_sql = asyncio.run(through_sql(settings, scenario, args.clients, args.seconds))
+            results.append((via_api, via_sql))
+    finally:
+        api.terminate()
+        api.wait(30)
+    report(rows, args, results)
+    if args.explain:
+        for scenario in scenarios(plates, image_ids):
+            if scenario.sql is not None:
+                plan = explain(settings, scenario)
+                print(f"\n### {scenario.name}, {rows:,} rows\n\n```\n{plan}\n```")
+
+
+def report(
+    rows: int, args: argparse.Namespace, results: list[tuple[Result, Result | None]]
+) -> None:
+    print(f"\n## {rows:,} rows, {args.clients} concurrent clients, {args.seconds:.0f} s each\n")
+    print("| scenario | API req/s | API p50 ms | API p99 ms | SQL req/s | SQL p99 ms | API/SQL |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for api, sql in results:
+        name = api.name.removesuffix(" (API)")
+        sql_cells = (f"{sql.rate:,.0f} | {sql.p99_ms:.1f} | {api.rate / sql.rate:.2f}"
+                     if sql else "- | - | -")  # fmt: skip
+        print(f"| {name} | {api.rate:,.0f} | {api.p50_ms:.1f} | {api.p99_ms:.1f} | {sql_cells} |")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--then-rows", type=int, default=None, help="fill up to this many, rerun")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE per query")
+    args = parser.parse_args()
+    load_services_env()
+    settings = fresh_settings("api")
+    with database(settings):
+        print(f"prefilling {args.rows:,} rows ...", flush=True)
+        prefill(settings.db.conninfo(), args.rows)
+        image_ids = store_images(settings, 500)
+        with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+            _key, token = create_key(conn, "bench", "viewer")
+        run_round(settings, args.rows, args, token, image_ids)
+        if args.then_rows:
+            print(f"prefilling up to {args.then_rows:,} rows ...", flush=True)
+            prefill(settings.db.conninfo(), args.then_rows - args.rows, first_row=args.rows + 1)
+            run_round(settings, args.then_rows, args, token, image_ids)
+
+
+if __name__ == "__main__":
+    main()
