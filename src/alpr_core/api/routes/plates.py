@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from psycopg.rows import dict_row
 from starlette.concurrency import run_in_threadpool
@@ -61,14 +61,15 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def _filters(
-    resources: Resources,
-    start_time: datetime | None,
-    end_time: datetime | None,
-    camera_ids: list[str] | None,
-    site: str | None,
-    min_confidence: float | None,
+def plate_filters(
+    resources: ResourcesDep,
+    start_time: StartTime = None,
+    end_time: EndTime = None,
+    camera_ids: CameraIds = None,
+    site: Site = None,
+    min_confidence: MinConfidence = None,
 ) -> PlateFilters:
+    """The filters every plate listing and search accepts, checked."""
     if camera_ids and any("\x00" in camera for camera in camera_ids):
         raise Problem(422, "Invalid camera_id", "camera_id cannot contain NUL characters.")
     start, end = _utc(start_time), _utc(end_time)
@@ -78,6 +79,9 @@ def _filters(
     if start and end and end - start > timedelta(days=max_days):
         raise Problem(422, "Time range too long", f"Ask for at most {max_days} days at a time.")
     return PlateFilters(start, end, camera_ids or [], site, min_confidence)
+
+
+Filters = Annotated[PlateFilters, Depends(plate_filters)]
 
 
 def _cursor(text: str | None) -> Cursor | None:
@@ -136,16 +140,11 @@ async def list_plates(
     request: Request,
     resources: ResourcesDep,
     key: ReaderKey,
-    start_time: StartTime = None,
-    end_time: EndTime = None,
-    camera_ids: CameraIds = None,
-    site: Site = None,
-    min_confidence: MinConfidence = None,
+    filters: Filters,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> PlatePage:
     """Newest first. Pages are keyset-based: follow `next_cursor`; they stay fast at any depth."""
-    filters = _filters(resources, start_time, end_time, camera_ids, site, min_confidence)
     return await _page(request, resources, key, filters, limit, cursor)
 
 
@@ -169,12 +168,8 @@ async def search_plates(
     resources: ResourcesDep,
     key: ReaderKey,
     plate_text: PlateText,
+    filters: Filters,
     mode: Mode = MatchMode.EXACT,
-    start_time: StartTime = None,
-    end_time: EndTime = None,
-    camera_ids: CameraIds = None,
-    site: Site = None,
-    min_confidence: MinConfidence = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> PlatePage:
@@ -183,7 +178,6 @@ async def search_plates(
     match = plate_match(mode, plate_text)
     if cursor is not None and not match.keyset:
         raise Problem(422, "No pages for fuzzy search", "Fuzzy results come in one ranked page.")
-    filters = _filters(resources, start_time, end_time, camera_ids, site, min_confidence)
     return await _page(request, resources, key, filters, limit, cursor, match)
 
 
