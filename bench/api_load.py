@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
+from uuid import UUID
 
 import httpx
 import psycopg
@@ -46,7 +47,7 @@ from alpr_core.storage.sink import DetectionSink
 from bench.prefill import prefill
 from bench.resources import database, free_port, fresh_settings, load_services_env
 
-_UNSCOPED = ApiKey(None, "bench", "viewer", None, None, datetime.now(UTC), None)  # type: ignore[arg-type]
+_UNSCOPED = ApiKey(UUID(int=0), "bench", "viewer", None, None, datetime.now(UTC), None)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,12 @@ class RetentionResult:
 def apply_retention(
     conn: psycopg.Connection[Any], images: ImageStore, keep: timedelta, now: datetime
 ) -> RetentionResult:
-    """Drop what is older than ``now - keep``; also make sure the next days' partitions exist."""
-    if not conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]:  # type: ignore[index]
+    """Drop what is older than ``now - keep``; also make sure the next days' partitions exist.
+
+    ``conn`` must be in autocommit mode: each partition is dropped in its own transaction.
+    """
+    locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()
+    if not (locked and locked[0]):
         return RetentionResult(0, 0, ran=False)
     try:
         today = now.astimezone(UTC).date()
