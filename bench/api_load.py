@@ -69,6 +69,7 @@ class Scenario:
     name: str
     path: Callable[[random.Random], str]
     sql: Callable[[random.Random], tuple[str, dict[str, Any]]] | None
+    prepared: bool = False  # as the API runs it
 
 
 def store_images(settings: Settings, count: int) -> list[int]:
@@ -116,9 +117,9 @@ def scenarios(plates: list[str], image_ids: list[int]) -> list[Scenario]:
     search = "/plates/search"
 
     return [
-        Scenario("list", lambda _rng: "/plates?limit=50", list_sql),
+        Scenario("list", lambda _rng: "/plates?limit=50", list_sql, prepared=True),
         Scenario("exact", lambda rng: f"/plates/search?plate_text={pick(rng)}",
-                 lambda rng: search_sql(MatchMode.EXACT, pick(rng))),
+                 lambda rng: search_sql(MatchMode.EXACT, pick(rng)), prepared=True),
         Scenario("prefix", lambda rng: f"/plates/search?mode=prefix&plate_text={pick(rng)[:3]}",
                  lambda rng: search_sql(MatchMode.PREFIX, pick(rng)[:3])),
         Scenario("substring", lambda rng: f"{search}?mode=wildcard&plate_text=*{pick(rng)[2:5]}*",
@@ -206,7 +207,7 @@ async def through_sql(
             if "alpr_ocr_key" in query:
                 await conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
                                    (str(FUZZY_SIMILARITY),))  # fmt: skip
-            await (await conn.execute(query.encode(), params)).fetchall()
+            await (await conn.execute(query.encode(), params, prepare=scenario.prepared)).fetchall()
 
     try:
         _count, wall, latencies = await drive(clients, seconds, call)

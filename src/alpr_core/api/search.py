@@ -34,6 +34,7 @@ class PlateMatch:
     order_by: LiteralString
     params: dict[str, Any]
     keyset: bool  # whether pages continue with a cursor (not for ranked results)
+    generic_plan_safe: bool = False  # True when a prepared (generic) plan uses the same index
 
 
 _NEWEST: LiteralString = '"timestamp" DESC, id DESC'
@@ -48,7 +49,8 @@ def plate_match(mode: MatchMode, plate_text: str) -> PlateMatch:
         raise Problem(422, "Search term too short",
                       f"{mode} search needs at least {minimum} letters or digits.")  # fmt: skip
     if mode is MatchMode.EXACT:
-        return PlateMatch("plate_normalized = %(term)s", _NEWEST, {"term": term}, keyset=True)
+        return PlateMatch("plate_normalized = %(term)s", _NEWEST, {"term": term}, keyset=True,
+                          generic_plan_safe=True)  # fmt: skip
     if mode is MatchMode.PREFIX:
         return PlateMatch("plate_normalized LIKE %(pattern)s", _NEWEST,
                           {"pattern": term + "%"}, keyset=True)  # fmt: skip

@@ -121,10 +121,9 @@ async def _page(
         if match is not None:
             await conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
                                (str(FUZZY_SIMILARITY),))  # fmt: skip
-        # Prepared only without a plate match: a generic plan is safe for time-ordered listing,
-        # and saves planning every partition; for LIKE and trigram searches it is not.
         cursor_ = conn.cursor(row_factory=dict_row)
-        rows = await (await cursor_.execute(query, params, prepare=match is None)).fetchall()
+        prepare = match is None or match.generic_plan_safe
+        rows = await (await cursor_.execute(query, params, prepare=prepare)).fetchall()
     page = [_summary(row, resources.bucket) for row in rows[:limit]]
     more = len(rows) > limit and (match is None or match.keyset)
     await record_query(resources.pool, key, request, 200, len(page))
