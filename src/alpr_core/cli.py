@@ -17,8 +17,10 @@ from alpr_core.config import Settings
 from alpr_core.db.api_keys import ROLES, create_key, list_keys, revoke_key
 from alpr_core.db.migrate import migrate
 from alpr_core.db.retention import apply_retention
+from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import s3_image_store
 from alpr_core.logs import configure_logging
+from alpr_core.simulator.edge_uploads import EdgeImageUploader
 from alpr_core.simulator.publisher import EventPublisher, Progress, SimulationPlan, run_simulation
 from alpr_core.storage.service import run_storage
 
@@ -58,6 +60,9 @@ def simulate_command(
         float, typer.Option(help="Share of version-2 events with an inline JPEG (0-1).")
     ] = 0.5,
     seed: Annotated[int | None, typer.Option(help="Random seed, for repeatable runs.")] = None,
+    upload_edge_images: Annotated[
+        bool, typer.Option(help="Upload version-1 crops to the bucket first, as edges do.")
+    ] = True,
 ) -> None:
     """Publish synthetic plate reads like field edges do, through Kafka and the registry."""
     settings = _settings()
@@ -69,7 +74,13 @@ def simulate_command(
         settings.kafka.topic,
     )
     plan = SimulationPlan(rate, cameras, duration, count, inline_share, seed)
-    run_simulation(publisher, plan, on_progress=_print_progress)
+    uploader = None
+    if upload_edge_images:
+        ensure_bucket(settings.object_store)
+        uploader = EdgeImageUploader(
+            s3_image_store(settings.object_store), settings.object_store.bucket, seed
+        )
+    run_simulation(publisher, plan, on_progress=_print_progress, before_publish=uploader)
 
 
 def _print_progress(progress: Progress) -> None:

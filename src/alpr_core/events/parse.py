@@ -169,7 +169,7 @@ def _normalized(value: Any, plate_text: str) -> str:
 def _confidence(value: Any) -> float:
     if not isinstance(value, int | float) or math.isnan(value) or not 0.0 <= value <= 1.0:
         raise RejectedEvent(RejectReason.INVALID_CONFIDENCE, "plate.confidence must be in [0, 1]")
-    return float(value)
+    return round(float(value), 6)  # Avro floats carry about 7 digits; drop the float32 noise
 
 
 def _optional_text(section: Mapping[str, Any], name: str) -> str | None:

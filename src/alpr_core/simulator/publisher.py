@@ -77,8 +77,10 @@ def run_simulation(
     plan: SimulationPlan,
     on_progress: Callable[[Progress], None] | None = None,
     reads: Iterable[SimulatedRead] | None = None,
+    before_publish: Callable[[dict[str, Any]], None] | None = None,
 ) -> Progress:
-    """Publish at ``plan.rate_per_s`` until the duration or event count is reached."""
+    """Publish at ``plan.rate_per_s`` until the duration or event count is reached;
+    ``before_publish`` sees each record first (e.g. to upload the edge's image)."""
     started = time.monotonic()
     sent, counts, next_report = 0, {1: 0, 2: 0}, started + 1.0
     for read in reads if reads is not None else simulated_reads(plan):
@@ -86,6 +88,10 @@ def run_simulation(
         if _finished(plan, sent, now - started):
             break
         _pace(plan.rate_per_s, sent, now - started)
+        if plan.rate_per_s > 0:  # paced like a live edge: stamp reads with the wall clock
+            read.record["captured_at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+        if before_publish:
+            before_publish(read.record)
         counts[publisher.publish(read.record)] += 1
         sent += 1
         if on_progress and now >= next_report:
