@@ -15,6 +15,7 @@ from alpr_core.api.deps import Resources, current_key
 from alpr_core.api.in_progress import InProgressMiddleware
 from alpr_core.api.problems import install_problem_handlers
 from alpr_core.api.routes import audit, health, plates
+from alpr_core.api.search import FUZZY_SIMILARITY
 from alpr_core.config import Settings
 from alpr_core.images.object_store import s3_image_store
 
@@ -25,9 +26,13 @@ Every `/plates` endpoint needs an API key in the `X-API-Key` header (create one 
 
 
 def api_conninfo(settings: Settings) -> str:
-    """The API's connections: a statement timeout, so no request can hold the database."""
-    db = settings.db.conninfo()
-    return f"{db} options='-c statement_timeout={settings.api.statement_timeout_ms}'"
+    """The API's connections: a statement timeout, so no request can hold the database, and the
+    trigram similarity threshold fuzzy search relies on, set once per connection."""
+    options = (
+        f"-c statement_timeout={settings.api.statement_timeout_ms}"
+        f" -c pg_trgm.similarity_threshold={FUZZY_SIMILARITY}"
+    )
+    return f"{settings.db.conninfo()} options='{options}'"
 
 
 def open_pool(settings: Settings) -> AsyncConnectionPool:

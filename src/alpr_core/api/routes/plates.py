@@ -20,7 +20,7 @@ from alpr_core.api.deps import ReaderKey, Resources, ResourcesDep
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.queries import PlateFilters, detail_query, list_query
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
-from alpr_core.api.search import FUZZY_SIMILARITY, MatchMode, PlateMatch, plate_match
+from alpr_core.api.search import MatchMode, PlateMatch, plate_match
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/plates", tags=["plates"])
@@ -117,10 +117,7 @@ async def _page(
     match: PlateMatch | None = None,
 ) -> PlatePage:
     query, params = list_query(key, filters, _cursor(cursor), limit, match)
-    async with resources.pool.connection() as conn, conn.transaction():
-        if match is not None:
-            await conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
-                               (str(FUZZY_SIMILARITY),))  # fmt: skip
+    async with resources.pool.connection() as conn:  # autocommit: one round trip, no BEGIN
         cursor_ = conn.cursor(row_factory=dict_row)
         prepare = match is None or match.generic_plan_safe
         rows = await (await cursor_.execute(query, params, prepare=prepare)).fetchall()
