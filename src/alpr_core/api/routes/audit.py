@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, LiteralString
 from uuid import UUID
 
@@ -12,7 +12,8 @@ from psycopg.rows import dict_row
 from alpr_core.api.audit import record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import AdminKey, ResourcesDep
-from alpr_core.api.problems import Problem, problem_responses
+from alpr_core.api.params import as_utc, parse_cursor
+from alpr_core.api.problems import problem_responses
 from alpr_core.api.schemas import AuditEntry, AuditPage
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -41,12 +42,8 @@ async def read_audit_log(
         params["key_id"] = key_id
     if since is not None:
         clauses.append("at >= %(since)s")
-        params["since"] = since if since.tzinfo else since.replace(tzinfo=UTC)
-    if cursor is not None:
-        try:
-            after = Cursor.decode(cursor)
-        except ValueError as error:
-            raise Problem(422, "Invalid cursor", "Pass next_cursor exactly as returned.") from error
+        params["since"] = as_utc(since)
+    if (after := parse_cursor(cursor)) is not None:
         clauses.append("(at, id) < (%(cursor_at)s, %(cursor_id)s)")
         params.update(cursor_at=after.timestamp, cursor_id=after.id)
     where: LiteralString = " AND ".join(clauses) if clauses else "TRUE"

@@ -6,7 +6,7 @@ audit row.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from alpr_core.api.audit import record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, Resources, ResourcesDep
+from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.queries import PlateFilters, detail_query, list_query
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
@@ -55,12 +56,6 @@ CursorParam = Annotated[
 ]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def plate_filters(
     resources: ResourcesDep,
     start_time: StartTime = None,
@@ -72,7 +67,7 @@ def plate_filters(
     """The filters every plate listing and search accepts, checked."""
     if camera_ids and any("\x00" in camera for camera in camera_ids):
         raise Problem(422, "Invalid camera_id", "camera_id cannot contain NUL characters.")
-    start, end = _utc(start_time), _utc(end_time)
+    start, end = as_utc(start_time), as_utc(end_time)
     if start and end and start > end:
         raise Problem(422, "Invalid time range", "start_time is after end_time.")
     max_days = resources.settings.max_range_days
@@ -82,15 +77,6 @@ def plate_filters(
 
 
 Filters = Annotated[PlateFilters, Depends(plate_filters)]
-
-
-def _cursor(text: str | None) -> Cursor | None:
-    if text is None:
-        return None
-    try:
-        return Cursor.decode(text)
-    except ValueError as error:
-        raise Problem(422, "Invalid cursor", "Pass next_cursor exactly as returned.") from error
 
 
 def _summary(row: dict[str, Any], bucket: str) -> PlateSummary:
@@ -116,7 +102,7 @@ async def _page(
     cursor: str | None,
     match: PlateMatch | None = None,
 ) -> PlatePage:
-    query, params = list_query(key, filters, _cursor(cursor), limit, match)
+    query, params = list_query(key, filters, parse_cursor(cursor), limit, match)
     async with resources.pool.connection() as conn:  # autocommit: one round trip, no BEGIN
         cursor_ = conn.cursor(row_factory=dict_row)
         prepare = match is None or match.generic_plan_safe
