@@ -5,8 +5,8 @@
 #   bash infra/kafka.sh stop     # SIGTERM (controlled shutdown), SIGKILL after 20 s
 #   bash infra/kafka.sh status   # prints running/stopped; exit 0 when running, 1 otherwise
 #
-# Clients: bootstrap.servers=127.0.0.1:$ALPR_KAFKA_PORT (59092). The controller listens on
-# 127.0.0.1:$ALPR_KAFKA_CONTROLLER_PORT (59093) and is not advertised.
+# Clients: bootstrap.servers=127.0.0.1:$ALPR_KAFKA_PORT (19092). The controller listens on
+# 127.0.0.1:$ALPR_KAFKA_CONTROLLER_PORT (19093) and is not advertised.
 # Jars:  $ALPR_CACHE_DIR/kafka/lib (from infra/kafka/pom.xml; re-resolved when the pom changes).
 # State: $ALPR_SERVICES_DIR/kafka/{data/,server.properties,server.log,stdout.log,pid}.
 # Needs: java 17+ (/usr/bin/java), mvn (first start only). Readiness is probed with confluent-kafka

@@ -8,12 +8,14 @@ REPO_DIR="$(cd "$INFRA_DIR/.." && pwd)"
 ALPR_SERVICES_DIR="${ALPR_SERVICES_DIR:-$REPO_DIR/.services}"
 ALPR_CACHE_DIR="${ALPR_CACHE_DIR:-$HOME/.cache/alpr-core}"
 
-ALPR_PG_PORT="${ALPR_PG_PORT:-55432}"
-ALPR_KAFKA_PORT="${ALPR_KAFKA_PORT:-59092}"
-ALPR_KAFKA_CONTROLLER_PORT="${ALPR_KAFKA_CONTROLLER_PORT:-59093}"
-ALPR_S3_PORT="${ALPR_S3_PORT:-59000}"
-ALPR_S3_CONSOLE_PORT="${ALPR_S3_CONSOLE_PORT:-59001}"
-ALPR_REGISTRY_PORT="${ALPR_REGISTRY_PORT:-58081}"
+# Defaults sit below 32768, outside Linux's ephemeral port range, so a client connection that
+# happens to hold a local port can never keep a server from binding it.
+ALPR_PG_PORT="${ALPR_PG_PORT:-15432}"
+ALPR_KAFKA_PORT="${ALPR_KAFKA_PORT:-19092}"
+ALPR_KAFKA_CONTROLLER_PORT="${ALPR_KAFKA_CONTROLLER_PORT:-19093}"
+ALPR_S3_PORT="${ALPR_S3_PORT:-19000}"
+ALPR_S3_CONSOLE_PORT="${ALPR_S3_CONSOLE_PORT:-19001}"
+ALPR_REGISTRY_PORT="${ALPR_REGISTRY_PORT:-18081}"
 
 log() { printf '[infra %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

