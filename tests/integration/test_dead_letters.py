@@ -53,6 +53,9 @@ def test_poison_messages_are_dead_lettered_and_counted(settings: Settings) -> No
         (_with_plate(text=""), "invalid_plate_text"),
         (_fresh(captured_at="last tuesday"), "invalid_timestamp"),
         (_fresh(plate_image=b"\xff\xd8\xff not really a jpeg"), "invalid_image"),
+        # valid as far as validation goes, refused by PostgreSQL: the batch is split around them
+        (_fresh(camera_id="cam\x00001"), "unstorable"),
+        (_fresh(extras={"roi": "lane\x001", "direction": None}), "unstorable"),
     ]
     for index, read in enumerate(good):
         out.publish(read.record)

@@ -13,6 +13,7 @@ from alpr_core.storage.messages import KafkaMessage, TopicPartitionKey, partitio
 @dataclass(frozen=True, slots=True)
 class Accepted:
     partition: TopicPartitionKey
+    message: KafkaMessage  # kept for the dead-letter topic, should the database refuse the row
     decoded: DecodedEvent
 
 
@@ -44,7 +45,7 @@ class Batch:
         if isinstance(outcome, RejectedEvent):
             self.rejected.append(Rejected(key, message, outcome))
         else:
-            self.accepted.append(Accepted(key, outcome))
+            self.accepted.append(Accepted(key, message, outcome))
         self.next_offsets[key] = (message.offset() or 0) + 1
 
     def is_full(self) -> bool:

@@ -1,7 +1,8 @@
 """Make batches durable in a background thread, one at a time, while the loop reads the next.
 
 For each batch: queue its dead letters, write images and rows (retrying transient failures with
-backoff), then wait for the dead letters' delivery. The returned future completes only when all
+backoff), queue the rows the database refused as dead letters too, then wait for the dead
+letters' delivery. The returned future completes only when all
 of it is durable; the consume loop commits offsets after that, on its own thread.
 """
 
@@ -15,10 +16,9 @@ from typing import Any, TypeVar
 
 import structlog
 
-from alpr_core.events.avro import DecodedEvent
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.backoff import Backoff
-from alpr_core.storage.batch import Rejected
+from alpr_core.storage.batch import Accepted, Rejected
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness
 from alpr_core.storage.sink import DetectionSink, SinkResult
@@ -47,7 +47,7 @@ class BatchWriter:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="batch-writer")
 
     def submit(
-        self, accepted: Sequence[DecodedEvent], rejected: Sequence[Rejected]
+        self, accepted: Sequence[Accepted], rejected: Sequence[Rejected]
     ) -> Future[SinkResult]:
         return self._thread.submit(self._write, list(accepted), list(rejected))
 
@@ -59,17 +59,33 @@ class BatchWriter:
         self._thread.shutdown(wait=True)
         self._sink.close()
 
-    def _write(self, accepted: list[DecodedEvent], rejected: list[Rejected]) -> SinkResult:
+    def _write(self, accepted: list[Accepted], rejected: list[Rejected]) -> SinkResult:
         self._dead_letters.publish(rejected)
-        result = self._retrying("store", self._sink.write, accepted)
+        result = self._retrying("store", self._sink.write, [entry.decoded for entry in accepted])
+        refused = [
+            Rejected(accepted[u.index].partition, accepted[u.index].message, u.error)
+            for u in result.unstorable
+        ]
+        self._dead_letters.publish(refused)
         self._retrying("dead_letter", self._dead_letters.wait)
         self._liveness.waiting_for = None
-        for entry in rejected:
+        self._count(accepted, rejected, refused, result)
+        return result
+
+    def _count(
+        self,
+        accepted: list[Accepted],
+        rejected: list[Rejected],
+        refused: list[Rejected],
+        result: SinkResult,
+    ) -> None:
+        for entry in refused:  # the consume loop counted the others as it decoded them
+            self._metrics.processing_errors.labels(reason=entry.error.reason).inc()
+        for entry in rejected + refused:
             self._metrics.dead_lettered.labels(reason=entry.error.reason).inc()
         self._metrics.database_writes.inc(result.rows_inserted)
-        self._metrics.duplicates_skipped.inc(len(accepted) - result.rows_inserted)
+        self._metrics.duplicates_skipped.inc(len(accepted) - len(refused) - result.rows_inserted)
         self._metrics.images_stored.inc(result.images_stored)
-        return result
 
     def _retrying(self, step: str, fn: Callable[..., T], *args: Any) -> T:
         def on_failure(error: BaseException | None) -> None:

@@ -169,7 +169,7 @@ class StorageConsumer:
             return
         self._await_in_flight()
         batch, self._batch = self._batch, self._new_batch()
-        result = self._writer.submit([a.decoded for a in batch.accepted], batch.rejected)
+        result = self._writer.submit(batch.accepted, batch.rejected)
         self._in_flight = InFlight(batch, result, self._clock())
 
     def _await_in_flight(self) -> None:
