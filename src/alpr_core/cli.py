@@ -1,4 +1,8 @@
-"""The one command-line entry point: ``alpr migrate|storage|api|keys|simulate|retention``."""
+"""The one command-line entry point: ``alpr run|migrate|storage|api|keys|simulate|retention``.
+
+Every command starts from the same settings; servers left unset are replaced by their embedded
+stand-ins (an embedded PostgreSQL, an image directory) before the command runs.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,30 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
+import httpx
 import psycopg
 import typer
-import uvicorn
-from confluent_kafka import Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from alpr_core.all_in_one import RunOptions, run_all
 from alpr_core.api.app import create_app
+from alpr_core.api.serve import api_server, serve_until_signalled
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ROLES, create_key, list_keys, revoke_key
 from alpr_core.db.migrate import migrate
 from alpr_core.db.retention import apply_retention
+from alpr_core.embedded.parts import with_embedded_parts
 from alpr_core.images.buckets import ensure_bucket
-from alpr_core.images.object_store import s3_image_store
+from alpr_core.images.object_store import image_store
 from alpr_core.logs import configure_logging
 from alpr_core.simulator.edge_uploads import EdgeImageUploader
-from alpr_core.simulator.publisher import EventPublisher, Progress, SimulationPlan, run_simulation
+from alpr_core.simulator.http_publisher import HttpEventPublisher
+from alpr_core.simulator.publisher import (
+    Progress,
+    ReadPublisher,
+    SimulationPlan,
+    kafka_publisher,
+    run_simulation,
+)
 from alpr_core.storage.service import run_storage
 
 app = typer.Typer(
@@ -34,7 +46,19 @@ app = typer.Typer(
 def _settings() -> Settings:
     settings = Settings.load()
     configure_logging(settings.log.level, settings.log.plate_text)
-    return settings
+    return with_embedded_parts(settings)
+
+
+@app.command("run")
+def run_command(
+    simulate_rate: Annotated[
+        float, typer.Option(help="Simulated events per second; 0 for no simulator.")
+    ] = 50,
+    cameras: Annotated[int, typer.Option(help="Number of simulated cameras.")] = 4,
+    report_every: Annotated[float, typer.Option(help="Seconds between flow reports.")] = 5,
+) -> None:
+    """Run everything in one process: storage path, query API, simulator (Ctrl-C stops)."""
+    run_all(_settings(), RunOptions(simulate_rate, cameras, report_every), typer.echo)
 
 
 @app.command("migrate")
@@ -47,7 +71,13 @@ def migrate_command() -> None:
 @app.command("storage")
 def storage_command() -> None:
     """Run the storage service: Kafka → PostgreSQL + S3, metrics and /health on port 8002."""
-    run_storage(_settings())
+    settings = _settings()
+    if not settings.kafka.enabled:
+        raise typer.BadParameter(
+            "KAFKA_BOOTSTRAP_SERVERS is not set. Without Kafka, events are posted to the API's"
+            " POST /events (`alpr run` or `alpr api`)."
+        )
+    run_storage(settings)
 
 
 @app.command("simulate")
@@ -63,24 +93,30 @@ def simulate_command(
     upload_edge_images: Annotated[
         bool, typer.Option(help="Upload version-1 crops to the bucket first, as edges do.")
     ] = True,
+    api_url: Annotated[
+        str, typer.Option(help="Without Kafka: the API that takes POST /events.")
+    ] = "http://127.0.0.1:8000",
+    api_key: Annotated[
+        str, typer.Option(envvar="ALPR_API_KEY", help="Without Kafka: a key with the ingest role.")
+    ] = "",
 ) -> None:
-    """Publish synthetic plate reads like field edges do, through Kafka and the registry."""
+    """Publish synthetic plate reads like field edges do: through Kafka and the registry, or
+    without Kafka, to the API's POST /events."""
     settings = _settings()
     if duration is None and count is None:
         duration = 60.0
-    publisher = EventPublisher(
-        Producer({"bootstrap.servers": settings.kafka.bootstrap_servers, "linger.ms": 20}),
-        SchemaRegistryClient({"url": settings.registry.url}),
-        settings.kafka.topic,
-    )
     plan = SimulationPlan(rate, cameras, duration, count, inline_share, seed)
     uploader = None
     if upload_edge_images:
         ensure_bucket(settings.object_store)
-        uploader = EdgeImageUploader(
-            s3_image_store(settings.object_store), settings.object_store.bucket, seed
+        uploader = EdgeImageUploader(image_store(settings), settings.object_store.bucket, seed)
+    with httpx.Client(base_url=api_url, timeout=30) as client:
+        publisher: ReadPublisher = (
+            kafka_publisher(settings)
+            if settings.kafka.enabled
+            else HttpEventPublisher(client, api_key)
         )
-    run_simulation(publisher, plan, on_progress=_print_progress, before_publish=uploader)
+        run_simulation(publisher, plan, on_progress=_print_progress, before_publish=uploader)
 
 
 def _print_progress(progress: Progress) -> None:
@@ -134,15 +170,14 @@ def keys_revoke(key_id: Annotated[UUID, typer.Argument(help="The key's id.")]) -
 def api_command() -> None:
     """Run the query API (port 8000): /plates, /docs, /metrics, /health, /ready."""
     settings = _settings()
-    uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port,
-                log_config=None, access_log=False)  # fmt: skip
+    serve_until_signalled(api_server(create_app(settings), settings.api))
 
 
 @app.command("retention")
 def retention_command() -> None:
     """Delete rows and stored images older than RETENTION_DAYS, whole partitions at a time."""
     settings = _settings()
-    images = s3_image_store(settings.object_store)
+    images = image_store(settings)
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         result = apply_retention(
             conn, images, timedelta(days=settings.retention.days), datetime.now(UTC)

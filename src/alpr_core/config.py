@@ -4,11 +4,17 @@ Each group reads its own environment variables. The names are the seed's where t
 them (``KAFKA_BOOTSTRAP_SERVERS``, ``KAFKA_TOPIC``, ``SCHEMA_REGISTRY_URL``, ``DB_HOST``,
 ``DB_PORT``, ``MINIO_ENDPOINT``, ...). There are no default passwords: secrets are ``SecretStr``
 and empty unless set.
+
+A server left unset is replaced by its embedded stand-in, so one machine with only Python runs
+the whole system: no ``DB_HOST``, an embedded PostgreSQL; no ``MINIO_ENDPOINT``, a directory;
+no ``KAFKA_BOOTSTRAP_SERVERS``, no consumer (events arrive over HTTP). Their data lives under
+``ALPR_DATA_DIR``. Setting a server's variables switches that part alone to the real server.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from psycopg.conninfo import make_conninfo
 from pydantic import BaseModel, Field, SecretStr
@@ -22,22 +28,26 @@ def _group(prefix: str) -> SettingsConfigDict:
 class KafkaSettings(BaseSettings):
     model_config = _group("KAFKA_")
 
-    bootstrap_servers: str = "kafka:29092"
+    bootstrap_servers: str = ""  # unset: no Kafka; events arrive through POST /events
     topic: str = "alpr.plates.detected"
     dlq_topic: str = "alpr.plates.detected.dlq"
     group_id: str = "alpr-storage"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bootstrap_servers)
 
 
 class SchemaRegistrySettings(BaseSettings):
     model_config = _group("SCHEMA_REGISTRY_")
 
-    url: str = "http://schema-registry:8081"
+    url: str = ""  # needed with Kafka, and for Avro posted to /events
 
 
 class DatabaseSettings(BaseSettings):
     model_config = _group("DB_")
 
-    host: str = "timescaledb"
+    host: str = ""  # unset: the embedded PostgreSQL under ALPR_DATA_DIR
     port: int = 5432
     name: str = "alpr_db"
     user: str = "alpr"
@@ -61,7 +71,7 @@ class DatabaseSettings(BaseSettings):
 class ObjectStoreSettings(BaseSettings):
     model_config = _group("MINIO_")
 
-    endpoint: str = "minio:9000"
+    endpoint: str = ""  # unset: images in a directory under ALPR_DATA_DIR
     access_key: SecretStr = SecretStr("")
     secret_key: SecretStr = SecretStr("")
     bucket: str = "alpr-plate-images"
@@ -115,6 +125,20 @@ class RetentionSettings(BaseSettings):
     interval_s: float = Field(default=3600, ge=0)  # 0: the storage service does not run it
 
 
+class LocalSettings(BaseSettings):
+    """Where the embedded stand-ins keep their data."""
+
+    model_config = _group("ALPR_")
+
+    data_dir: Path = Path("alpr-data")
+
+    def postgres_dir(self) -> Path:
+        return self.data_dir.resolve() / "postgres"
+
+    def images_dir(self, bucket: str) -> Path:
+        return self.data_dir.resolve() / "images" / bucket
+
+
 class LogSettings(BaseSettings):
     model_config = _group("LOG_")
 
@@ -142,6 +166,7 @@ class Settings(BaseModel):
     storage: StorageSettings
     api: ApiSettings
     retention: RetentionSettings
+    local: LocalSettings
     log: LogSettings
 
     def as_environment(self) -> dict[str, str]:
@@ -164,5 +189,6 @@ class Settings(BaseModel):
             storage=StorageSettings(),
             api=ApiSettings(),
             retention=RetentionSettings(),
+            local=LocalSettings(),
             log=LogSettings(),
         )

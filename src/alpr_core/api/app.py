@@ -17,7 +17,7 @@ from alpr_core.api.problems import install_problem_handlers
 from alpr_core.api.routes import audit, health, plates
 from alpr_core.api.search import FUZZY_SIMILARITY
 from alpr_core.config import Settings
-from alpr_core.images.object_store import s3_image_store
+from alpr_core.images.object_store import image_store
 
 DESCRIPTION = """Query the plate reads that alpr-core stored.
 
@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         pool = open_pool(settings)
         await pool.open(wait=False)
         app.state.resources = Resources(
-            pool, s3_image_store(settings.object_store), settings.object_store.bucket, settings.api
+            pool, image_store(settings), settings.object_store.bucket, settings.api
         )
         try:
             yield
@@ -78,6 +78,7 @@ def _install_metrics(app: FastAPI, settings: Settings) -> None:
     the process-global one), so that gauge is ours, in :mod:`alpr_core.api.in_progress`.
     """
     registry = CollectorRegistry()
+    app.state.metrics_registry = registry
     Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app)
     app.add_middleware(InProgressMiddleware, registry=registry)
     guard = [] if settings.api.metrics_public else [Depends(current_key)]

@@ -1,4 +1,6 @@
-"""Create the image bucket when it is missing (startup only; obstore does not manage buckets)."""
+"""Create the image bucket when it is missing (startup only; obstore does not manage buckets).
+
+Without ``MINIO_ENDPOINT`` images go to a directory, which the directory store creates itself."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ _MISSING = {"404", "NoSuchBucket", "NotFound"}
 
 
 def ensure_bucket(settings: ObjectStoreSettings) -> None:
+    if not settings.endpoint:
+        return
     client = boto3.client(
         "s3",
         endpoint_url=settings.endpoint_url(),

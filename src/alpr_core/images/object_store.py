@@ -22,7 +22,7 @@ from obstore.exceptions import (
 )
 from obstore.store import LocalStore, S3Store
 
-from alpr_core.config import ObjectStoreSettings
+from alpr_core.config import ObjectStoreSettings, Settings
 from alpr_core.errors import TransientError
 from alpr_core.images.store import StoredObject
 
@@ -124,3 +124,10 @@ def _transient_on_failure() -> Iterator[None]:
 
 def s3_image_store(settings: ObjectStoreSettings) -> ObjectImageStore:
     return ObjectImageStore(s3_store(settings))
+
+
+def image_store(settings: Settings) -> ObjectImageStore:
+    """The configured S3 bucket; without ``MINIO_ENDPOINT``, a directory under ALPR_DATA_DIR."""
+    if settings.object_store.endpoint:
+        return s3_image_store(settings.object_store)
+    return ObjectImageStore(local_store(settings.local.images_dir(settings.object_store.bucket)))

@@ -1,4 +1,5 @@
-"""Publish simulated reads the way field edges do: AvroSerializer, Confluent framing, string key."""
+"""Publish simulated reads the way field edges do: AvroSerializer, Confluent framing, string key
+(or, for sites without Kafka, JSON to ``POST /events``: :mod:`.http_publisher`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from alpr_core.config import Settings
 from alpr_core.events.avro import schema_text
 from alpr_core.simulator.events import SimulatedRead, cameras, tracks
 
@@ -33,6 +35,12 @@ class Progress:
     sent: int
     elapsed_s: float
     version_counts: dict[int, int]
+
+
+class ReadPublisher(Protocol):
+    def publish(self, record: dict[str, Any]) -> int: ...
+
+    def flush(self, timeout_s: float = 30.0) -> int: ...
 
 
 class EventPublisher:
@@ -67,13 +75,21 @@ class EventPublisher:
         return int(self._producer.flush(timeout_s))
 
 
+def kafka_publisher(settings: Settings) -> EventPublisher:
+    return EventPublisher(
+        Producer({"bootstrap.servers": settings.kafka.bootstrap_servers, "linger.ms": 20}),
+        SchemaRegistryClient({"url": settings.registry.url}),
+        settings.kafka.topic,
+    )
+
+
 def simulated_reads(plan: SimulationPlan) -> Iterator[SimulatedRead]:
     rng = random.Random(plan.seed)
     return tracks(rng, cameras(plan.cameras), datetime.now(UTC), plan.inline_image_share)
 
 
 def run_simulation(
-    publisher: EventPublisher,
+    publisher: ReadPublisher,
     plan: SimulationPlan,
     on_progress: Callable[[Progress], None] | None = None,
     reads: Iterable[SimulatedRead] | None = None,

@@ -22,7 +22,7 @@ from alpr_core.errors import TransientError
 from alpr_core.events.avro import EventDecoder
 from alpr_core.events.parse import EventLimits
 from alpr_core.images.buckets import ensure_bucket
-from alpr_core.images.object_store import s3_image_store
+from alpr_core.images.object_store import image_store
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.backoff import Backoff
 from alpr_core.storage.batch_writer import BatchWriter
@@ -123,7 +123,7 @@ def build_storage(
             settings.storage.metrics_host, settings.storage.metrics_port, registry, liveness
         )
     _retry_at_startup(lambda: ensure_bucket(settings.object_store))
-    images = s3_image_store(settings.object_store)
+    images = image_store(settings)
     pool = ConnectionPool(
         settings.db.conninfo(),
         min_size=1,

@@ -1,0 +1,192 @@
+"""``alpr run``: the storage path, the query API and the edge simulator in one process.
+
+With Kafka configured the storage consumer runs and the simulator publishes to the topic; without
+it, events arrive at ``POST /events`` and the simulator posts there. Either way the person
+running it gets the API's address, ``curl`` lines with a fresh key, and a line every few seconds
+saying what flows. Ctrl-C (or SIGTERM) lets uvicorn finish the requests in flight (a 202 means
+stored), then the consumer commits its last batch, and the keys made for this run are revoked.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import takewhile
+
+import httpx
+import psycopg
+import structlog
+import uvicorn
+from prometheus_client import CollectorRegistry
+
+from alpr_core.api.app import create_app
+from alpr_core.api.serve import api_server, serve_until_signalled
+from alpr_core.config import Settings
+from alpr_core.db.api_keys import create_key, revoke_key
+from alpr_core.db.migrate import migrate
+from alpr_core.flow_report import FlowReporter
+from alpr_core.images.object_store import image_store
+from alpr_core.metrics import StorageMetrics
+from alpr_core.simulator.edge_uploads import EdgeImageUploader
+from alpr_core.simulator.http_publisher import HttpEventPublisher
+from alpr_core.simulator.publisher import (
+    ReadPublisher,
+    SimulationPlan,
+    kafka_publisher,
+    run_simulation,
+    simulated_reads,
+)
+from alpr_core.storage.retention_schedule import RetentionSchedule
+from alpr_core.storage.service import build_storage
+
+log = structlog.get_logger("alpr.run")
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    simulate_rate_per_s: float  # 0: no simulator
+    simulate_cameras: int
+    report_every_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunKeys:
+    viewer: str
+    ingest: str
+
+
+def run_all(settings: Settings, options: RunOptions, echo: Echo) -> None:
+    migrate(settings.db.conninfo())
+    app = create_app(settings)
+    server = api_server(app, settings.api)
+    stopping = threading.Event()
+    with ExitStack() as stack:
+        keys = stack.enter_context(_keys_for_this_run(settings))
+        storage_registry = stack.enter_context(_storage_path(settings))
+        registries = [app.state.metrics_registry, storage_registry]
+        base_url = f"http://{_reachable(settings.api.host)}:{settings.api.port}"
+        if options.simulate_rate_per_s > 0:
+            feeder = _simulator(settings, options, base_url, keys.ingest, server, stopping)
+            stack.callback(feeder.join)
+        reporter = _reporter(FlowReporter(registries), options.report_every_s, echo, stopping)
+        stack.callback(reporter.join)
+        _greet(echo, settings, base_url, keys.viewer)
+        serve_until_signalled(server, on_signal=stopping.set)
+        stopping.set()
+        echo("stopping: finishing the requests and the batch in flight")
+
+
+@contextmanager
+def _keys_for_this_run(settings: Settings) -> Iterator[RunKeys]:
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        viewer, viewer_token = create_key(conn, "alpr run: you", "viewer")
+        ingest, ingest_token = create_key(conn, "alpr run: simulator", "ingest")
+    try:
+        yield RunKeys(viewer_token, ingest_token)
+    finally:
+        with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+            revoke_key(conn, viewer.id)
+            revoke_key(conn, ingest.id)
+
+
+@contextmanager
+def _storage_path(settings: Settings) -> Iterator[CollectorRegistry]:
+    """The Kafka consumer when Kafka is configured (it runs retention too), else retention alone:
+    events then come through the API's ``POST /events``."""
+    registry = CollectorRegistry()
+    if settings.kafka.enabled:
+        service = build_storage(settings, registry, serve_http=True)
+        thread = threading.Thread(target=service.run, name="storage")
+        thread.start()
+        try:
+            yield registry
+        finally:
+            service.stop()
+            thread.join()
+        return
+    retention = RetentionSchedule(
+        settings.db.conninfo(), image_store(settings), timedelta(days=settings.retention.days),
+        settings.retention.interval_s, StorageMetrics(registry),
+    )  # fmt: skip
+    retention.start()
+    try:
+        yield registry
+    finally:
+        retention.stop()
+
+
+def _simulator(
+    settings: Settings,
+    options: RunOptions,
+    base_url: str,
+    ingest_token: str,
+    server: uvicorn.Server,
+    stopping: threading.Event,
+) -> threading.Thread:
+    def feed() -> None:
+        while not server.started and not stopping.wait(0.1):
+            pass
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            publisher: ReadPublisher = (
+                kafka_publisher(settings)
+                if settings.kafka.enabled
+                else HttpEventPublisher(client, ingest_token)
+            )
+            try:
+                _feed(settings, options, publisher, stopping)
+            except httpx.HTTPError as error:  # the API is going away under us: stop feeding
+                if not stopping.is_set():
+                    log.error("simulator stopped", error=str(error))
+
+    thread = threading.Thread(target=feed, name="simulator", daemon=True)
+    thread.start()
+    return thread
+
+
+def _feed(
+    settings: Settings, options: RunOptions, publisher: ReadPublisher, stopping: threading.Event
+) -> None:
+    plan = SimulationPlan(options.simulate_rate_per_s, options.simulate_cameras, None, None, 0.5)
+    reads = takewhile(lambda _: not stopping.is_set(), simulated_reads(plan))
+    uploader = EdgeImageUploader(image_store(settings), settings.object_store.bucket)
+    run_simulation(publisher, plan, reads=reads, before_publish=uploader)
+
+
+def _reporter(
+    flow: FlowReporter, every_s: float, echo: Echo, stopping: threading.Event
+) -> threading.Thread:
+    def report() -> None:
+        flow.line(time.monotonic())
+        while not stopping.wait(every_s):
+            echo(flow.line(time.monotonic()))
+
+    thread = threading.Thread(target=report, name="flow-report", daemon=True)
+    thread.start()
+    return thread
+
+
+def _reachable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a comparison
+
+
+def _greet(echo: Echo, settings: Settings, base_url: str, token: str) -> None:
+    header = f'-H "X-API-Key: {token}"'
+    kafka = settings.kafka.bootstrap_servers or "none (events arrive at POST /events)"
+    database = settings.db.host
+    if database.startswith("/"):  # a Unix socket: the embedded server
+        database = f"embedded, in {settings.local.postgres_dir()}"
+    images = settings.object_store.endpoint or str(
+        settings.local.images_dir(settings.object_store.bucket)
+    )
+    echo(f"alpr-core is running. Kafka: {kafka}; PostgreSQL: {database}; images: {images}")
+    echo(f"API docs:  {base_url}/docs")
+    echo("Try (this viewer key works while this runs):")
+    echo(f'  curl {header} "{base_url}/plates?limit=5"')
+    echo(f'  curl {header} "{base_url}/plates/search?plate_text=AB1&mode=prefix"')
+    echo(f'  curl {header} -o plate.jpg "{base_url}/plates/1/image"')
+    echo("Ctrl-C stops everything cleanly.")

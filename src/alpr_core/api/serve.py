@@ -1,0 +1,35 @@
+"""Run the API's uvicorn server until SIGINT or SIGTERM, then return normally.
+
+uvicorn re-raises the signal it caught once it has shut down; with the default SIGTERM handler
+that kills the process before ``finally`` blocks and ``atexit`` run (which stop the consumer
+thread and the embedded PostgreSQL). Our own handlers make both signals a plain return.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+from alpr_core.config import ApiSettings
+
+
+def api_server(app: FastAPI, settings: ApiSettings) -> uvicorn.Server:
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+                            access_log=False)  # fmt: skip
+    return uvicorn.Server(config)
+
+
+def serve_until_signalled(
+    server: uvicorn.Server, on_signal: Callable[[], None] = lambda: None
+) -> None:
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        on_signal()
+        server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handle)
+    server.run()

@@ -1,0 +1,1 @@
+"""Stand-ins for the servers a small site does not run: an embedded PostgreSQL, a directory."""
