@@ -114,6 +114,7 @@ class ApiSettings(BaseSettings):
     statement_timeout_ms: int = Field(default=5000, ge=100)
     max_range_days: int = Field(default=366, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
+    pool_timeout_s: float = Field(default=5.0, gt=0)  # then 503: the database is unreachable
     image_redirect: bool = False  # 307 to a presigned URL instead of streaming the image
     image_url_ttl_s: int = Field(default=300, ge=1)
 

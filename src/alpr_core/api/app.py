@@ -38,10 +38,11 @@ def api_conninfo(settings: Settings) -> str:
 def open_pool(settings: Settings) -> AsyncConnectionPool:
     # prepare_threshold=None: no server-side prepared statements, whose generic plans can turn a
     # selective search into a walk of the time index (docs/decisions.md).
+    # No check on checkout: it costs a round trip per request. A connection broken by a database
+    # restart fails its request with a 503 problem, and the pool then replaces it.
     return AsyncConnectionPool(
         api_conninfo(settings), min_size=1, max_size=settings.api.pool_max_size, open=False,
-        kwargs={"autocommit": True, "prepare_threshold": None},
-        check=AsyncConnectionPool.check_connection,
+        timeout=settings.api.pool_timeout_s, kwargs={"autocommit": True, "prepare_threshold": None},
     )  # fmt: skip
 
 

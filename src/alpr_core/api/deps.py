@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -31,7 +33,7 @@ class Resources:
     settings: ApiSettings
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:  # async: no trip to the thread pool
     resources: Resources = request.app.state.resources
     return resources
 
@@ -39,19 +41,28 @@ def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
+async def db_connection(resources: ResourcesDep) -> AsyncIterator[AsyncConnection[Any]]:
+    """One pooled connection per request, shared by the key check, the query and the audit row
+    (FastAPI resolves a dependency once per request)."""
+    async with resources.pool.connection() as conn:
+        yield conn
+
+
+Connection = Annotated[AsyncConnection[Any], Depends(db_connection)]
+
+
 async def current_key(
-    resources: ResourcesDep, token: Annotated[str | None, Security(_api_key_header)]
+    conn: Connection, token: Annotated[str | None, Security(_api_key_header)]
 ) -> ApiKey:
     if not token:
         raise Problem(401, "API key required", f"Send an API key in the {API_KEY_HEADER} header.")
-    async with resources.pool.connection() as conn:
-        cursor = conn.cursor(row_factory=class_row(ApiKey))
-        await cursor.execute(
-            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
-            (token_hash(token),),
-            prepare=True,
-        )
-        key = await cursor.fetchone()
+    cursor = conn.cursor(row_factory=class_row(ApiKey))
+    await cursor.execute(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+        (token_hash(token),),
+        prepare=True,
+    )
+    key = await cursor.fetchone()
     if key is None:
         raise Problem(401, "Invalid API key", "The API key is unknown or has been revoked.")
     return key

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alpr_core.api.schemas import ProblemDetail
@@ -65,6 +67,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         detail = "; ".join(f"{e['where']}: {e['problem']}" for e in errors)
         return problem_response(request, 422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(psycopg.errors.QueryCanceled)
+    async def on_timeout(request: Request, _error: Exception) -> JSONResponse:
+        detail = "The query took too long; narrow the time range or the search."
+        return problem_response(request, 503, "Query timed out", detail)
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def on_database_down(request: Request, _error: Exception) -> JSONResponse:
+        response = problem_response(
+            request, 503, "Database unavailable", "The database cannot be reached; try again."
+        )
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:

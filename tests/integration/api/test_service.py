@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import psycopg
 from fastapi.testclient import TestClient
 
+from alpr_core.api.app import create_app
+from alpr_core.config import Settings
 from tests.integration.api.conftest import Keys, as_key
 
 
@@ -31,3 +34,31 @@ def test_the_openapi_document_describes_every_parameter(client: TestClient) -> N
     assert all(p.get("description") for p in listing["parameters"])
     assert "X-API-Key" in str(document["components"]["securitySchemes"])
     assert client.get("/docs").status_code == 200
+
+
+def test_a_query_held_past_the_statement_timeout_is_a_503_problem(
+    settings: Settings, keys: Keys
+) -> None:
+    quick = settings.model_copy(
+        update={"api": settings.api.model_copy(update={"statement_timeout_ms": 300})}
+    )
+    with TestClient(create_app(quick)) as client, psycopg.connect(settings.db.conninfo()) as lock:
+        lock.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")  # held until the test ends
+        response = client.get("/plates", headers=as_key(keys.viewer))
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Query timed out"
+
+
+def test_an_unreachable_database_is_a_503_problem_not_a_500(settings: Settings, keys: Keys) -> None:
+    nowhere = settings.model_copy(
+        update={
+            "db": settings.db.model_copy(update={"port": 1, "connect_timeout_s": 1}),
+            "api": settings.api.model_copy(update={"pool_timeout_s": 1.0}),
+        }
+    )
+    with TestClient(create_app(nowhere)) as client:
+        response = client.get("/plates", headers=as_key(keys.viewer))
+    assert response.status_code == 503
+    assert response.json()["title"] == "Database unavailable"
+    assert response.headers["retry-after"] == "2"
