@@ -224,9 +224,10 @@ def explain(settings: Settings, scenario: Scenario) -> str:
     return "\n".join(row[0] for row in rows)
 
 
-def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def start_api(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings.as_environment(), "API_HOST": "127.0.0.1",
-           "API_PORT": str(port), "API_POOL_MAX_SIZE": "16", "LOG_LEVEL": "WARNING"}  # fmt: skip
+           "API_PORT": str(port), "API_POOL_MAX_SIZE": str(16 // workers), "LOG_LEVEL": "WARNING",
+           "API_WORKERS": str(workers)}  # fmt: skip
     process = subprocess.Popen([sys.executable, "-m", "alpr_core", "api"], env=env)
     for _ in range(100):
         try:
@@ -243,7 +244,7 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, token: st
               image_ids: list[int]) -> None:  # fmt: skip
     plates = sample_plates(settings, 2000)
     port = free_port()
-    api = start_api(settings, port)
+    api = start_api(settings, port, args.api_workers)
     results: list[tuple[Result, Result | None]] = []
     try:
         for scenario in scenarios(plates, image_ids):
@@ -284,6 +285,7 @@ def main() -> None:
     parser.add_argument("--then-rows", type=int, default=None, help="fill up to this many, rerun")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE per query")
     args = parser.parse_args()
     load_services_env()

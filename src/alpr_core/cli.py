@@ -16,7 +16,7 @@ import typer
 
 from alpr_core.all_in_one import RunOptions, run_all
 from alpr_core.api.app import create_app
-from alpr_core.api.serve import api_server, serve_until_signalled
+from alpr_core.api.serve import api_server, serve_until_signalled, serve_workers
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ROLES, create_key, list_keys, revoke_key
 from alpr_core.db.migrate import migrate
@@ -170,7 +170,10 @@ def keys_revoke(key_id: Annotated[UUID, typer.Argument(help="The key's id.")]) -
 def api_command() -> None:
     """Run the query API (port 8000): /plates, /docs, /metrics, /health, /ready."""
     settings = _settings()
-    serve_until_signalled(api_server(create_app(settings), settings.api))
+    if settings.api.workers > 1:
+        serve_workers(settings.api)
+    else:
+        serve_until_signalled(api_server(create_app(settings), settings.api))
 
 
 @app.command("retention")

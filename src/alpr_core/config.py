@@ -109,6 +109,7 @@ class ApiSettings(BaseSettings):
 
     host: str = "0.0.0.0"  # noqa: S104 - the container's port is published on purpose
     port: int = 8000
+    workers: int = Field(default=1, ge=1)  # uvicorn worker processes
     cors_origins: list[str] = Field(default_factory=list)  # none allowed unless listed
     metrics_public: bool = True  # /metrics without a key, for Prometheus
     statement_timeout_ms: int = Field(default=5000, ge=100)

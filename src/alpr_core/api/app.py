@@ -72,6 +72,13 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one uvicorn worker process (``API_WORKERS`` > 1): settings read in the worker."""
+    from alpr_core.embedded.parts import with_embedded_parts  # noqa: PLC0415 - worker-only
+
+    return create_app(with_embedded_parts(Settings.load()))
+
+
 def _install_metrics(app: FastAPI, settings: Settings) -> None:
     """The seed's http_requests_total, http_request_duration_seconds, http_requests_in_progress.
 

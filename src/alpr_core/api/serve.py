@@ -23,6 +23,15 @@ def api_server(app: FastAPI, settings: ApiSettings) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+def serve_workers(settings: ApiSettings) -> None:
+    """``API_WORKERS`` processes behind one socket. uvicorn's supervisor forwards signals; each
+    worker builds its app from the environment (``app.app_from_environment``)."""
+    uvicorn.run(
+        "alpr_core.api.app:app_from_environment", factory=True, host=settings.host,
+        port=settings.port, workers=settings.workers, log_config=None, access_log=False,
+    )  # fmt: skip
+
+
 def serve_until_signalled(
     server: uvicorn.Server, on_signal: Callable[[], None] = lambda: None
 ) -> None:
