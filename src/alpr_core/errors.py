@@ -24,6 +24,7 @@ class RejectReason(StrEnum):
     INVALID_FIELD = "invalid_field"
     INVALID_IMAGE = "invalid_image"
     IMAGE_TOO_LARGE = "image_too_large"
+    OUT_OF_SCOPE = "out_of_scope"
 
 
 class RejectedEvent(Exception):  # noqa: N818 - it names the outcome, as the DLQ header does
