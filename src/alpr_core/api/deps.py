@@ -14,6 +14,9 @@ from alpr_core.api.problems import Problem
 from alpr_core.config import ApiSettings
 from alpr_core.db.api_keys import KEY_COLUMNS, ApiKey, token_hash
 from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.ingest.rate_limit import RateLimiter
+from alpr_core.ingest.service import EventIngest
+from alpr_core.metrics import IngestMetrics
 
 API_KEY_HEADER = "X-API-Key"
 _api_key_header = APIKeyHeader(
@@ -73,3 +76,29 @@ async def admin_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
 
 
 AdminKey = Annotated[ApiKey, Depends(admin_key)]
+
+
+async def ingest_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+    if key.role != "ingest":
+        raise Problem(403, "Forbidden", f"A {key.role} key cannot post events; use an ingest key.")
+    return key
+
+
+IngestKey = Annotated[ApiKey, Depends(ingest_key)]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResources:
+    """HTTP ingest's parts: the pipeline (opened in the lifespan) and the per-key rate limit."""
+
+    events: EventIngest
+    limiter: RateLimiter
+    metrics: IngestMetrics
+
+
+def get_ingest(request: Request) -> IngestResources:
+    ingest: IngestResources = request.app.state.ingest
+    return ingest
+
+
+IngestDep = Annotated[IngestResources, Depends(get_ingest)]
