@@ -19,8 +19,9 @@ from fastapi.testclient import TestClient
 from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import create_key
-from alpr_core.events.avro import schema_text
+from alpr_core.events.avro import DecodedEvent, schema_text
 from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.simulator.events import SimulatedRead
 from tests.integration.api.conftest import Keys, as_key
 from tests.integration.conftest import db_scalar
 from tests.unit.factories import image_bytes, record
@@ -349,3 +350,27 @@ def test_a_camera_scoped_key_may_post_only_for_its_cameras(
     assert response.json()["rejected"][0]["status"] == 403
     assert response.json()["rejected"][0]["reason"] == "out_of_scope"
     assert db_scalar(settings, ROWS) == 1
+
+
+def test_reads_already_stored_by_the_kafka_path_are_duplicates_over_http(
+    settings: Settings,
+    images: ObjectImageStore,
+    keys: Keys,
+    simulated: list[SimulatedRead],
+    stored: list[DecodedEvent],
+) -> None:
+    """Beside Kafka: the same event arriving both ways is stored once."""
+    as_json = [_jsonable(read.record) for read in simulated[:20]]
+    before = images.count()
+    with TestClient(create_app(settings)) as client:
+        response = post(client, keys.ingest, as_json)
+
+    assert response.status_code == 202
+    assert (response.json()["stored"], response.json()["duplicates"]) == (0, 20)
+    assert db_scalar(settings, ROWS) == len(stored)
+    assert images.count() == before
+
+
+def _jsonable(read: dict[str, Any]) -> dict[str, Any]:
+    image = read.get("plate_image")
+    return {**read, "plate_image": base64.b64encode(image).decode() if image else None}
