@@ -374,3 +374,27 @@ def test_reads_already_stored_by_the_kafka_path_are_duplicates_over_http(
 def _jsonable(read: dict[str, Any]) -> dict[str, Any]:
     image = read.get("plate_image")
     return {**read, "plate_image": base64.b64encode(image).decode() if image else None}
+
+
+@pytest.mark.parametrize(
+    ("down", "item"),
+    [
+        pytest.param("object_store", with_image(), id="S3 down"),
+        pytest.param("registry", "AH////8C", id="registry down"),
+    ],
+)
+def test_a_dependency_down_is_a_503_that_stores_nothing(
+    settings: Settings, keys: Keys, down: str, item: Any
+) -> None:
+    dead = "http://127.0.0.1:9"  # discard port: nothing listens
+    if down == "object_store":
+        broken = {"object_store": settings.object_store.model_copy(update={"endpoint": dead})}
+    else:
+        broken = {"registry": settings.registry.model_copy(update={"url": dead})}
+    with TestClient(create_app(settings.model_copy(update=broken))) as client:
+        response = post(client, keys.ingest, [event(), item])
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM
+    assert int(response.headers["retry-after"]) > 0
+    assert db_scalar(settings, ROWS) == 0
