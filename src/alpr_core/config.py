@@ -109,7 +109,7 @@ class ApiSettings(BaseSettings):
     # POST /events (HTTP ingest): caps per request, and a token bucket of events per key
     ingest_max_body_bytes: int = Field(default=8_388_608, ge=1024)
     ingest_max_events: int = Field(default=500, ge=1)
-    ingest_rate_per_s: float = Field(default=50.0, gt=0)
+    ingest_rate_per_s: float = Field(default=10.0, gt=0)
     ingest_burst: int = Field(default=500, ge=1)
 
 

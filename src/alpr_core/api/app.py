@@ -57,9 +57,10 @@ def open_event_ingest(
     settings: Settings, images: ObjectImageStore, metrics: IngestMetrics
 ) -> tuple[EventIngest, ConnectionPool]:
     """HTTP ingest's pipeline: the storage service's decoder and sink over a small sync pool of
-    their own (the sink is synchronous; requests run it in worker threads)."""
+    their own (the sink is synchronous; requests run it in worker threads). The pool connects on
+    the first post: an API that only serves queries holds no extra connection."""
     pool = ConnectionPool(
-        api_conninfo(settings), min_size=1, max_size=2, open=False,
+        api_conninfo(settings), min_size=0, max_size=2, open=False,
         check=ConnectionPool.check_connection,
     )  # fmt: skip
     pool.open(wait=False)
