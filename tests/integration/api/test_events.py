@@ -387,6 +387,7 @@ def test_a_dependency_down_is_a_503_that_stores_nothing(
     settings: Settings, keys: Keys, down: str, item: Any
 ) -> None:
     dead = "http://127.0.0.1:9"  # discard port: nothing listens
+    broken: dict[str, Any]
     if down == "object_store":
         broken = {"object_store": settings.object_store.model_copy(update={"endpoint": dead})}
     else:
