@@ -29,6 +29,7 @@ from alpr_core.config import Settings
 from alpr_core.db.api_keys import create_key, revoke_key
 from alpr_core.db.migrate import migrate
 from alpr_core.flow_report import FlowReporter
+from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import image_store
 from alpr_core.metrics import StorageMetrics
 from alpr_core.simulator.edge_uploads import EdgeImageUploader
@@ -62,23 +63,36 @@ class RunKeys:
 
 def run_all(settings: Settings, options: RunOptions, echo: Echo) -> None:
     migrate(settings.db.conninfo())
+    ensure_bucket(settings.object_store)  # HTTP ingest stores images; with S3 the bucket must exist
+    settings = _room_for_the_simulator(settings, options.simulate_rate_per_s)
     app = create_app(settings)
     server = api_server(app, settings.api)
     stopping = threading.Event()
+    storage_registry = CollectorRegistry()
+    flow = FlowReporter(app.state.metrics_registry, storage_registry)
     with ExitStack() as stack:
+        stack.callback(lambda: echo(f"stopped. This run: {flow.line(time.monotonic())}"))
         keys = stack.enter_context(_keys_for_this_run(settings))
-        storage_registry = stack.enter_context(_storage_path(settings))
-        registries = [app.state.metrics_registry, storage_registry]
+        stack.enter_context(_storage_path(settings, storage_registry))
         base_url = f"http://{_reachable(settings.api.host)}:{settings.api.port}"
         if options.simulate_rate_per_s > 0:
             feeder = _simulator(settings, options, base_url, keys.ingest, server, stopping)
             stack.callback(feeder.join)
-        reporter = _reporter(FlowReporter(registries), options.report_every_s, echo, stopping)
+        reporter = _reporter(flow, options.report_every_s, echo, stopping)
         stack.callback(reporter.join)
         _greet(echo, settings, base_url, keys.viewer)
-        serve_until_signalled(server, on_signal=stopping.set)
+        serve_until_signalled(server)
         stopping.set()
         echo("stopping: finishing the requests and the batch in flight")
+
+
+def _room_for_the_simulator(settings: Settings, rate_per_s: float) -> Settings:
+    """The simulator posts with one ingest key: let that key post at its rate, with room."""
+    needed = rate_per_s * 1.5
+    if settings.kafka.enabled or needed <= settings.api.ingest_rate_per_s:
+        return settings
+    api = settings.api.model_copy(update={"ingest_rate_per_s": needed})
+    return settings.model_copy(update={"api": api})
 
 
 @contextmanager
@@ -95,16 +109,15 @@ def _keys_for_this_run(settings: Settings) -> Iterator[RunKeys]:
 
 
 @contextmanager
-def _storage_path(settings: Settings) -> Iterator[CollectorRegistry]:
+def _storage_path(settings: Settings, registry: CollectorRegistry) -> Iterator[None]:
     """The Kafka consumer when Kafka is configured (it runs retention too), else retention alone:
     events then come through the API's ``POST /events``."""
-    registry = CollectorRegistry()
     if settings.kafka.enabled:
         service = build_storage(settings, registry, serve_http=True)
         thread = threading.Thread(target=service.run, name="storage")
         thread.start()
         try:
-            yield registry
+            yield
         finally:
             service.stop()
             thread.join()
@@ -115,7 +128,7 @@ def _storage_path(settings: Settings) -> Iterator[CollectorRegistry]:
     )  # fmt: skip
     retention.start()
     try:
-        yield registry
+        yield
     finally:
         retention.stop()
 
@@ -128,9 +141,12 @@ def _simulator(
     server: uvicorn.Server,
     stopping: threading.Event,
 ) -> threading.Thread:
+    def should_stop() -> bool:  # uvicorn's own signal handler sets should_exit
+        return stopping.is_set() or server.should_exit
+
     def feed() -> None:
-        while not server.started and not stopping.wait(0.1):
-            pass
+        while not server.started and not should_stop():
+            stopping.wait(0.1)
         with httpx.Client(base_url=base_url, timeout=30) as client:
             publisher: ReadPublisher = (
                 kafka_publisher(settings)
@@ -138,9 +154,9 @@ def _simulator(
                 else HttpEventPublisher(client, ingest_token)
             )
             try:
-                _feed(settings, options, publisher, stopping)
+                _feed(settings, options, publisher, should_stop)
             except httpx.HTTPError as error:  # the API is going away under us: stop feeding
-                if not stopping.is_set():
+                if not should_stop():
                     log.error("simulator stopped", error=str(error))
 
     thread = threading.Thread(target=feed, name="simulator", daemon=True)
@@ -149,10 +165,13 @@ def _simulator(
 
 
 def _feed(
-    settings: Settings, options: RunOptions, publisher: ReadPublisher, stopping: threading.Event
+    settings: Settings,
+    options: RunOptions,
+    publisher: ReadPublisher,
+    should_stop: Callable[[], bool],
 ) -> None:
     plan = SimulationPlan(options.simulate_rate_per_s, options.simulate_cameras, None, None, 0.5)
-    reads = takewhile(lambda _: not stopping.is_set(), simulated_reads(plan))
+    reads = takewhile(lambda _: not should_stop(), simulated_reads(plan))
     uploader = EdgeImageUploader(image_store(settings), settings.object_store.bucket)
     run_simulation(publisher, plan, reads=reads, before_publish=uploader)
 

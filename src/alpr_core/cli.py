@@ -52,7 +52,11 @@ def _settings() -> Settings:
 @app.command("run")
 def run_command(
     simulate_rate: Annotated[
-        float, typer.Option(help="Simulated events per second; 0 for no simulator.")
+        float,
+        typer.Option(
+            help="Simulated events per second; 0 for no simulator. Without Kafka, the ingest"
+            " rate limit (API_INGEST_RATE_PER_S) is raised to 1.5 times this if lower."
+        ),
     ] = 50,
     cameras: Annotated[int, typer.Option(help="Number of simulated cameras.")] = 4,
     report_every: Annotated[float, typer.Option(help="Seconds between flow reports.")] = 5,

@@ -118,6 +118,11 @@ class ApiSettings(BaseSettings):
     pool_timeout_s: float = Field(default=5.0, gt=0)  # then 503: the database is unreachable
     image_redirect: bool = False  # 307 to a presigned URL instead of streaming the image
     image_url_ttl_s: int = Field(default=300, ge=1)
+    # POST /events (HTTP ingest): caps per request, and a token bucket of events per key
+    ingest_max_body_bytes: int = Field(default=8_388_608, ge=1024)
+    ingest_max_events: int = Field(default=500, ge=1)
+    ingest_rate_per_s: float = Field(default=10.0, gt=0)
+    ingest_burst: int = Field(default=500, ge=1)
 
 
 class RetentionSettings(BaseSettings):

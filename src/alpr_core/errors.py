@@ -25,6 +25,7 @@ class RejectReason(StrEnum):
     INVALID_IMAGE = "invalid_image"
     IMAGE_TOO_LARGE = "image_too_large"
     UNSTORABLE = "unstorable"  # valid as far as we check, yet refused by the database
+    OUT_OF_SCOPE = "out_of_scope"
 
 
 class RejectedEvent(Exception):  # noqa: N818 - it names the outcome, as the DLQ header does

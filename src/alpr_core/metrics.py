@@ -1,4 +1,4 @@
-"""Every metric of the storage service, declared once with its help text.
+"""Every metric of the storage service and of HTTP ingest, declared once with its help text.
 
 The seed's names are kept: ``alpr_messages_consumed_total``, ``alpr_database_writes_total`` and
 ``alpr_processing_errors_total``. Each metric lives in the registry it is given, so tests build a
@@ -13,6 +13,35 @@ _BATCH_SIZES = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 _BATCH_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+def _database_writes(registry: CollectorRegistry) -> Counter:
+    return Counter(
+        "alpr_database_writes", "Rows newly inserted into plate_detections.", registry=registry
+    )
+
+
+def _duplicates_skipped(registry: CollectorRegistry) -> Counter:
+    return Counter(
+        "alpr_duplicate_events",
+        "Events already stored (replays), skipped by the insert.",
+        registry=registry,
+    )
+
+
+def _processing_errors(registry: CollectorRegistry) -> Counter:
+    return Counter(
+        "alpr_processing_errors",
+        "Events rejected or operations failed, by reason.",
+        ["reason"],
+        registry=registry,
+    )
+
+
+def _images_stored(registry: CollectorRegistry) -> Counter:
+    return Counter(
+        "alpr_images_stored", "Inline plate images written to the object store.", registry=registry
+    )
+
+
 class StorageMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
@@ -21,33 +50,16 @@ class StorageMetrics:
             "Kafka messages taken off the topic, good or bad.",
             registry=registry,
         )
-        self.database_writes = Counter(
-            "alpr_database_writes",
-            "Rows newly inserted into plate_detections.",
-            registry=registry,
-        )
-        self.duplicates_skipped = Counter(
-            "alpr_duplicate_events",
-            "Events already stored (replays), skipped by the insert.",
-            registry=registry,
-        )
-        self.processing_errors = Counter(
-            "alpr_processing_errors",
-            "Events rejected or operations failed, by reason.",
-            ["reason"],
-            registry=registry,
-        )
+        self.database_writes = _database_writes(registry)
+        self.duplicates_skipped = _duplicates_skipped(registry)
+        self.processing_errors = _processing_errors(registry)
         self.dead_lettered = Counter(
             "alpr_events_dead_lettered",
             "Events sent to the dead-letter topic, by reason.",
             ["reason"],
             registry=registry,
         )
-        self.images_stored = Counter(
-            "alpr_images_stored",
-            "Inline plate images written to the object store.",
-            registry=registry,
-        )
+        self.images_stored = _images_stored(registry)
         self.batch_size = Histogram(
             "alpr_batch_size_events",
             "Messages per flushed batch.",
@@ -100,3 +112,24 @@ class StorageMetrics:
             "Offset commits made after a durable batch.",
             registry=registry,
         )
+
+
+class IngestMetrics:
+    """POST /events in the API. Rows, duplicates, images and rejections (``reason``) use the
+    storage service's names, so a sum over both jobs counts every stored read once."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events_received = Counter(
+            "alpr_http_events_received",
+            "Events posted to POST /events, good or bad.",
+            registry=registry,
+        )
+        self.throttled = Counter(
+            "alpr_http_ingest_throttled",
+            "POST /events requests refused by the per-key rate limit.",
+            registry=registry,
+        )
+        self.database_writes = _database_writes(registry)
+        self.duplicates_skipped = _duplicates_skipped(registry)
+        self.processing_errors = _processing_errors(registry)
+        self.images_stored = _images_stored(registry)

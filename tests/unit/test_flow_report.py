@@ -16,10 +16,16 @@ def test_totals_add_up_across_registries_and_labels() -> None:
     assert metric_total([first, second], "alpr_events_dead_lettered_total") == 3
 
 
-def test_the_line_reports_the_rate_since_the_last_one() -> None:
-    registry = CollectorRegistry()
-    writes = Counter("alpr_database_writes", "rows", registry=registry)
-    reporter = FlowReporter([registry])
+def test_the_line_reports_the_rate_since_the_last_one_and_both_kinds_of_bad_events() -> None:
+    api, storage = CollectorRegistry(), CollectorRegistry()
+    http_writes = Counter("alpr_database_writes", "rows", registry=api)
+    kafka_writes = Counter("alpr_database_writes", "rows", registry=storage)
+    Counter("alpr_processing_errors", "bad", ["reason"], registry=api).labels("x").inc(3)
+    Counter("alpr_events_dead_lettered", "dlq", ["reason"], registry=storage).labels("y").inc(2)
+    reporter = FlowReporter(api, storage)
     reporter.line(now=100.0)
-    writes.inc(1000)
-    assert reporter.line(now=102.0) == "500 events/s stored; 1,000 stored, 0 dead-lettered"
+    http_writes.inc(600)
+    kafka_writes.inc(400)
+    assert reporter.line(now=102.0) == (
+        "500 events/s stored; 1,000 stored, 2 dead-lettered, 3 rejected over HTTP"
+    )

@@ -5,24 +5,32 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from fastapi import Depends, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from alpr_core.api.deps import Resources, current_key
+from alpr_core.api.deps import IngestResources, Resources, current_key
 from alpr_core.api.in_progress import InProgressMiddleware
 from alpr_core.api.problems import install_problem_handlers
-from alpr_core.api.routes import audit, health, plates
+from alpr_core.api.routes import audit, events, health, plates
 from alpr_core.api.search import FUZZY_SIMILARITY
 from alpr_core.config import Settings
-from alpr_core.images.object_store import image_store
+from alpr_core.events.avro import EventDecoder
+from alpr_core.images.object_store import ObjectImageStore, image_store
+from alpr_core.ingest.rate_limit import RateLimiter
+from alpr_core.ingest.service import EventIngest
+from alpr_core.metrics import IngestMetrics
+from alpr_core.storage.service import event_limits
+from alpr_core.storage.sink import DetectionSink
 
 DESCRIPTION = """Query the plate reads that alpr-core stored.
 
 Every `/plates` endpoint needs an API key in the `X-API-Key` header (create one with
-`alpr keys create`). Errors are RFC 9457 problem details. Every plate query is audited."""
+`alpr keys create`). Errors are RFC 9457 problem details. Every plate query is audited.
+`POST /events` takes plate reads from cameras with an ingest key."""
 
 
 def api_conninfo(settings: Settings) -> str:
@@ -46,18 +54,44 @@ def open_pool(settings: Settings) -> AsyncConnectionPool:
     )  # fmt: skip
 
 
+def open_event_ingest(
+    settings: Settings, images: ObjectImageStore, metrics: IngestMetrics
+) -> tuple[EventIngest, ConnectionPool]:
+    """HTTP ingest's pipeline: the storage service's decoder and sink over a small sync pool of
+    their own (the sink is synchronous; requests run it in worker threads). The pool connects on
+    the first post: an API that only serves queries holds no extra connection."""
+    pool = ConnectionPool(
+        api_conninfo(settings), min_size=0, max_size=2, open=False,
+        check=ConnectionPool.check_connection,
+    )  # fmt: skip
+    pool.open(wait=False)
+    registry = (
+        SchemaRegistryClient({"url": settings.registry.url}) if settings.registry.url else None
+    )
+    decoder = EventDecoder(registry, event_limits(settings))
+    sink = DetectionSink(pool, images, settings.storage.image_upload_concurrency)
+    return EventIngest(decoder, event_limits(settings), sink, metrics), pool
+
+
 def create_app(settings: Settings) -> FastAPI:
+    registry = CollectorRegistry()
+    ingest_metrics = IngestMetrics(registry)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = open_pool(settings)
         await pool.open(wait=False)
-        app.state.resources = Resources(
-            pool, image_store(settings), settings.object_store.bucket, settings.api
-        )
+        images = image_store(settings)
+        app.state.resources = Resources(pool, images, settings.object_store.bucket, settings.api)
+        ingest, ingest_pool = open_event_ingest(settings, images, ingest_metrics)
+        limiter = RateLimiter(settings.api.ingest_rate_per_s, settings.api.ingest_burst)
+        app.state.ingest = IngestResources(ingest, limiter, ingest_metrics)
         try:
             yield
         finally:
             await pool.close()
+            ingest.close()
+            ingest_pool.close()
 
     app = FastAPI(title="alpr-core query API", version="1", description=DESCRIPTION,
                   lifespan=lifespan)  # fmt: skip
@@ -65,7 +99,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(plates.router)
     app.include_router(audit.router)
-    _install_metrics(app, settings)
+    app.include_router(events.router)
+    app.state.metrics_registry = registry
+    _install_metrics(app, settings, registry)
     if settings.api.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins,
                            allow_methods=["GET"], allow_headers=["X-API-Key"])  # fmt: skip
@@ -79,14 +115,12 @@ def app_from_environment() -> FastAPI:
     return create_app(with_embedded_parts(Settings.load()))
 
 
-def _install_metrics(app: FastAPI, settings: Settings) -> None:
+def _install_metrics(app: FastAPI, settings: Settings, registry: CollectorRegistry) -> None:
     """The seed's http_requests_total, http_request_duration_seconds, http_requests_in_progress.
 
     The instrumentator's own in-progress gauge ignores the registry it is given (it registers in
     the process-global one), so that gauge is ours, in :mod:`alpr_core.api.in_progress`.
     """
-    registry = CollectorRegistry()
-    app.state.metrics_registry = registry
     Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app)
     app.add_middleware(InProgressMiddleware, registry=registry)
     guard = [] if settings.api.metrics_public else [Depends(current_key)]

@@ -16,6 +16,9 @@ from alpr_core.api.problems import Problem
 from alpr_core.config import ApiSettings
 from alpr_core.db.api_keys import KEY_COLUMNS, ApiKey, token_hash
 from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.ingest.rate_limit import RateLimiter
+from alpr_core.ingest.service import EventIngest
+from alpr_core.metrics import IngestMetrics
 
 API_KEY_HEADER = "X-API-Key"
 _api_key_header = APIKeyHeader(
@@ -42,8 +45,7 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
 async def db_connection(resources: ResourcesDep) -> AsyncIterator[AsyncConnection[Any]]:
-    """One pooled connection per request, shared by the key check, the query and the audit row
-    (FastAPI resolves a dependency once per request)."""
+    """One pooled connection for a route's query and its audit row, held until the response."""
     async with resources.pool.connection() as conn:
         yield conn
 
@@ -52,17 +54,20 @@ Connection = Annotated[AsyncConnection[Any], Depends(db_connection)]
 
 
 async def current_key(
-    conn: Connection, token: Annotated[str | None, Security(_api_key_header)]
+    resources: ResourcesDep, token: Annotated[str | None, Security(_api_key_header)]
 ) -> ApiKey:
+    """The key's check takes a connection of its own, only for the lookup: a route that does not
+    query (``POST /events`` writes through its own pool) then holds none while it works."""
     if not token:
         raise Problem(401, "API key required", f"Send an API key in the {API_KEY_HEADER} header.")
-    cursor = conn.cursor(row_factory=class_row(ApiKey))
-    await cursor.execute(
-        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
-        (token_hash(token),),
-        prepare=True,
-    )
-    key = await cursor.fetchone()
+    async with resources.pool.connection() as conn:
+        cursor = conn.cursor(row_factory=class_row(ApiKey))
+        await cursor.execute(
+            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+            (token_hash(token),),
+            prepare=True,
+        )
+        key = await cursor.fetchone()
     if key is None:
         raise Problem(401, "Invalid API key", "The API key is unknown or has been revoked.")
     return key
@@ -84,3 +89,29 @@ async def admin_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
 
 
 AdminKey = Annotated[ApiKey, Depends(admin_key)]
+
+
+async def ingest_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+    if key.role != "ingest":
+        raise Problem(403, "Forbidden", f"A {key.role} key cannot post events; use an ingest key.")
+    return key
+
+
+IngestKey = Annotated[ApiKey, Depends(ingest_key)]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResources:
+    """HTTP ingest's parts: the pipeline (opened in the lifespan) and the per-key rate limit."""
+
+    events: EventIngest
+    limiter: RateLimiter
+    metrics: IngestMetrics
+
+
+async def get_ingest(request: Request) -> IngestResources:
+    ingest: IngestResources = request.app.state.ingest
+    return ingest
+
+
+IngestDep = Annotated[IngestResources, Depends(get_ingest)]

@@ -19,20 +19,33 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(Exception):  # noqa: N818 - it is the RFC's name
     """Raise to answer with a problem body."""
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
 _DESCRIPTIONS = {
     401: "No API key, or an unknown or revoked one.",
     403: "The key's role may not do this.",
+    400: "The body cannot be read (malformed JSON or multipart).",
     404: "Not found, or not visible to this key.",
+    413: "The body, or the number of events in it, is over the limit.",
+    415: "The body is of a content type this endpoint does not take.",
     422: "A parameter is invalid; `detail` says which and why.",
-    503: "A dependency is down.",
+    429: "Over this key's rate limit; `Retry-After` says when to try again.",
+    503: "A dependency is down; `Retry-After` says when to try again.",
 }
 
 
@@ -47,17 +60,24 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def problem_response(
-    request: Request, status: int, title: str, detail: str, **extra: Any
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
             "instance": request.url.path, **extra}  # fmt: skip
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def on_problem(request: Request, error: Problem) -> JSONResponse:
-        return problem_response(request, error.status, error.title, error.detail, **error.extra)
+        return problem_response(
+            request, error.status, error.title, error.detail, error.headers, **error.extra
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:

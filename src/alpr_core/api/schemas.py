@@ -80,6 +80,30 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
+class AcceptedEvent(BaseModel):
+    index: int = Field(description="The item's position in the request (0 for a single event).")
+    event_id: UUID
+
+
+class RejectedItem(BaseModel):
+    """An RFC 9457 problem for one posted item that was not stored."""
+
+    type: str = Field(default="about:blank")
+    title: str = Field(examples=["Invalid event"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["plate.confidence must be in [0, 1]"])
+    index: int = Field(description="The item's position in the request.")
+    event_id: str | None = Field(description="The item's event_id, when it states one.")
+    reason: str = Field(examples=["invalid_confidence"])
+
+
+class IngestReport(BaseModel):
+    accepted: list[AcceptedEvent] = Field(description="Items stored now or already stored.")
+    rejected: list[RejectedItem] = Field(description="Items not stored, each with its problem.")
+    stored: int = Field(description="Accepted events this request newly stored.")
+    duplicates: int = Field(description="Accepted events already stored (a replay): no change.")
+
+
 class ProblemDetail(BaseModel):
     """RFC 9457 problem details."""
 
@@ -89,3 +113,6 @@ class ProblemDetail(BaseModel):
     detail: str = Field(examples=["query.limit: Input should be greater than or equal to 1"])
     instance: str = Field(examples=["/plates"])
     errors: list[dict[str, str]] | None = None
+    rejected: list[RejectedItem] | None = Field(
+        default=None, description="POST /events: the problem of each item, when none was stored."
+    )

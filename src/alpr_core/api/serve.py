@@ -8,7 +8,6 @@ thread and the embedded PostgreSQL). Our own handlers make both signals a plain 
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
@@ -32,11 +31,8 @@ def serve_workers(settings: ApiSettings) -> None:
     )  # fmt: skip
 
 
-def serve_until_signalled(
-    server: uvicorn.Server, on_signal: Callable[[], None] = lambda: None
-) -> None:
+def serve_until_signalled(server: uvicorn.Server) -> None:
     def handle(_signum: int, _frame: FrameType | None) -> None:
-        on_signal()
         server.should_exit = True
 
     for signum in (signal.SIGINT, signal.SIGTERM):

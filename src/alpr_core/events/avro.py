@@ -58,11 +58,13 @@ class DecodedEvent:
 class EventDecoder:
     """bytes → :class:`DecodedEvent`, raising :class:`RejectedEvent` or :class:`TransientError`."""
 
-    def __init__(self, registry: SchemaRegistryClient, limits: EventLimits) -> None:
+    def __init__(self, registry: SchemaRegistryClient | None, limits: EventLimits) -> None:
+        """Without a registry (no ``SCHEMA_REGISTRY_URL``: HTTP ingest of JSON only), every Avro
+        message is rejected as of an unknown schema."""
         self._registry = registry
         self._limits = limits
         self._writer_schemas: dict[int | UUID, Any] = {}
-        self._fallback = AvroDeserializer(registry)
+        self._fallback = AvroDeserializer(registry) if registry else None
 
     def decode(self, value: bytes | None, now: datetime) -> DecodedEvent:
         if not value:
@@ -76,7 +78,7 @@ class EventDecoder:
             schema_id = SchemaId("AVRO")
             payload = prefix_schema_id_deserializer(value, None, schema_id)
             writer = self._writer_schema(schema_id)
-            if writer is _WITH_REFERENCES:
+            if writer is _WITH_REFERENCES and self._fallback is not None:
                 record = self._fallback(value, None)
             else:
                 record = fastavro.schemaless_reader(payload, writer, None)
@@ -96,6 +98,10 @@ class EventDecoder:
         return self._writer_schemas[key]
 
     def _fetch(self, schema_id: SchemaId) -> Any:
+        if self._registry is None:
+            raise RejectedEvent(
+                RejectReason.UNKNOWN_SCHEMA, "no schema registry is configured; post JSON instead"
+            )
         try:
             if schema_id.id is not None:
                 schema = self._registry.get_schema(schema_id.id)
