@@ -95,6 +95,18 @@ class StorageMetrics:
             "When retention last completed.",
             registry=registry,
         )
+        self.camera_events = Counter(
+            "alpr_camera_events",
+            "Events made durable, by camera (one series per camera).",
+            ["camera_id"],
+            registry=registry,
+        )
+        self.camera_last_event = Gauge(
+            "alpr_camera_last_event_timestamp_seconds",
+            "When this service last made an event of the camera durable (Unix time).",
+            ["camera_id"],
+            registry=registry,
+        )
         self.offsets_committed = Counter(
             "alpr_offsets_committed",
             "Offset commits made after a durable batch.",

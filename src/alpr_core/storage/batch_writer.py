@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ class BatchWriter:
         backoff: Backoff,
         liveness: Liveness,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._sink = sink
         self._dead_letters = dead_letters
@@ -43,6 +45,7 @@ class BatchWriter:
         self._backoff = backoff
         self._liveness = liveness
         self._sleep = sleep
+        self._clock = clock
         self._abandon = threading.Event()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="batch-writer")
 
@@ -69,7 +72,15 @@ class BatchWriter:
         self._metrics.database_writes.inc(result.rows_inserted)
         self._metrics.duplicates_skipped.inc(len(accepted) - result.rows_inserted)
         self._metrics.images_stored.inc(result.images_stored)
+        self._record_cameras(accepted)
         return result
+
+    def _record_cameras(self, accepted: list[DecodedEvent]) -> None:
+        """Per camera: events made durable, and when (for the camera-silent alert)."""
+        now = self._clock()
+        for camera_id, count in Counter(d.event.camera_id for d in accepted).items():
+            self._metrics.camera_events.labels(camera_id=camera_id).inc(count)
+            self._metrics.camera_last_event.labels(camera_id=camera_id).set(now)
 
     def _retrying(self, step: str, fn: Callable[..., T], *args: Any) -> T:
         def on_failure(error: BaseException | None) -> None:
