@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (cached) and start, or stop, the real servers the project needs for development, tests
-# and benchmarks: PostgreSQL 15, an Apache Kafka 4 broker (KRaft), MinIO, and a schema registry.
+# and benchmarks: PostgreSQL 15, an Apache Kafka 4 broker (KRaft), MinIO, and a schema registry;
+# and the tools the monitoring checks need (Prometheus and promtool).
 # All listen on 127.0.0.1 only. Safe to run again: running servers are left alone.
 #
 # Usage: infra/services.sh up|down|status|env
@@ -9,8 +10,10 @@
 source "$(dirname "$0")/lib.sh"
 
 SERVICES=(postgres kafka minio registry)
+TOOLS=(prometheus)  # installed only; the tests start their own process
 
 up() {
+  for tool in "${TOOLS[@]}"; do bash "$INFRA_DIR/$tool.sh" install; done
   for service in "${SERVICES[@]}"; do bash "$INFRA_DIR/$service.sh" start; done
   env_file > "$ALPR_SERVICES_DIR/env.tmp"
   chmod 600 "$ALPR_SERVICES_DIR/env.tmp"

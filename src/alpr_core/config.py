@@ -3,7 +3,7 @@
 Each group reads its own environment variables. The names are the seed's where the seed named
 them (``KAFKA_BOOTSTRAP_SERVERS``, ``KAFKA_TOPIC``, ``SCHEMA_REGISTRY_URL``, ``DB_HOST``,
 ``DB_PORT``, ``MINIO_ENDPOINT``, ...). There are no default passwords: secrets are ``SecretStr``
-and empty unless set.
+and empty unless set, and a placeholder left from ``.env.example`` (``change-me...``) is refused.
 
 A server left unset is replaced by its embedded stand-in, so one machine with only Python runs
 the whole system: no ``DB_HOST``, an embedded PostgreSQL; no ``MINIO_ENDPOINT``, a directory;
@@ -17,12 +17,21 @@ import json
 from pathlib import Path
 
 from psycopg.conninfo import make_conninfo
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_PREFIXES = ("change-me", "changeme", "change_me")
 
 
 def _group(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+
+
+def refuse_placeholder(secret: SecretStr) -> SecretStr:
+    """A secret still set to ``.env.example``'s placeholder stops the service at startup."""
+    if secret.get_secret_value().strip().lower().startswith(PLACEHOLDER_PREFIXES):
+        raise ValueError("is still the placeholder from .env.example: set a real secret")
+    return secret
 
 
 class KafkaSettings(BaseSettings):
@@ -54,6 +63,8 @@ class DatabaseSettings(BaseSettings):
     password: SecretStr = SecretStr("")
     connect_timeout_s: int = 5
 
+    _no_placeholder = field_validator("password")(refuse_placeholder)
+
     def conninfo(self) -> str:
         """A libpq connection string; the password is passed only when one is set."""
         password = self.password.get_secret_value()
@@ -77,6 +88,8 @@ class ObjectStoreSettings(BaseSettings):
     bucket: str = "alpr-plate-images"
     secure: bool = False
     region: str = "us-east-1"
+
+    _no_placeholder = field_validator("access_key", "secret_key")(refuse_placeholder)
 
     def endpoint_url(self) -> str:
         if "://" in self.endpoint:

@@ -7,6 +7,9 @@ fresh registry and read exact values.
 
 from __future__ import annotations
 
+from collections import Counter as Counter_
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _BATCH_SIZES = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
@@ -107,11 +110,36 @@ class StorageMetrics:
             "When retention last completed.",
             registry=registry,
         )
+        self.cameras = CameraMetrics(registry)
         self.offsets_committed = Counter(
             "alpr_offsets_committed",
             "Offset commits made after a durable batch.",
             registry=registry,
         )
+
+
+class CameraMetrics:
+    """Per camera, in both the storage service and HTTP ingest: events made durable and when (the
+    camera-silent alert takes the latest over both)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "alpr_camera_events",
+            "Events made durable, by camera (one series per camera).",
+            ["camera_id"],
+            registry=registry,
+        )
+        self.last_event = Gauge(
+            "alpr_camera_last_event_timestamp_seconds",
+            "When this service last made an event of the camera durable (Unix time).",
+            ["camera_id"],
+            registry=registry,
+        )
+
+    def record(self, camera_ids: Iterable[str], now_s: float) -> None:
+        for camera_id, count in Counter_(camera_ids).items():
+            self.events.labels(camera_id=camera_id).inc(count)
+            self.last_event.labels(camera_id=camera_id).set(now_s)
 
 
 class IngestMetrics:
@@ -133,3 +161,4 @@ class IngestMetrics:
         self.duplicates_skipped = _duplicates_skipped(registry)
         self.processing_errors = _processing_errors(registry)
         self.images_stored = _images_stored(registry)
+        self.cameras = CameraMetrics(registry)

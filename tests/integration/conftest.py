@@ -130,10 +130,11 @@ class RunningStorage:
 
 
 @contextmanager
-def running_storage(settings: Settings) -> Iterator[RunningStorage]:
-    """The storage service, wired as in production, consuming in a background thread."""
+def running_storage(settings: Settings, serve_http: bool = False) -> Iterator[RunningStorage]:
+    """The storage service, wired as in production, consuming in a background thread; with
+    ``serve_http``, its /metrics and /health port too (``service.server``)."""
     registry = CollectorRegistry()
-    service = build_storage(settings, registry, serve_http=False)
+    service = build_storage(settings, registry, serve_http=serve_http)
     failure: list[BaseException] = []
 
     def run() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from alpr_core.config import Settings
 
@@ -49,3 +50,24 @@ def test_settings_round_trip_through_the_environment(monkeypatch: pytest.MonkeyP
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert Settings.load() == original
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        pytest.param("DB_PASSWORD", "change-me-db-password", id=".env.example's db password"),
+        pytest.param("MINIO_SECRET_KEY", "CHANGE-ME", id="any case"),
+        pytest.param("MINIO_ACCESS_KEY", " changeme", id="spaced, unhyphenated"),
+    ],
+)
+def test_a_placeholder_secret_refuses_to_load(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=r"placeholder from \.env\.example"):
+        Settings.load()
+
+
+def test_a_real_secret_that_mentions_change_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_PASSWORD", "we-will-never-change-me")
+    assert Settings.load().db.password.get_secret_value() == "we-will-never-change-me"

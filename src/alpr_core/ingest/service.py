@@ -90,6 +90,9 @@ class EventIngest:
         self._metrics.database_writes.inc(result.stored.rows_inserted)
         self._metrics.duplicates_skipped.inc(result.duplicates)
         self._metrics.images_stored.inc(result.stored.images_stored)
+        self._metrics.cameras.record(
+            (decoded.event.camera_id for _, decoded in result.accepted), self._clock().timestamp()
+        )
 
 
 def check_scope(decoded: DecodedEvent, key: ApiKey) -> None:

@@ -36,6 +36,7 @@ class BatchWriter:
         backoff: Backoff,
         liveness: Liveness,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._sink = sink
         self._dead_letters = dead_letters
@@ -43,6 +44,7 @@ class BatchWriter:
         self._backoff = backoff
         self._liveness = liveness
         self._sleep = sleep
+        self._clock = clock
         self._abandon = threading.Event()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="batch-writer")
 
@@ -86,6 +88,7 @@ class BatchWriter:
         self._metrics.database_writes.inc(result.rows_inserted)
         self._metrics.duplicates_skipped.inc(len(accepted) - len(refused) - result.rows_inserted)
         self._metrics.images_stored.inc(result.images_stored)
+        self._metrics.cameras.record((e.decoded.event.camera_id for e in accepted), self._clock())
 
     def _retrying(self, step: str, fn: Callable[..., T], *args: Any) -> T:
         def on_failure(error: BaseException | None) -> None:

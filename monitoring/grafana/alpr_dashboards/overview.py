@@ -1,0 +1,97 @@
+"""ALPR Overview: the pipeline end to end, at a glance."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard
+
+from alpr_dashboards.panels import graph, new_dashboard, number, promql
+
+API = 'job="query-api"'
+
+
+def build() -> dashboard.Dashboard:
+    return (
+        new_dashboard("alpr-overview", "ALPR Overview", "Events in, rows and images out, the API.")
+        .with_row(dashboard.Row("Now"))
+        .with_panel(
+            number("Events in /s", "ops", promql("sum(rate(alpr_messages_consumed_total[5m]))"))
+        )
+        .with_panel(
+            number("Rows stored /s", "ops", promql("sum(rate(alpr_database_writes_total[5m]))"))
+        )
+        .with_panel(number("Consumer lag", "short", promql("sum(alpr:consumer_lag_messages:sum)")))
+        .with_panel(
+            number(
+                "API requests /s", "reqps", promql(f"sum(rate(http_requests_total{{{API}}}[5m]))")
+            )
+        )
+        .with_panel(
+            number("Targets up", "short", promql("sum(up) / count(up)")).unit("percentunit")
+        )
+        .with_panel(
+            number(
+                "Alerts firing", "short", promql('count(ALERTS{alertstate="firing"}) or vector(0)')
+            )
+        )
+        .with_row(dashboard.Row("Pipeline"))
+        .with_panel(
+            graph(
+                "Events through the pipeline",
+                "ops",
+                promql("sum(rate(alpr_messages_consumed_total[5m]))", "consumed"),
+                promql("sum(rate(alpr_database_writes_total[5m]))", "stored"),
+                promql("sum(rate(alpr_duplicate_events_total[5m]))", "replays skipped"),
+                promql("sum(rate(alpr_events_dead_lettered_total[5m]))", "dead-lettered"),
+            )
+        )
+        .with_panel(
+            graph(
+                "Dead letters and errors by reason",
+                "ops",
+                promql(
+                    "sum by (reason) (rate(alpr_events_dead_lettered_total[5m]))", "DLQ {{reason}}"
+                ),
+                promql(
+                    "sum by (reason) (rate(alpr_processing_errors_total[5m]))", "error {{reason}}"
+                ),
+            )
+        )
+        .with_panel(
+            graph(
+                "Events per camera",
+                "ops",
+                promql("sum by (camera_id) (rate(alpr_camera_events_total[5m]))", "{{camera_id}}"),
+            )
+        )
+        .with_panel(
+            graph(
+                "Seconds since each camera's last event",
+                "s",
+                promql("time() - alpr:camera_last_event_timestamp_seconds:max", "{{camera_id}}"),
+            )
+        )
+        .with_row(dashboard.Row("Query API"))
+        .with_panel(
+            graph(
+                "API responses by status",
+                "reqps",
+                promql(f"sum by (status) (rate(http_requests_total{{{API}}}[5m]))", "{{status}}"),
+            )
+        )
+        .with_panel(
+            graph(
+                "API latency",
+                "s",
+                promql(
+                    "histogram_quantile(0.5, sum by (le) "
+                    f"(rate(http_request_duration_highr_seconds_bucket{{{API}}}[5m])))",
+                    "p50",
+                ),
+                promql(
+                    "histogram_quantile(0.99, sum by (le) "
+                    f"(rate(http_request_duration_highr_seconds_bucket{{{API}}}[5m])))",
+                    "p99",
+                ),
+            )
+        )
+    )

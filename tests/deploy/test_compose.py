@@ -1,0 +1,290 @@
+"""docker-compose.yml: valid against the Compose Specification, and agreeing with the code.
+
+No Docker engine runs here, so these tests read the file as `docker compose` would (YAML, anchors,
+${VAR} interpolation from a .env made from .env.example) and check what can break: the schema,
+the seed's names and ports, health checks and start order, the settings the code reads, and the
+Prometheus targets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from alpr_core.config import PLACEHOLDER_PREFIXES, Settings
+from tests.deploy.compose import (
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
+    REPO,
+    MissingVariableError,
+    commented_names,
+    load_compose,
+    read_env_file,
+    variables_used,
+)
+
+SEED_SERVICES = {
+    "kafka", "schema-registry", "timescaledb", "minio", "kafka-consumer", "query-api",
+    "prometheus", "grafana", "loki", "promtail", "cadvisor",
+}  # fmt: skip
+ONE_SHOT = {"migrate", "kafka-init", "minio-init"}
+SCALABLE = {"kafka-consumer"}
+APP_SERVICES = ("migrate", "kafka-consumer", "query-api")
+SECRETS = ("DB_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "GRAFANA_ADMIN_PASSWORD")
+# Host port -> (service, container port), from the seed's access URLs and troubleshooting.
+SEED_PORTS = {
+    8000: ("query-api", 8000),
+    9090: ("prometheus", 9090),
+    3000: ("grafana", 3000),
+    3100: ("loki", 3100),
+    8082: ("cadvisor", 8080),
+    9000: ("minio", 9000),
+    9001: ("minio", 9001),
+}
+
+
+@pytest.fixture
+def code_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """The code's own defaults: no setting in the environment, no .env file in the way."""
+    for name in Settings.load().as_environment():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return Settings.load()
+
+
+@pytest.fixture(scope="module")
+def env() -> dict[str, str]:
+    """What an operator's .env holds after `cp .env.example .env` (placeholders included)."""
+    return read_env_file(ENV_EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def compose(env: dict[str, str]) -> dict[str, Any]:
+    return load_compose(env)
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return dict(compose["services"])
+
+
+def published_ports(service: dict[str, Any]) -> dict[int, int]:
+    """Host port -> container port, from the short syntax ``"HOST:CONTAINER"``."""
+    ports = {}
+    for entry in service.get("ports", []):
+        host, container = str(entry).rsplit(":", 1)
+        ports[int(host.rsplit(":", 1)[-1])] = int(container)
+    return ports
+
+
+def test_the_file_is_valid_against_the_compose_specification(compose: dict[str, Any]) -> None:
+    schema = json.loads((REPO / "tests/deploy/data/compose-spec.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(compose)
+
+
+def test_the_schema_check_can_fail(compose: dict[str, Any]) -> None:
+    schema = json.loads((REPO / "tests/deploy/data/compose-spec.json").read_text())
+    broken = {**compose, "services": {"query-api": {"image": "x", "depends_on": 3}}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(schema).validate(broken)
+
+
+def test_services_are_the_seeds_without_zookeeper(services: dict[str, Any]) -> None:
+    default = {name for name, s in services.items() if "profiles" not in s}
+    assert default == SEED_SERVICES | ONE_SHOT
+    assert "zookeeper" not in services
+
+
+def test_images_are_pinned(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        image = service["image"]
+        tag = image.rsplit(":", 1)[-1] if ":" in image.split("/")[-1] else ""
+        assert re.search(r"\d", tag), f"{name}: {image} has no version tag"
+        assert "latest" not in tag, f"{name}: {image}"
+
+
+def test_long_running_services_have_health_checks_and_restart(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no", name
+            continue
+        if "build" in service:  # our image: its HEALTHCHECK is checked in test_image.py
+            assert "ALPR_HEALTH_URL" in service["environment"], name
+        else:
+            assert service["healthcheck"]["test"], name
+        assert service["restart"] == "unless-stopped", name
+
+
+def test_dependencies_wait_for_health_or_completion(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        for dependency, rule in service.get("depends_on", {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            wanted = (
+                "service_completed_successfully" if dependency in ONE_SHOT else "service_healthy"
+            )
+            assert rule["condition"] == wanted, f"{name} -> {dependency}"
+
+
+def test_migrations_run_before_both_services(services: dict[str, Any]) -> None:
+    assert services["migrate"]["command"] == ["migrate"]
+    for name in ("kafka-consumer", "query-api"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+        assert services[name]["image"] == services["migrate"]["image"]
+
+
+def test_container_names_are_the_seeds_except_on_scaled_services(
+    services: dict[str, Any],
+) -> None:
+    for name, service in services.items():
+        if name in SCALABLE:
+            assert "container_name" not in service, f"{name} could not be scaled"
+            assert "ports" not in service, f"{name}: a fixed host port clashes when scaled"
+        else:
+            assert service["container_name"] == f"alpr-{name}"
+
+
+def test_the_seeds_ports_are_published_by_the_right_services(services: dict[str, Any]) -> None:
+    for host_port, (name, container_port) in SEED_PORTS.items():
+        assert published_ports(services[name]).get(host_port) == container_port, name
+    every = [p for s in services.values() for p in published_ports(s)]
+    assert len(every) == len(set(every)), "two services publish the same host port"
+
+
+def test_state_lives_in_declared_named_volumes(compose: dict[str, Any]) -> None:
+    declared = set(compose["volumes"])
+    used = set()
+    for service in compose["services"].values():
+        for mount in service.get("volumes", []):
+            source = str(mount).split(":", 1)[0]
+            if not source.startswith(("/", ".")):
+                assert source in declared, f"undeclared volume {source}"
+                used.add(source)
+    assert used == declared
+    for name in ("kafka", "timescaledb", "minio", "prometheus", "grafana", "loki"):
+        assert f"{name}-data" in used
+
+
+def test_every_variable_the_code_reads_is_set_for_both_services(services: dict[str, Any]) -> None:
+    read_by_code = set(Settings.load().as_environment())
+    for name in APP_SERVICES:
+        missing = read_by_code - set(services[name]["environment"])
+        assert not missing, f"{name} lacks {sorted(missing)}"
+
+
+# Unset in the code (an embedded stand-in takes the server's place); compose names its servers.
+SERVER_ADDRESSES = {"KAFKA_BOOTSTRAP_SERVERS", "SCHEMA_REGISTRY_URL", "DB_HOST", "MINIO_ENDPOINT",
+                    "ALPR_DATA_DIR"}  # fmt: skip
+
+
+def test_defaults_agree_with_the_code(
+    code_defaults: Settings, services: dict[str, Any], env: dict[str, str]
+) -> None:
+    """Unless .env overrides them, the services run with the code's own defaults (ports 8002 and
+    8000 included); only the server addresses, which the code leaves unset, are compose's own."""
+    code = code_defaults.as_environment()
+    compose_env = services["kafka-consumer"]["environment"]
+    differs = {
+        name: (compose_env[name], value)
+        for name, value in code.items()
+        if name not in env and name not in SERVER_ADDRESSES and str(compose_env[name]) != value
+    }
+    assert not differs
+
+
+def test_addresses_name_real_services_and_ports(
+    code_defaults: Settings, services: dict[str, Any]
+) -> None:
+    app = services["kafka-consumer"]["environment"]
+    assert app["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:29092"
+    assert (
+        "INTERNAL://kafka:29092" in services["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    )
+    registry = services["schema-registry"]["environment"]["SCHEMA_REGISTRY_LISTENERS"]
+    assert app["SCHEMA_REGISTRY_URL"] == f"http://schema-registry:{registry.rsplit(':', 1)[1]}"
+    assert app["DB_HOST"] in services
+    assert str(app["DB_PORT"]) == "5432"
+    assert app["MINIO_ENDPOINT"] == "minio:9000"
+    assert published_ports(services["minio"]).get(9000) == 9000
+    assert published_ports(services["query-api"]) == {8000: code_defaults.api.port}
+    assert str(code_defaults.storage.metrics_port) in services["kafka-consumer"]["expose"]
+
+
+def test_secrets_come_from_env_and_compose_refuses_without_them() -> None:
+    text = COMPOSE_FILE.read_text()
+    for secret in SECRETS:
+        assert re.search(rf"\$\{{{secret}:\?[^}}]+\}}", text), f"{secret} is not required"
+    with pytest.raises(MissingVariableError, match="DB_PASSWORD"):
+        load_compose({})
+
+
+def test_env_example_holds_only_placeholders_and_documents_every_variable() -> None:
+    example = read_env_file(ENV_EXAMPLE)
+    for secret in SECRETS:
+        assert example[secret].startswith(PLACEHOLDER_PREFIXES), secret
+    documented = set(example) | commented_names(ENV_EXAMPLE)
+    undocumented = variables_used(COMPOSE_FILE.read_text()) - documented
+    assert not undocumented
+
+
+def test_the_real_env_file_is_never_committed() -> None:
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=REPO, check=False)
+    assert ignored.returncode == 0
+    tracked = subprocess.run(
+        ["git", "ls-files", ".env"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert tracked.stdout == ""
+
+
+def test_the_app_services_refuse_the_placeholder_passwords(
+    monkeypatch: pytest.MonkeyPatch, services: dict[str, Any], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in services["query-api"]["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    with pytest.raises(ValueError, match="placeholder"):
+        Settings.load()
+
+
+def test_topics_have_partitions_for_scaled_consumers(services: dict[str, Any]) -> None:
+    partitions = int(services["kafka-init"]["environment"]["PARTITIONS"])
+    assert partitions >= 3  # the seed's --scale kafka-consumer=3
+    assert "--partitions" in services["kafka-init"]["command"][0]
+
+
+def test_kafka_runs_in_kraft_mode(services: dict[str, Any]) -> None:
+    kafka = services["kafka"]["environment"]
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert not any("ZOOKEEPER" in name for name in kafka)
+
+
+def test_prometheus_keeps_30_days_and_mounts_its_rules(services: dict[str, Any]) -> None:
+    prometheus = services["prometheus"]
+    assert "--storage.tsdb.retention.time=30d" in prometheus["command"]
+    assert "./monitoring/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
+
+
+def test_prometheus_targets_are_the_compose_services_and_ports(
+    code_defaults: Settings, services: dict[str, Any]
+) -> None:
+    config = yaml.safe_load((REPO / "monitoring/prometheus/prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    consumer = jobs["kafka-consumer"]["dns_sd_configs"][0]
+    assert consumer["names"] == ["kafka-consumer"]
+    assert consumer["port"] == code_defaults.storage.metrics_port
+    assert jobs["query-api"]["static_configs"][0]["targets"] == [
+        f"query-api:{code_defaults.api.port}"
+    ]
+    assert jobs["cadvisor"]["static_configs"][0]["targets"] == [
+        f"cadvisor:{published_ports(services['cadvisor'])[8082]}"
+    ]
+    assert jobs["prometheus"]["static_configs"][0]["targets"] == ["localhost:9090"]
+    assert "file_sd_configs" in jobs["pilot"]
