@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import httpx
+import psutil
 import psycopg
 from fastapi.testclient import TestClient
 
 from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from tests.integration.api.conftest import Keys, as_key
+from tests.integration.conftest import wait_until
 
 
 def test_health_and_ready_are_open(client: TestClient) -> None:
@@ -62,3 +71,32 @@ def test_an_unreachable_database_is_a_503_problem_not_a_500(settings: Settings, 
     assert response.status_code == 503
     assert response.json()["title"] == "Database unavailable"
     assert response.headers["retry-after"] == "2"
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_several_worker_processes_serve_and_stop_cleanly(settings: Settings, keys: Keys) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **settings.as_environment(), "API_HOST": "127.0.0.1",
+           "API_PORT": str(port), "API_WORKERS": "2"}  # fmt: skip
+    api = subprocess.Popen([sys.executable, "-m", "alpr_core", "api"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _answers(f"{base}/health"), 60, "the API workers")
+        assert len(psutil.Process(api.pid).children()) >= 2
+        for _ in range(10):
+            response = httpx.get(f"{base}/plates?limit=1", headers=as_key(keys.viewer))
+            assert response.status_code == 200
+        api.send_signal(signal.SIGTERM)
+        assert api.wait(timeout=30) == 0
+    finally:
+        if api.poll() is None:
+            api.kill()
+        api.wait()
