@@ -45,29 +45,31 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
 async def db_connection(resources: ResourcesDep) -> AsyncIterator[AsyncConnection[Any]]:
-    """One pooled connection for a route's query and its audit row, held until the response."""
+    """One pooled connection per request, shared by the key check, the query and the audit row
+    (FastAPI resolves a dependency once per request). One, never two: a request holding one
+    connection while waiting for a second deadlocks once the pool is shared out."""
     async with resources.pool.connection() as conn:
         yield conn
 
 
 Connection = Annotated[AsyncConnection[Any], Depends(db_connection)]
+Token = Annotated[str | None, Security(_api_key_header)]
 
 
-async def current_key(
-    resources: ResourcesDep, token: Annotated[str | None, Security(_api_key_header)]
-) -> ApiKey:
-    """The key's check takes a connection of its own, only for the lookup: a route that does not
-    query (``POST /events`` writes through its own pool) then holds none while it works."""
+async def current_key(conn: Connection, token: Token) -> ApiKey:
+    return await _find_key(conn, token)
+
+
+async def _find_key(conn: AsyncConnection[Any], token: str | None) -> ApiKey:
     if not token:
         raise Problem(401, "API key required", f"Send an API key in the {API_KEY_HEADER} header.")
-    async with resources.pool.connection() as conn:
-        cursor = conn.cursor(row_factory=class_row(ApiKey))
-        await cursor.execute(
-            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
-            (token_hash(token),),
-            prepare=True,
-        )
-        key = await cursor.fetchone()
+    cursor = conn.cursor(row_factory=class_row(ApiKey))
+    await cursor.execute(
+        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+        (token_hash(token),),
+        prepare=True,
+    )
+    key = await cursor.fetchone()
     if key is None:
         raise Problem(401, "Invalid API key", "The API key is unknown or has been revoked.")
     return key
@@ -91,7 +93,11 @@ async def admin_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
 AdminKey = Annotated[ApiKey, Depends(admin_key)]
 
 
-async def ingest_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+async def ingest_key(resources: ResourcesDep, token: Token) -> ApiKey:
+    """POST /events writes through its own pool: the key check borrows a connection only for
+    the lookup, so no query connection is held while events are stored."""
+    async with resources.pool.connection() as conn:
+        key = await _find_key(conn, token)
     if key.role != "ingest":
         raise Problem(403, "Forbidden", f"A {key.role} key cannot post events; use an ingest key.")
     return key

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import psutil
@@ -80,23 +83,45 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_several_worker_processes_serve_and_stop_cleanly(settings: Settings, keys: Keys) -> None:
+@contextmanager
+def api_process(settings: Settings, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``alpr api`` in its own process, as deployed, with ``env`` on top of ``settings``."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, **settings.as_environment(), "API_HOST": "127.0.0.1",
-           "API_PORT": str(port), "API_WORKERS": "2"}  # fmt: skip
-    api = subprocess.Popen([sys.executable, "-m", "alpr_core", "api"], env=env)
+    environment = {**os.environ, **settings.as_environment(), "API_HOST": "127.0.0.1",
+                   "API_PORT": str(port), **env}  # fmt: skip
+    api = subprocess.Popen([sys.executable, "-m", "alpr_core", "api"], env=environment)
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(f"{base}/health"), 60, "the API workers")
+        wait_until(lambda: _answers(f"{base}/health"), 60, "the API")
+        yield api, base
+    finally:
+        if api.poll() is None:
+            api.kill()
+        api.wait()
+
+
+def test_several_worker_processes_serve_and_stop_cleanly(settings: Settings, keys: Keys) -> None:
+    with api_process(settings, API_WORKERS="2") as (api, base):
         assert len(psutil.Process(api.pid).children()) >= 2
         for _ in range(10):
             response = httpx.get(f"{base}/plates?limit=1", headers=as_key(keys.viewer))
             assert response.status_code == 200
         api.send_signal(signal.SIGTERM)
         assert api.wait(timeout=30) == 0
-    finally:
-        if api.poll() is None:
-            api.kill()
-        api.wait()
+
+
+def test_more_concurrent_requests_than_connections_all_succeed(
+    settings: Settings, keys: Keys
+) -> None:
+    """Each request holds one connection at most, so a small pool makes requests wait their
+    turn; a request holding one while waiting for a second would deadlock here."""
+
+    async def burst(base: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            calls = [client.get("/plates?limit=5", headers=as_key(keys.viewer)) for _ in range(24)]
+            return [response.status_code for response in await asyncio.gather(*calls)]
+
+    with api_process(settings, API_POOL_MAX_SIZE="2", API_POOL_TIMEOUT_S="10") as (_api, base):
+        assert asyncio.run(burst(base)) == [200] * 24
