@@ -288,3 +288,31 @@ def test_prometheus_targets_are_the_compose_services_and_ports(
     ]
     assert jobs["prometheus"]["static_configs"][0]["targets"] == ["localhost:9090"]
     assert "file_sd_configs" in jobs["pilot"]
+
+
+# The seed's "Running Core Services" commands, verbatim but for the zookeeper service.
+SEED_COMMANDS = (
+    "docker compose up -d kafka schema-registry timescaledb minio",
+    "docker compose up -d kafka-consumer query-api",
+    "docker compose up -d prometheus grafana loki promtail cadvisor",
+    "docker compose up -d kafka-consumer",
+    "docker compose up -d query-api",
+    "docker compose logs -f",
+    "docker compose logs -f kafka-consumer",
+    "docker compose logs -f query-api",
+    "docker compose logs --tail=100 kafka-consumer",
+    "docker compose down",
+    "docker compose stop kafka-consumer",
+    "docker compose down -v",
+)
+
+
+@pytest.mark.parametrize("command", SEED_COMMANDS)
+def test_the_seeds_commands_name_services_that_exist(
+    command: str, services: dict[str, Any]
+) -> None:
+    words = command.split()[3:]  # after "docker compose <verb>"
+    named = [word for word in words if not word.startswith("-")]
+    assert set(named) <= set(services), f"unknown services in {command!r}"
+    for name in named:  # a service behind a profile would not start with a plain `up`
+        assert "profiles" not in services[name], f"{name} is behind a profile"
