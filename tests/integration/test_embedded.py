@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.conftest import wait_until
+from alpr_core.config import Settings
+from tests.integration.conftest import db_scalar, wait_until
 
 _KEY = re.compile(r'X-API-Key: (\S+)"')
 _STORED = re.compile(r"; ([\d,]+) stored,")
@@ -52,19 +53,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _environment(data_dir: Path, port: int) -> dict[str, str]:
+def _environment(data_dir: Path, port: int, servers: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SERVER_PREFIXES)}
-    env.update(ALPR_DATA_DIR=str(data_dir), API_HOST="127.0.0.1", API_PORT=str(port))
+    env.update(ALPR_DATA_DIR=str(data_dir), API_HOST="127.0.0.1", API_PORT=str(port), **servers)
     return env
 
 
 @contextmanager
-def alpr_run(data_dir: Path, rate: float) -> Iterator[RunningSystem]:
+def alpr_run(
+    data_dir: Path, rate: float, servers: dict[str, str] | None = None
+) -> Iterator[RunningSystem]:
+    """``alpr run`` with no server configured but ``servers`` (environment variables)."""
     port = _free_port()
     command = [sys.executable, "-m", "alpr_core", "run", "--simulate-rate", str(rate),
                "--report-every", "0.5"]  # fmt: skip
     process = subprocess.Popen(
-        command, env=_environment(data_dir, port), stdout=subprocess.PIPE, text=True
+        command, env=_environment(data_dir, port, servers or {}), stdout=subprocess.PIPE, text=True
     )
     system = RunningSystem(process, f"http://127.0.0.1:{port}")
     stdout = process.stdout
@@ -124,3 +128,15 @@ def test_restarts_over_its_data_and_loses_nothing_it_acknowledged(tmp_path: Path
         )
         assert len(second.items(key)) >= acknowledged
         _stop(second)
+
+
+def test_one_part_switches_to_its_real_server_alone(tmp_path: Path, settings: Settings) -> None:
+    """DB_* set: the real PostgreSQL; images still in the directory; still no Kafka."""
+    database = {k: v for k, v in settings.as_environment().items() if k.startswith("DB_")}
+    with alpr_run(tmp_path / "data", rate=40, servers=database) as system:
+        system.key()
+        rows = "SELECT count(*) FROM plate_detections"
+        wait_until(lambda: db_scalar(settings, rows) >= 30, 120, "30 rows in the real database")
+        _stop(system)
+    assert not (tmp_path / "data" / "postgres").exists()
+    assert any((tmp_path / "data" / "images").rglob("*.jpg"))
