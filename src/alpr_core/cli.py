@@ -43,9 +43,10 @@ app = typer.Typer(
 )
 
 
-def _settings() -> Settings:
+def _settings(service: str) -> Settings:
+    """Settings for ``service`` (named as in docker-compose.yml, which labels its logs)."""
     settings = Settings.load()
-    configure_logging(settings.log.level, settings.log.plate_text)
+    configure_logging(settings.log.level, settings.log.plate_text, service)
     return with_embedded_parts(settings)
 
 
@@ -62,20 +63,20 @@ def run_command(
     report_every: Annotated[float, typer.Option(help="Seconds between flow reports.")] = 5,
 ) -> None:
     """Run everything in one process: storage path, query API, simulator (Ctrl-C stops)."""
-    run_all(_settings(), RunOptions(simulate_rate, cameras, report_every), typer.echo)
+    run_all(_settings("alpr-run"), RunOptions(simulate_rate, cameras, report_every), typer.echo)
 
 
 @app.command("migrate")
 def migrate_command() -> None:
     """Apply the database migrations that are missing (run before the services start)."""
-    applied = migrate(_settings().db.conninfo())
+    applied = migrate(_settings("migrate").db.conninfo())
     typer.echo(f"applied {len(applied)} migration(s): {[m.name for m in applied]}")
 
 
 @app.command("storage")
 def storage_command() -> None:
     """Run the storage service: Kafka → PostgreSQL + S3, metrics and /health on port 8002."""
-    settings = _settings()
+    settings = _settings("kafka-consumer")
     if not settings.kafka.enabled:
         raise typer.BadParameter(
             "KAFKA_BOOTSTRAP_SERVERS is not set. Without Kafka, events are posted to the API's"
@@ -106,7 +107,7 @@ def simulate_command(
 ) -> None:
     """Publish synthetic plate reads like field edges do: through Kafka and the registry, or
     without Kafka, to the API's POST /events."""
-    settings = _settings()
+    settings = _settings("simulator")
     if duration is None and count is None:
         duration = 60.0
     plan = SimulationPlan(rate, cameras, duration, count, inline_share, seed)
@@ -143,7 +144,7 @@ def keys_create(
     """Create a key and print its token once (only a hash of it is stored)."""
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
-    with psycopg.connect(_settings().db.conninfo(), autocommit=True) as conn:
+    with psycopg.connect(_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
         key, token = create_key(conn, name, role, site, camera)
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
     typer.echo(token)
@@ -152,7 +153,7 @@ def keys_create(
 @keys.command("list")
 def keys_list() -> None:
     """List keys (never their tokens)."""
-    with psycopg.connect(_settings().db.conninfo(), autocommit=True) as conn:
+    with psycopg.connect(_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
         for key in list_keys(conn):
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
             scope = f" sites={key.sites}" if key.sites else ""
@@ -163,7 +164,7 @@ def keys_list() -> None:
 @keys.command("revoke")
 def keys_revoke(key_id: Annotated[UUID, typer.Argument(help="The key's id.")]) -> None:
     """Revoke a key at once; requests with it get 401 from then on."""
-    with psycopg.connect(_settings().db.conninfo(), autocommit=True) as conn:
+    with psycopg.connect(_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
         revoked = revoke_key(conn, key_id)
     typer.echo(f"revoked {key_id}" if revoked else f"no active key {key_id}")
     if not revoked:
@@ -173,7 +174,7 @@ def keys_revoke(key_id: Annotated[UUID, typer.Argument(help="The key's id.")]) -
 @app.command("api")
 def api_command() -> None:
     """Run the query API (port 8000): /plates, /docs, /metrics, /health, /ready."""
-    settings = _settings()
+    settings = _settings("query-api")
     if settings.api.workers > 1:
         serve_workers(settings.api)
     else:
@@ -183,7 +184,7 @@ def api_command() -> None:
 @app.command("retention")
 def retention_command() -> None:
     """Delete rows and stored images older than RETENTION_DAYS, whole partitions at a time."""
-    settings = _settings()
+    settings = _settings("retention")
     images = image_store(settings)
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         result = apply_retention(

@@ -18,12 +18,16 @@ def drop_plate_text(_logger: Any, _method: str, event: MutableMapping[str, Any])
     return event
 
 
-def configure_logging(level: str, log_plate_text: bool) -> None:
+def configure_logging(level: str, log_plate_text: bool, service: str | None = None) -> None:
+    """JSON lines on stderr; ``service`` (the compose service name, e.g. ``kafka-consumer``) is on
+    every line, so Promtail and Alloy can label the logs wherever they are collected."""
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    if service:
+        processors.append(_with_service(service))
     if not log_plate_text:
         processors.append(drop_plate_text)
     processors += [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
@@ -33,3 +37,11 @@ def configure_logging(level: str, log_plate_text: bool) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def _with_service(service: str) -> Any:
+    def add_service(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+        event.setdefault("service", service)
+        return event
+
+    return add_service

@@ -111,8 +111,11 @@ def create_app(settings: Settings) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """The app of one uvicorn worker process (``API_WORKERS`` > 1): settings read in the worker."""
     from alpr_core.embedded.parts import with_embedded_parts  # noqa: PLC0415 - worker-only
+    from alpr_core.logs import configure_logging  # noqa: PLC0415
 
-    return create_app(with_embedded_parts(Settings.load()))
+    settings = Settings.load()
+    configure_logging(settings.log.level, settings.log.plate_text, "query-api")
+    return create_app(with_embedded_parts(settings))
 
 
 def _install_metrics(app: FastAPI, settings: Settings, registry: CollectorRegistry) -> None:
