@@ -17,14 +17,11 @@ import typer
 from alpr_core.all_in_one import RunOptions, run_all
 from alpr_core.api.app import create_app
 from alpr_core.api.serve import api_server, serve_until_signalled, serve_workers
-from alpr_core.config import Settings
 from alpr_core.db.api_keys import ROLES, create_key, list_keys, revoke_key
 from alpr_core.db.migrate import migrate
 from alpr_core.db.retention import apply_retention
-from alpr_core.embedded.parts import with_embedded_parts
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import image_store
-from alpr_core.logs import configure_logging
 from alpr_core.simulator.edge_uploads import EdgeImageUploader
 from alpr_core.simulator.http_publisher import HttpEventPublisher
 from alpr_core.simulator.publisher import (
@@ -34,6 +31,7 @@ from alpr_core.simulator.publisher import (
     kafka_publisher,
     run_simulation,
 )
+from alpr_core.startup import load_settings
 from alpr_core.storage.service import run_storage
 
 app = typer.Typer(
@@ -41,13 +39,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-
-def _settings(service: str) -> Settings:
-    """Settings for ``service`` (named as in docker-compose.yml, which labels its logs)."""
-    settings = Settings.load()
-    configure_logging(settings.log.level, settings.log.plate_text, service)
-    return with_embedded_parts(settings)
 
 
 @app.command("run")
@@ -63,20 +54,20 @@ def run_command(
     report_every: Annotated[float, typer.Option(help="Seconds between flow reports.")] = 5,
 ) -> None:
     """Run everything in one process: storage path, query API, simulator (Ctrl-C stops)."""
-    run_all(_settings("alpr-run"), RunOptions(simulate_rate, cameras, report_every), typer.echo)
+    run_all(load_settings("alpr-run"), RunOptions(simulate_rate, cameras, report_every), typer.echo)
 
 
 @app.command("migrate")
 def migrate_command() -> None:
     """Apply the database migrations that are missing (run before the services start)."""
-    applied = migrate(_settings("migrate").db.conninfo())
+    applied = migrate(load_settings("migrate").db.conninfo())
     typer.echo(f"applied {len(applied)} migration(s): {[m.name for m in applied]}")
 
 
 @app.command("storage")
 def storage_command() -> None:
     """Run the storage service: Kafka → PostgreSQL + S3, metrics and /health on port 8002."""
-    settings = _settings("kafka-consumer")
+    settings = load_settings("kafka-consumer")
     if not settings.kafka.enabled:
         raise typer.BadParameter(
             "KAFKA_BOOTSTRAP_SERVERS is not set. Without Kafka, events are posted to the API's"
@@ -107,7 +98,7 @@ def simulate_command(
 ) -> None:
     """Publish synthetic plate reads like field edges do: through Kafka and the registry, or
     without Kafka, to the API's POST /events."""
-    settings = _settings("simulator")
+    settings = load_settings("simulator")
     if duration is None and count is None:
         duration = 60.0
     plan = SimulationPlan(rate, cameras, duration, count, inline_share, seed)
@@ -144,7 +135,7 @@ def keys_create(
     """Create a key and print its token once (only a hash of it is stored)."""
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
-    with psycopg.connect(_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
+    with psycopg.connect(load_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
         key, token = create_key(conn, name, role, site, camera)
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
     typer.echo(token)
@@ -153,7 +144,7 @@ def keys_create(
 @keys.command("list")
 def keys_list() -> None:
     """List keys (never their tokens)."""
-    with psycopg.connect(_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
+    with psycopg.connect(load_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
         for key in list_keys(conn):
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
             scope = f" sites={key.sites}" if key.sites else ""
@@ -164,7 +155,7 @@ def keys_list() -> None:
 @keys.command("revoke")
 def keys_revoke(key_id: Annotated[UUID, typer.Argument(help="The key's id.")]) -> None:
     """Revoke a key at once; requests with it get 401 from then on."""
-    with psycopg.connect(_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
+    with psycopg.connect(load_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
         revoked = revoke_key(conn, key_id)
     typer.echo(f"revoked {key_id}" if revoked else f"no active key {key_id}")
     if not revoked:
@@ -174,7 +165,7 @@ def keys_revoke(key_id: Annotated[UUID, typer.Argument(help="The key's id.")]) -
 @app.command("api")
 def api_command() -> None:
     """Run the query API (port 8000): /plates, /docs, /metrics, /health, /ready."""
-    settings = _settings("query-api")
+    settings = load_settings("query-api")
     if settings.api.workers > 1:
         serve_workers(settings.api)
     else:
@@ -184,7 +175,7 @@ def api_command() -> None:
 @app.command("retention")
 def retention_command() -> None:
     """Delete rows and stored images older than RETENTION_DAYS, whole partitions at a time."""
-    settings = _settings("retention")
+    settings = load_settings("retention")
     images = image_store(settings)
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         result = apply_retention(

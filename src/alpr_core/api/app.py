@@ -110,12 +110,9 @@ def create_app(settings: Settings) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """The app of one uvicorn worker process (``API_WORKERS`` > 1): settings read in the worker."""
-    from alpr_core.embedded.parts import with_embedded_parts  # noqa: PLC0415 - worker-only
-    from alpr_core.logs import configure_logging  # noqa: PLC0415
+    from alpr_core.startup import load_settings  # noqa: PLC0415 - worker-only
 
-    settings = Settings.load()
-    configure_logging(settings.log.level, settings.log.plate_text, "query-api")
-    return create_app(with_embedded_parts(settings))
+    return create_app(load_settings("query-api"))
 
 
 def _install_metrics(app: FastAPI, settings: Settings, registry: CollectorRegistry) -> None:

@@ -92,10 +92,6 @@ def _summary_fields(row: dict[str, Any], bucket: str) -> dict[str, Any]:
     return fields
 
 
-def _summary(row: dict[str, Any], bucket: str) -> PlateSummary:
-    return PlateSummary(**_summary_fields(row, bucket))
-
-
 def _own_object_key(url: str | None, bucket: str) -> str | None:
     """The key of an edge-uploaded image when it is in our bucket (``s3://bucket/key``)."""
     prefix = f"s3://{bucket}/"
@@ -199,9 +195,8 @@ async def get_plate(
     await record_query(conn, key, request, 200 if row else 404, 1 if row else 0)
     if row is None:
         raise Problem(404, "Not found", f"There is no plate read {plate_id}.")
-    summary = _summary(row, resources.bucket)
     return PlateDetail(
-        **summary.model_dump(),
+        **_summary_fields(row, resources.bucket),
         region=row["region"],
         vehicle=Vehicle(type=row["vehicle_type"], make=row["vehicle_make"],
                         model=row["vehicle_model"], color=row["vehicle_color"]),
