@@ -45,7 +45,14 @@ from alpr_core.images.object_store import s3_image_store
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.storage.sink import DetectionSink
 from bench.prefill import prefill
-from bench.resources import database, free_port, fresh_settings, load_services_env
+from bench.resources import (
+    database,
+    free_port,
+    fresh_settings,
+    kept_settings,
+    load_services_env,
+    row_count,
+)
 
 _UNSCOPED = ApiKey(UUID(int=0), "bench", "viewer", None, None, datetime.now(UTC), None)
 
@@ -83,11 +90,13 @@ def store_images(settings: Settings, count: int) -> list[int]:
         sink = DetectionSink(pool, s3_image_store(settings.object_store), 16)
         sink.write(events)
         sink.close()
-        with pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT id FROM plate_detections WHERE image_object_key IS NOT NULL"
-            )
-            return [row[0] for row in rows.fetchall()]
+    return stored_image_ids(settings)
+
+
+def stored_image_ids(settings: Settings) -> list[int]:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        rows = conn.execute("SELECT id FROM plate_detections WHERE image_object_key IS NOT NULL")
+        return [row[0] for row in rows.fetchall()]
 
 
 def sample_plates(settings: Settings, count: int) -> list[str]:
@@ -289,13 +298,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE per query")
+    parser.add_argument("--keep-db", metavar="NAME", help="fill database NAME once, reuse it later")
     args = parser.parse_args()
     load_services_env()
-    settings = fresh_settings("api")
-    with database(settings):
-        print(f"prefilling {args.rows:,} rows ...", flush=True)
-        prefill(settings.db.conninfo(), args.rows)
-        image_ids = store_images(settings, 500)
+    settings = kept_settings(args.keep_db) if args.keep_db else fresh_settings("api")
+    with database(settings, keep=bool(args.keep_db)):
+        present = row_count(settings)
+        if present < args.rows:
+            print(f"prefilling {args.rows - present:,} rows ...", flush=True)
+            prefill(settings.db.conninfo(), args.rows - present, first_row=present + 1)
+        image_ids = stored_image_ids(settings) or store_images(settings, 500)
         with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
             _key, token = create_key(conn, "bench", "viewer")
         run_round(settings, args.rows, args, token, image_ids)

@@ -45,6 +45,19 @@ def fresh_settings(name: str, **storage: object) -> Settings:
     )
 
 
+def kept_settings(database_name: str) -> Settings:
+    """Settings for a benchmark database (and bucket) that outlives the run, to be reused."""
+    base = Settings.load()
+    return base.model_copy(
+        update={
+            "db": base.db.model_copy(update={"name": database_name}),
+            "object_store": base.object_store.model_copy(
+                update={"bucket": "bench-" + database_name.replace("_", "-")}
+            ),
+        }
+    )
+
+
 def with_group(settings: Settings, group_id: str) -> Settings:
     return settings.model_copy(
         update={"kafka": settings.kafka.model_copy(update={"group_id": group_id})}
@@ -57,15 +70,25 @@ def admin_conninfo(settings: Settings) -> str:
 
 
 @contextmanager
-def database(settings: Settings) -> Iterator[None]:
+def database(settings: Settings, keep: bool = False) -> Iterator[None]:
+    """A database for the run, migrated; dropped afterwards unless ``keep``, in which case an
+    existing one is reused as it is."""
     with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{settings.db.name}" OWNER "{settings.db.user}"'.encode())
-    migrate(settings.db.conninfo())
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (settings.db.name,)
+        ).fetchone()
+        if not exists:
+            conn.execute(
+                f'CREATE DATABASE "{settings.db.name}" OWNER "{settings.db.user}"'.encode()
+            )
+    if not exists:
+        migrate(settings.db.conninfo())
     try:
         yield
     finally:
-        with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{settings.db.name}" WITH (FORCE)'.encode())
+        if not keep:
+            with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{settings.db.name}" WITH (FORCE)'.encode())
 
 
 def create_topic(settings: Settings) -> None:

@@ -129,6 +129,8 @@ class ApiSettings(BaseSettings):
     max_range_days: int = Field(default=366, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
     pool_timeout_s: float = Field(default=5.0, gt=0)  # then 503: the database is unreachable
+    # keys seen are remembered this long (0: not at all); a revocation clears them at once
+    key_cache_ttl_s: float = Field(default=60.0, ge=0)
     image_redirect: bool = False  # 307 to a presigned URL instead of streaming the image
     image_url_ttl_s: int = Field(default=300, ge=1)
     # POST /events (HTTP ingest): caps per request, and a token bucket of events per key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from alpr_core.api.deps import IngestResources, Resources, current_key
 from alpr_core.api.in_progress import InProgressMiddleware
+from alpr_core.api.key_cache import KeyCache, listen_for_key_changes
 from alpr_core.api.problems import install_problem_handlers
 from alpr_core.api.routes import audit, events, health, plates
 from alpr_core.api.search import FUZZY_SIMILARITY
@@ -82,13 +84,18 @@ def create_app(settings: Settings) -> FastAPI:
         pool = open_pool(settings)
         await pool.open(wait=False)
         images = image_store(settings)
-        app.state.resources = Resources(pool, images, settings.object_store.bucket, settings.api)
+        keys = KeyCache(settings.api.key_cache_ttl_s)
+        listener = asyncio.create_task(listen_for_key_changes(api_conninfo(settings), keys))
+        app.state.resources = Resources(
+            pool, images, settings.object_store.bucket, settings.api, keys
+        )
         ingest, ingest_pool = open_event_ingest(settings, images, ingest_metrics)
         limiter = RateLimiter(settings.api.ingest_rate_per_s, settings.api.ingest_burst)
         app.state.ingest = IngestResources(ingest, limiter, ingest_metrics)
         try:
             yield
         finally:
+            listener.cancel()
             await pool.close()
             ingest.close()
             ingest_pool.close()

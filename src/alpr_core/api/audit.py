@@ -1,14 +1,56 @@
-"""Write one audit row per plate query: who, when, which parameters, how many results."""
+"""One audit row per plate query: who, when, which parameters, how many results.
+
+Reads write theirs in the same statement as the query (``audited``): one round trip, and the row
+is there exactly when the query ran. Image requests, whose outcome depends on S3, write theirs
+afterwards (``record_query``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, LiteralString
 
 from fastapi import Request
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from alpr_core.db.api_keys import ApiKey
+
+_AUDIT_COLUMNS: LiteralString = "key_id, key_name, method, path, params, status, result_count"
+
+
+def _who_and_what(key: ApiKey, request: Request) -> dict[str, Any]:
+    query = request.query_params
+    return {
+        "audit_key_id": key.id,
+        "audit_key_name": key.name,
+        "audit_method": request.method,
+        "audit_path": request.url.path,
+        "audit_params": Jsonb({name: query.getlist(name) for name in query}),
+    }
+
+
+def audited(
+    query: LiteralString,
+    params: dict[str, Any],
+    key: ApiKey,
+    request: Request,
+    *,
+    order_by: LiteralString | None,
+    status: LiteralString = "200",
+    result_count: LiteralString = "count(*)",
+) -> tuple[LiteralString, dict[str, Any]]:
+    """``query`` with its audit row written by the same statement. ``status`` and
+    ``result_count`` are SQL over the query's rows (``count(*)``); ``order_by`` orders the rows
+    again, since a CTE's order is not kept by the statement around it."""
+    outer_order: LiteralString = f" ORDER BY {order_by}" if order_by else ""
+    statement: LiteralString = (
+        f"WITH result AS MATERIALIZED ({query}),"
+        f" audit AS (INSERT INTO audit_log ({_AUDIT_COLUMNS})"
+        " SELECT %(audit_key_id)s, %(audit_key_name)s, %(audit_method)s, %(audit_path)s,"
+        f" %(audit_params)s, {status}, {result_count} FROM result)"
+        f" SELECT * FROM result{outer_order}"
+    )
+    return statement, params | _who_and_what(key, request)
 
 
 async def record_query(
@@ -18,11 +60,9 @@ async def record_query(
     status: int,
     result_count: int | None,
 ) -> None:
-    params = {name: request.query_params.getlist(name) for name in request.query_params}
     await conn.execute(
-        "INSERT INTO audit_log (key_id, key_name, method, path, params, status, result_count)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (key.id, key.name, request.method, request.url.path, Jsonb(params), status,
-         result_count),
+        f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (%(audit_key_id)s, %(audit_key_name)s,"
+        " %(audit_method)s, %(audit_path)s, %(audit_params)s, %(status)s, %(result_count)s)",
+        _who_and_what(key, request) | {"status": status, "result_count": result_count},
         prepare=True,  # one fixed statement: plan it once per connection
-    )  # fmt: skip
+    )

@@ -12,6 +12,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
+from alpr_core.api.key_cache import KeyCache
 from alpr_core.api.problems import Problem
 from alpr_core.config import ApiSettings
 from alpr_core.db.api_keys import KEY_COLUMNS, ApiKey, token_hash
@@ -34,6 +35,7 @@ class Resources:
     images: ObjectImageStore
     bucket: str
     settings: ApiSettings
+    keys: KeyCache
 
 
 async def get_resources(request: Request) -> Resources:  # async: no trip to the thread pool
@@ -56,22 +58,28 @@ Connection = Annotated[AsyncConnection[Any], Depends(db_connection)]
 Token = Annotated[str | None, Security(_api_key_header)]
 
 
-async def current_key(conn: Connection, token: Token) -> ApiKey:
-    return await _find_key(conn, token)
+async def current_key(resources: ResourcesDep, conn: Connection, token: Token) -> ApiKey:
+    return await _find_key(resources.keys, conn, token)
 
 
-async def _find_key(conn: AsyncConnection[Any], token: str | None) -> ApiKey:
+async def _find_key(keys: KeyCache, conn: AsyncConnection[Any], token: str | None) -> ApiKey:
     if not token:
         raise Problem(401, "API key required", f"Send an API key in the {API_KEY_HEADER} header.")
+    digest = token_hash(token)
+    key = keys.get(digest)
+    if key is not None:
+        return key
+    generation = keys.generation
     cursor = conn.cursor(row_factory=class_row(ApiKey))
     await cursor.execute(
         f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
-        (token_hash(token),),
+        (digest,),
         prepare=True,
     )
     key = await cursor.fetchone()
     if key is None:
         raise Problem(401, "Invalid API key", "The API key is unknown or has been revoked.")
+    keys.put(digest, key, generation)
     return key
 
 
@@ -96,8 +104,10 @@ AdminKey = Annotated[ApiKey, Depends(admin_key)]
 async def ingest_key(resources: ResourcesDep, token: Token) -> ApiKey:
     """POST /events writes through its own pool: the key check borrows a connection only for
     the lookup, so no query connection is held while events are stored."""
-    async with resources.pool.connection() as conn:
-        key = await _find_key(conn, token)
+    key = resources.keys.get(token_hash(token)) if token else None
+    if key is None:
+        async with resources.pool.connection() as conn:
+            key = await _find_key(resources.keys, conn, token)
     if key.role != "ingest":
         raise Problem(403, "Forbidden", f"A {key.role} key cannot post events; use an ingest key.")
     return key

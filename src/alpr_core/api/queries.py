@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, LiteralString
 
 from alpr_core.api.cursor import Cursor
-from alpr_core.api.search import PlateMatch
+from alpr_core.api.search import NEWEST, PlateMatch
 from alpr_core.db.api_keys import ApiKey
 
 SUMMARY_COLUMNS: LiteralString = (
@@ -61,6 +61,11 @@ def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[Literal
     return clauses
 
 
+def page_order(match: PlateMatch | None) -> LiteralString:
+    """Newest first, or ranked for fuzzy matches."""
+    return match.order_by if match is not None else NEWEST
+
+
 def list_query(
     key: ApiKey,
     filters: PlateFilters,
@@ -72,11 +77,10 @@ def list_query(
     ``limit + 1`` rows to know whether more follow."""
     params: dict[str, Any] = {"limit": limit + 1}
     clauses = scope_clause(key, params) + filter_clause(filters, params)
-    order_by: LiteralString = '"timestamp" DESC, id DESC'
+    order_by = page_order(match)
     if match is not None:
         clauses.append(match.where)
         params.update(match.params)
-        order_by = match.order_by
     if cursor is not None:
         clauses.append('("timestamp", id) < (%(cursor_time)s, %(cursor_id)s)')
         params.update(cursor_time=cursor.timestamp, cursor_id=cursor.id)

@@ -37,7 +37,7 @@ class PlateMatch:
     generic_plan_safe: bool = False  # True when a prepared (generic) plan uses the same index
 
 
-_NEWEST: LiteralString = '"timestamp" DESC, id DESC'
+NEWEST: LiteralString = '"timestamp" DESC, id DESC'
 
 
 def plate_match(mode: MatchMode, plate_text: str) -> PlateMatch:
@@ -49,10 +49,10 @@ def plate_match(mode: MatchMode, plate_text: str) -> PlateMatch:
         raise Problem(422, "Search term too short",
                       f"{mode} search needs at least {minimum} letters or digits.")  # fmt: skip
     if mode is MatchMode.EXACT:
-        return PlateMatch("plate_normalized = %(term)s", _NEWEST, {"term": term}, keyset=True,
+        return PlateMatch("plate_normalized = %(term)s", NEWEST, {"term": term}, keyset=True,
                           generic_plan_safe=True)  # fmt: skip
     if mode is MatchMode.PREFIX:
-        return PlateMatch("plate_normalized LIKE %(pattern)s", _NEWEST,
+        return PlateMatch("plate_normalized LIKE %(pattern)s", NEWEST,
                           {"pattern": term + "%"}, keyset=True)  # fmt: skip
     return _fuzzy(term)
 
@@ -66,7 +66,7 @@ def _wildcard(plate_text: str) -> PlateMatch:
             "A wildcard search needs 3 letters or digits in a row, e.g. AB?12* or *12C*.",
         )
     pattern = cleaned.replace("?", "_").replace("*", "%")
-    return PlateMatch("plate_normalized LIKE %(pattern)s", _NEWEST, {"pattern": pattern},
+    return PlateMatch("plate_normalized LIKE %(pattern)s", NEWEST, {"pattern": pattern},
                       keyset=True)  # fmt: skip
 
 
@@ -78,6 +78,6 @@ def _fuzzy(term: str) -> PlateMatch:
     )
     order_by: LiteralString = (
         "levenshtein(alpr_ocr_key(plate_normalized), alpr_ocr_key(%(term)s)),"
-        " levenshtein(plate_normalized, %(term)s), " + _NEWEST
+        " levenshtein(plate_normalized, %(term)s), " + NEWEST
     )
     return PlateMatch(where, order_by, {"term": term, "edits": FUZZY_MAX_EDITS}, keyset=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from alpr_core.api.app import create_app
 from alpr_core.config import Settings
+from alpr_core.db.api_keys import create_key, revoke_key
 from alpr_core.events.avro import DecodedEvent
 from tests.integration.api.conftest import STORED, Keys, as_key
 
@@ -144,6 +146,21 @@ def test_requests_without_a_valid_key_get_401(
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 401
+
+
+def test_revoking_a_key_in_use_stops_it_at_once(client: TestClient, settings: Settings) -> None:
+    """The API remembers keys it has seen; a revocation must still take effect at once."""
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        key, token = create_key(conn, "soon revoked", "viewer")
+        for _ in range(3):  # seen, and so remembered
+            assert client.get("/plates?limit=1", headers=as_key(token)).status_code == 200
+        revoke_key(conn, key.id)
+    statuses = [client.get("/plates?limit=1", headers=as_key(token)).status_code]
+    deadline = time.monotonic() + 2  # the notice crosses one local connection: milliseconds
+    while statuses[-1] != 401 and time.monotonic() < deadline:
+        statuses.append(client.get("/plates?limit=1", headers=as_key(token)).status_code)
+    assert statuses[-1] == 401
+    assert len(statuses) <= 3, statuses  # a request racing the notice may still pass
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,78 @@
+"""API keys remembered per process, so most requests cost one database round trip, not two.
+
+A key found in the database is kept only while this process is listening for changes to
+``api_keys``: a trigger sends ``NOTIFY alpr_api_keys`` on every update or delete (a revocation),
+and the listener then forgets every key at once. Without a live listener nothing is cached. An
+entry also expires after ``API_KEY_CACHE_TTL_S`` seconds, in case a connection dies silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+import psycopg
+
+from alpr_core.db.api_keys import ApiKey
+
+log = logging.getLogger(__name__)
+
+KEYS_CHANNEL = "alpr_api_keys"
+MAX_ENTRIES = 10_000  # only valid keys are cached; a bound in case there are very many
+
+
+class KeyCache:
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._entries: dict[bytes, tuple[ApiKey, float]] = {}
+        self._generation = 0
+        self._listening = False
+
+    @property
+    def generation(self) -> int:
+        """Read before a lookup and pass to ``put``: a change in between discards the result."""
+        return self._generation
+
+    def get(self, digest: bytes) -> ApiKey | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if entry[1] <= self._clock():
+            del self._entries[digest]
+            return None
+        return entry[0]
+
+    def put(self, digest: bytes, key: ApiKey, generation: int) -> None:
+        if not self._listening or generation != self._generation or self._ttl_s <= 0:
+            return
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[digest] = (key, self._clock() + self._ttl_s)
+
+    def forget_all(self) -> None:
+        self._generation += 1
+        self._entries.clear()
+
+    def set_listening(self, listening: bool) -> None:
+        self._listening = listening
+        self.forget_all()
+
+
+async def listen_for_key_changes(conninfo: str, cache: KeyCache, retry_s: float = 1.0) -> None:
+    """Keep ``cache`` in step with ``api_keys`` until cancelled; reconnect after any failure."""
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                await conn.execute(f"LISTEN {KEYS_CHANNEL}")
+                cache.set_listening(True)
+                async for _notice in conn.notifies():
+                    cache.forget_all()
+        except (psycopg.Error, OSError) as exc:
+            log.warning("API key listener lost its connection; caching keys off", extra={
+                "error": type(exc).__name__})  # fmt: skip
+        finally:
+            cache.set_listening(False)
+        await asyncio.sleep(retry_s)
