@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import random
 import re
@@ -209,17 +210,24 @@ async def through_sql(
         kwargs={"autocommit": True, "prepare_threshold": None},
     )
     await pool.open(wait=True)
+    failed = 0
 
     async def call(rng: random.Random) -> None:
+        nonlocal failed
         query, params = sql(rng)
         async with pool.connection() as conn:  # the API's conninfo sets the trigram threshold
-            await (await conn.execute(query.encode(), params, prepare=scenario.prepared)).fetchall()
+            try:
+                await (await conn.execute(query.encode(), params, prepare=scenario.prepared)
+                       ).fetchall()  # fmt: skip
+            except psycopg.errors.QueryCanceled:  # the API's statement timeout, as the API
+                failed += 1
 
     try:
         _count, wall, latencies = await drive(clients, seconds, call)
     finally:
         await pool.close()
-    return Result.of(f"{scenario.name} (SQL)", wall, latencies)
+    result = Result.of(f"{scenario.name} (SQL)", wall, latencies)
+    return dataclasses.replace(result, failed=failed)
 
 
 def explain(settings: Settings, scenario: Scenario) -> str:
@@ -279,12 +287,12 @@ def report(
 ) -> None:
     print(f"\n## {rows:,} rows, {args.clients} concurrent clients, {args.seconds:.0f} s each\n")
     print("| scenario | API req/s | API p50 ms | API p99 ms | API failed | SQL req/s | SQL p99 ms"
-          " | API/SQL |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          " | SQL failed | API/SQL |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for api, sql in results:
         name = api.name.removesuffix(" (API)")
-        sql_cells = (f"{sql.rate:,.0f} | {sql.p99_ms:.1f} | {api.rate / sql.rate:.2f}"
-                     if sql else "- | - | -")  # fmt: skip
+        sql_cells = (f"{sql.rate:,.0f} | {sql.p99_ms:.1f} | {sql.failed} |"
+                     f" {api.rate / sql.rate:.2f}" if sql else "- | - | - | -")  # fmt: skip
         print(f"| {name} | {api.rate:,.0f} | {api.p50_ms:.1f} | {api.p99_ms:.1f} | {api.failed} |"
               f" {sql_cells} |")  # fmt: skip
     sys.stdout.flush()

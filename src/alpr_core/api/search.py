@@ -35,6 +35,7 @@ class PlateMatch:
     params: dict[str, Any]
     keyset: bool  # whether pages continue with a cursor (not for ranked results)
     generic_plan_safe: bool = False  # True when a prepared (generic) plan uses the same index
+    broad: bool = False  # may match many reads: search newest-first windows (time_windows)
 
 
 NEWEST: LiteralString = '"timestamp" DESC, id DESC'
@@ -53,7 +54,7 @@ def plate_match(mode: MatchMode, plate_text: str) -> PlateMatch:
                           generic_plan_safe=True)  # fmt: skip
     if mode is MatchMode.PREFIX:
         return PlateMatch("plate_normalized LIKE %(pattern)s", NEWEST,
-                          {"pattern": term + "%"}, keyset=True)  # fmt: skip
+                          {"pattern": term + "%"}, keyset=True, broad=True)  # fmt: skip
     return _fuzzy(term)
 
 
@@ -67,7 +68,7 @@ def _wildcard(plate_text: str) -> PlateMatch:
         )
     pattern = cleaned.replace("?", "_").replace("*", "%")
     return PlateMatch("plate_normalized LIKE %(pattern)s", NEWEST, {"pattern": pattern},
-                      keyset=True)  # fmt: skip
+                      keyset=True, broad=True)  # fmt: skip
 
 
 def _fuzzy(term: str) -> PlateMatch:
