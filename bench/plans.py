@@ -1,0 +1,91 @@
+"""EXPLAIN ANALYZE of the API's queries on a filled database, trimmed for docs/query-plans.md.
+
+    python -m bench.plans --keep-db bench_10m > plans.md   # after bench.api_load --keep-db ...
+
+Runs each scenario's SQL (as `alpr api` builds it, on the API's connection settings) and prints
+its plan; a node's children past the first two are counted, not printed, since each day
+partition (or time window) repeats the same plan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+from dataclasses import dataclass, field
+
+import psycopg
+
+from alpr_core.api.app import api_conninfo
+from bench.api_load import sample_plates, scenarios, stored_image_ids
+from bench.resources import kept_settings, load_services_env, row_count
+
+_NODE = re.compile(r"^(\s*)->  ")
+KEEP_CHILDREN = 2
+
+
+@dataclass
+class _Node:
+    lines: list[str]  # the node's own line and its details (Index Cond, Filter, ...)
+    indent: int
+    children: list[_Node] = field(default_factory=list)
+
+
+def _parse(plan: list[str]) -> _Node:
+    root = _Node([plan[0]], -1)
+    stack = [root]
+    for line in plan[1:]:
+        match = _NODE.match(line)
+        if match is None:  # a detail of the node above, or the Planning/Execution lines
+            (stack[-1] if line.startswith(" ") else root).lines.append(line)
+            continue
+        node = _Node([line], len(match[1]))
+        while stack[-1].indent >= node.indent:
+            stack.pop()
+        stack[-1].children.append(node)
+        stack.append(node)
+    return root
+
+
+def _render(node: _Node, out: list[str]) -> None:
+    out.extend(node.lines[:1] + [line for line in node.lines[1:] if line.startswith(" ")])
+    for child in node.children[:KEEP_CHILDREN]:
+        _render(child, out)
+    if len(node.children) > KEEP_CHILDREN + 1:
+        indent = " " * node.children[0].indent
+        more = len(node.children) - KEEP_CHILDREN
+        out.append(f"{indent}->  ... {more} more like the two above (partitions or windows)")
+    elif len(node.children) == KEEP_CHILDREN + 1:
+        _render(node.children[-1], out)
+
+
+def trimmed(plan: list[str]) -> list[str]:
+    """The plan with each node's children past the first two counted, not printed."""
+    root = _parse(plan)
+    out: list[str] = []
+    _render(root, out)
+    return out + [line for line in root.lines[1:] if not line.startswith(" ")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--keep-db", metavar="NAME", required=True)
+    args = parser.parse_args()
+    load_services_env()
+    settings = kept_settings(args.keep_db)
+    plates = sample_plates(settings, 200)
+    rows = row_count(settings)
+    with psycopg.connect(api_conninfo(settings), autocommit=True) as conn:
+        for scenario in scenarios(plates, stored_image_ids(settings)):
+            if scenario.sql is None:
+                continue
+            query, params = scenario.sql(random.Random(1))
+            conn.execute(query.encode(), params)  # warm, as a pooled connection is
+            plan = [row[0] for row in conn.execute(
+                ("EXPLAIN (ANALYZE, COSTS OFF) " + query).encode(), params)]  # fmt: skip
+            print(f"\n### {scenario.name}, {rows:,} rows\n\n```\n" + "\n".join(trimmed(plan))
+                  + "\n```")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
