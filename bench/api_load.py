@@ -34,9 +34,10 @@ import httpx
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from alpr_core.api.app import api_conninfo
+from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
 from alpr_core.api.queries import PlateFilters, list_query
 from alpr_core.api.search import FUZZY_SIMILARITY, MatchMode, plate_match
+from alpr_core.api.statements import fetch_rows
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ApiKey, create_key
 from alpr_core.events.avro import DecodedEvent
@@ -202,12 +203,12 @@ async def through_sql(
 ) -> Result:
     assert scenario.sql is not None
     sql = scenario.sql
-    pool = AsyncConnectionPool(
-        api_conninfo(settings),
+    pool = AsyncConnectionPool(  # the API's connection settings
+        api_conninfo(settings, generic_plans=True),
         min_size=clients,
         max_size=clients,
         open=False,
-        kwargs={"autocommit": True, "prepare_threshold": None},
+        kwargs={"autocommit": True, **EXPLICIT_PREPARE_ONLY},
     )
     await pool.open(wait=True)
     failed = 0
@@ -217,8 +218,7 @@ async def through_sql(
         query, params = sql(rng)
         async with pool.connection() as conn:  # the API's conninfo sets the trigram threshold
             try:
-                await (await conn.execute(query.encode(), params, prepare=scenario.prepared)
-                       ).fetchall()  # fmt: skip
+                await fetch_rows(conn, query, params, prepared=scenario.prepared)  # as the API
             except psycopg.errors.QueryCanceled:  # the API's statement timeout, as the API
                 failed += 1
 

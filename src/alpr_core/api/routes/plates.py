@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
@@ -24,6 +23,7 @@ from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.queries import PlateFilters, detail_query, list_query, page_order
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
+from alpr_core.api.statements import fetch_rows
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/plates", tags=["plates"])
@@ -111,9 +111,8 @@ async def _page(
     query, params = audited(query, params | {"page_limit": limit}, key, request,
                             order_by=page_order(match),
                             result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
-    cursor_ = conn.cursor(row_factory=dict_row)  # autocommit: one round trip, no BEGIN
-    prepare = match is None or match.generic_plan_safe
-    rows = await (await cursor_.execute(query, params, prepare=prepare)).fetchall()
+    prepared = match is None or match.generic_plan_safe  # autocommit: one round trip, no BEGIN
+    rows = await fetch_rows(conn, query, params, prepared=prepared)
     page = [_summary_fields(row, resources.bucket) for row in rows[:limit]]
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
@@ -180,8 +179,8 @@ async def _visible_row(
     if audit is not None:
         query, params = audited(query, params, key, audit, order_by=None,
                                 status="CASE count(*) WHEN 0 THEN 404 ELSE 200 END")  # fmt: skip
-    cursor = conn.cursor(row_factory=dict_row)
-    return await (await cursor.execute(query, params, prepare=True)).fetchone()
+    rows = await fetch_rows(conn, query, params, prepared=True)
+    return rows[0] if rows else None
 
 
 PlateId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The read's id.", examples=[12345])]
