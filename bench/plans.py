@@ -13,10 +13,11 @@ import argparse
 import random
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 
-from alpr_core.api.app import api_conninfo
+from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
 from bench.api_load import sample_plates, scenarios, stored_image_ids
 from bench.resources import kept_settings, load_services_env, row_count
 
@@ -67,6 +68,31 @@ def trimmed(plan: list[str]) -> list[str]:
     return out + [line for line in root.lines[1:] if not line.startswith(" ")]
 
 
+def explain(conn: psycopg.Connection[Any], query: str, params: dict[str, Any], prepared: bool
+            ) -> list[str]:  # fmt: skip
+    """The plan the API gets: for a statement it prepares, the generic plan (as a SQL-level
+    PREPARE with ``$n`` parameters, the connection forcing generic plans like the API's pool);
+    for the others, the plan made for these values."""
+    if not prepared:
+        conn.execute(query.encode(), params)  # warm, as a pooled connection is
+        explained = conn.execute(("EXPLAIN (ANALYZE, COSTS OFF) " + query).encode(), params)
+        return [row[0] for row in explained]
+    names = list(params)
+    numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m[1]) + 1}", query)
+    conn.execute(("PREPARE probe AS " + numbered.replace("%%", "%")).encode())
+    arguments = ", ".join(["%s"] * len(names))
+    values = [params[name] for name in names]
+    try:
+        with psycopg.ClientCursor(conn) as cursor:  # EXECUTE takes values, not parameters
+            cursor.execute(f"EXECUTE probe({arguments})".encode(), values)
+            cursor.execute(
+                f"EXPLAIN (ANALYZE, COSTS OFF) EXECUTE probe({arguments})".encode(), values
+            )
+            return [row[0] for row in cursor.fetchall()]
+    finally:
+        conn.execute("DEALLOCATE probe")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keep-db", metavar="NAME", required=True)
@@ -75,16 +101,16 @@ def main() -> None:
     settings = kept_settings(args.keep_db)
     plates = sample_plates(settings, 200)
     rows = row_count(settings)
-    with psycopg.connect(api_conninfo(settings), autocommit=True) as conn:
+    conninfo = api_conninfo(settings, generic_plans=True)
+    with psycopg.connect(conninfo, autocommit=True, **EXPLICIT_PREPARE_ONLY) as conn:
         for scenario in scenarios(plates, stored_image_ids(settings)):
             if scenario.sql is None:
                 continue
             query, params = scenario.sql(random.Random(1))
-            conn.execute(query.encode(), params)  # warm, as a pooled connection is
-            plan = [row[0] for row in conn.execute(
-                ("EXPLAIN (ANALYZE, COSTS OFF) " + query).encode(), params)]  # fmt: skip
-            print(f"\n### {scenario.name}, {rows:,} rows\n\n```\n" + "\n".join(trimmed(plan))
-                  + "\n```")  # fmt: skip
+            kind = "prepared: its generic plan" if scenario.prepared else "planned for its values"
+            plan = explain(conn, query, params, scenario.prepared)
+            print(f"\n### {scenario.name} ({kind}), {rows:,} rows\n\n```\n"
+                  + "\n".join(trimmed(plan)) + "\n```")  # fmt: skip
 
 
 if __name__ == "__main__":
