@@ -111,7 +111,9 @@ def batched_consumer(settings: Settings, expected: int) -> float:
     thread.start()
     started = _wait_first_message(registry)
     while (registry.get_sample_value("alpr_database_writes_total") or 0) < expected:
-        time.sleep(0.01)  # reading our own metric costs the database nothing
+        # Reading our own metric costs the database nothing, but collects every metric in this
+        # process: at 100 reads a second it took 7 % of the interpreter from the consumer.
+        time.sleep(0.05)
     seconds = time.perf_counter() - started
     service.stop()
     thread.join()

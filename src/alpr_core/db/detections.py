@@ -18,37 +18,47 @@ from typing import Any
 import psycopg
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
+from pydantic_core import to_json
 
 from alpr_core.events.model import PlateEvent
 
-COLUMNS = (
-    "event_id",
-    "timestamp",
-    "plate_text",
-    "plate_normalized",
-    "confidence",
-    "region",
-    "camera_id",
-    "track_id",
-    "image_path",
-    "image_object_key",
-    "image_content_type",
-    "plate_url",
-    "vehicle_url",
-    "frame_url",
-    "vehicle_type",
-    "vehicle_make",
-    "vehicle_model",
-    "vehicle_color",
-    "site",
-    "host",
-    "latency_ms",
-    "extras",
-    "unknown_fields",
-    "schema_id",
+# Each column of DetectionRow.values() with the type COPY renders it as, fixed once instead of
+# looked up for every value (event ids are canonical text; PostgreSQL parses them into uuid).
+_COPY_COLUMNS = (
+    ("event_id", "text"),
+    ("timestamp", "timestamptz"),
+    ("plate_text", "text"),
+    ("plate_normalized", "text"),
+    ("confidence", "float8"),
+    ("region", "text"),
+    ("camera_id", "text"),
+    ("track_id", "text"),
+    ("image_path", "text"),
+    ("image_object_key", "text"),
+    ("image_content_type", "text"),
+    ("plate_url", "text"),
+    ("vehicle_url", "text"),
+    ("frame_url", "text"),
+    ("vehicle_type", "text"),
+    ("vehicle_make", "text"),
+    ("vehicle_model", "text"),
+    ("vehicle_color", "text"),
+    ("site", "text"),
+    ("host", "text"),
+    ("latency_ms", "int4"),
+    ("extras", "jsonb"),
+    ("unknown_fields", "jsonb"),
+    ("schema_id", "int4"),
 )
+COLUMNS = tuple(name for name, _type in _COPY_COLUMNS)
+_COPY_TYPES = [copy_type for _name, copy_type in _COPY_COLUMNS]
 _COLUMN_LIST = ", ".join(f'"{name}"' for name in COLUMNS)
 _STAGING = "incoming_plate_detections"
+
+
+def _json(value: Any) -> bytes:
+    """JSON in Rust (pydantic-core), several times faster than the standard library's."""
+    return to_json(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +94,8 @@ class DetectionRow:
             e.site,
             e.host,
             e.latency_ms,
-            Jsonb(e.extras) if e.extras is not None else None,
-            Jsonb(e.unknown_fields) if e.unknown_fields else None,
+            Jsonb(e.extras, dumps=_json) if e.extras is not None else None,
+            Jsonb(e.unknown_fields, dumps=_json) if e.unknown_fields else None,
             self.schema_id,
         )
 
@@ -120,6 +130,7 @@ class DetectionWriter:
 def _copy(conn: psycopg.Connection[Any], table: str, rows: Sequence[DetectionRow]) -> int:
     with conn.cursor() as cursor:
         with cursor.copy(f"COPY {table} ({_COLUMN_LIST}) FROM STDIN") as copy:
+            copy.set_types(_COPY_TYPES)
             for row in rows:
                 copy.write_row(row.values())
         return cursor.rowcount
