@@ -61,18 +61,24 @@ class KeyCache:
         self.forget_all()
 
 
-async def listen_for_key_changes(conninfo: str, cache: KeyCache, retry_s: float = 1.0) -> None:
-    """Keep ``cache`` in step with ``api_keys`` until cancelled; reconnect after any failure."""
+async def listen_for_key_changes(
+    conninfo: str, cache: KeyCache, first_retry_s: float = 1.0, max_retry_s: float = 30.0
+) -> None:
+    """Keep ``cache`` in step with ``api_keys`` until cancelled; reconnect after any failure,
+    waiting twice as long after each failed attempt (up to ``max_retry_s``)."""
+    retry_s = first_retry_s
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {KEYS_CHANNEL}")
                 cache.set_listening(True)
+                retry_s = first_retry_s
                 async for _notice in conn.notifies():
                     cache.forget_all()
         except (psycopg.Error, OSError) as exc:
             log.warning("API key listener lost its connection; caching keys off", extra={
-                "error": type(exc).__name__})  # fmt: skip
+                "error": type(exc).__name__, "retry_in_s": retry_s})  # fmt: skip
         finally:
             cache.set_listening(False)
         await asyncio.sleep(retry_s)
+        retry_s = min(retry_s * 2, max_retry_s)
