@@ -6,7 +6,7 @@ Fills a fresh database (bench.prefill), stores 500 reads with inline images thro
 sink, starts `alpr api` (one uvicorn worker) in its own process, and for each scenario (list,
 exact, prefix, substring, fuzzy, image) runs a fixed number of concurrent clients for a fixed
 time, first through HTTP, then the same SQL through psycopg with as many connections. Prints
-requests/s, p50 and p99, the API's share of the SQL ceiling, and EXPLAIN ANALYZE of each query.
+requests/s, p50 and p99, and the API's share of the SQL ceiling. The plans: bench.plans.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any
 from uuid import UUID
 
 import httpx
@@ -35,9 +34,9 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
-from alpr_core.api.queries import PlateFilters, list_query
-from alpr_core.api.search import FUZZY_SIMILARITY, MatchMode, plate_match
-from alpr_core.api.statements import fetch_rows
+from alpr_core.api.queries import PlateFilters, Statement, page_queries
+from alpr_core.api.search import MatchMode, plate_match
+from alpr_core.api.statements import fetch_page_rows
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ApiKey, create_key
 from alpr_core.events.avro import DecodedEvent
@@ -78,7 +77,7 @@ class Result:
 class Scenario:
     name: str
     path: Callable[[random.Random], str]
-    sql: Callable[[random.Random], tuple[str, dict[str, Any]]] | None
+    sql: Callable[[random.Random], list[Statement]] | None  # the statements of one page
     prepared: bool = False  # as the API runs it
 
 
@@ -115,13 +114,11 @@ def _lookalike(plate: str) -> str:
 
 
 def scenarios(plates: list[str], image_ids: list[int]) -> list[Scenario]:
-    def search_sql(mode: MatchMode, text: str) -> tuple[str, dict[str, Any]]:
-        query, params = list_query(_UNSCOPED, PlateFilters(), None, 50, plate_match(mode, text))
-        return query, params
+    def search_sql(mode: MatchMode, text: str) -> list[Statement]:
+        return page_queries(_UNSCOPED, PlateFilters(), None, 50, plate_match(mode, text))
 
-    def list_sql(_rng: random.Random) -> tuple[str, dict[str, Any]]:
-        query, params = list_query(_UNSCOPED, PlateFilters(), None, 50)
-        return query, params
+    def list_sql(_rng: random.Random) -> list[Statement]:
+        return page_queries(_UNSCOPED, PlateFilters(), None, 50)
 
     def pick(rng: random.Random) -> str:
         return rng.choice(plates)
@@ -215,10 +212,10 @@ async def through_sql(
 
     async def call(rng: random.Random) -> None:
         nonlocal failed
-        query, params = sql(rng)
+        statements = sql(rng)
         async with pool.connection() as conn:  # the API's conninfo sets the trigram threshold
-            try:
-                await fetch_rows(conn, query, params, prepared=scenario.prepared)  # as the API
+            try:  # as the API runs them
+                await fetch_page_rows(conn, statements, 51, prepared=scenario.prepared)
             except psycopg.errors.QueryCanceled:  # the API's statement timeout, as the API
                 failed += 1
 
@@ -228,17 +225,6 @@ async def through_sql(
         await pool.close()
     result = Result.of(f"{scenario.name} (SQL)", wall, latencies)
     return dataclasses.replace(result, failed=failed)
-
-
-def explain(settings: Settings, scenario: Scenario) -> str:
-    assert scenario.sql is not None
-    query, params = scenario.sql(random.Random(1))
-    with psycopg.connect(settings.db.conninfo(), prepare_threshold=None) as conn:
-        conn.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, false)",
-                     (str(FUZZY_SIMILARITY),))  # fmt: skip
-        rows = conn.execute(("EXPLAIN (ANALYZE, COSTS OFF, BUFFERS OFF) " + query).encode(),
-                            params).fetchall()  # fmt: skip
-    return "\n".join(row[0] for row in rows)
 
 
 def start_api(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -275,11 +261,6 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, token: st
         api.terminate()
         api.wait(30)
     report(rows, args, results)
-    if args.explain:
-        for scenario in scenarios(plates, image_ids):
-            if scenario.sql is not None:
-                plan = explain(settings, scenario)
-                print(f"\n### {scenario.name}, {rows:,} rows\n\n```\n{plan}\n```")
 
 
 def report(
@@ -305,7 +286,6 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE per query")
     parser.add_argument("--keep-db", metavar="NAME", help="fill database NAME once, reuse it later")
     args = parser.parse_args()
     load_services_env()

@@ -12,6 +12,7 @@ values given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, LiteralString
 
 from psycopg import AsyncClientCursor, AsyncConnection
@@ -28,3 +29,20 @@ async def fetch_rows(
     async with cursor:
         await cursor.execute(query, params, prepare=prepared)
         return await cursor.fetchall()
+
+
+async def fetch_page_rows(
+    conn: AsyncConnection[Any],
+    statements: Sequence[tuple[LiteralString, dict[str, Any]]],
+    wanted: int,
+    *,
+    prepared: bool,
+) -> list[dict[str, Any]]:
+    """Rows from ``statements`` run in order (each returns its rows in page order, and each
+    covers older reads than the one before) until ``wanted`` are found."""
+    rows: list[dict[str, Any]] = []
+    for query, params in statements:
+        rows += await fetch_rows(conn, query, params, prepared=prepared)
+        if len(rows) >= wanted:
+            break
+    return rows[:wanted]

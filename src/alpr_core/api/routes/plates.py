@@ -20,10 +20,10 @@ from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import Connection, ReaderKey, Resources, ResourcesDep
 from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.problems import Problem, problem_responses
-from alpr_core.api.queries import PlateFilters, detail_query, list_query, page_order
+from alpr_core.api.queries import PlateFilters, detail_query, page_order, page_queries
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
-from alpr_core.api.statements import fetch_rows
+from alpr_core.api.statements import fetch_page_rows, fetch_rows
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/plates", tags=["plates"])
@@ -107,12 +107,15 @@ async def _page(
     cursor: str | None,
     match: PlateMatch | None = None,
 ) -> Response:
-    query, params = list_query(key, filters, parse_cursor(cursor), limit, match)
-    query, params = audited(query, params | {"page_limit": limit}, key, request,
-                            order_by=page_order(match),
-                            result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
+    statements = page_queries(key, filters, parse_cursor(cursor), limit, match)
     prepared = match is None or match.generic_plan_safe  # autocommit: one round trip, no BEGIN
-    rows = await fetch_rows(conn, query, params, prepared=prepared)
+    if len(statements) == 1:  # the audit row goes in with the query
+        query, params = audited(*statements[0], key, request, order_by=page_order(match),
+                                result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
+        rows = await fetch_rows(conn, query, params | {"page_limit": limit}, prepared=prepared)
+    else:
+        rows = await fetch_page_rows(conn, statements, limit + 1, prepared=prepared)
+        await record_query(conn, key, request, 200, min(len(rows), limit))
     page = [_summary_fields(row, resources.bucket) for row in rows[:limit]]
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
