@@ -1,8 +1,8 @@
 """One audit row per plate query: who, when, which parameters, how many results.
 
 Reads write theirs in the same statement as the query (``audited``): one round trip, and the row
-is there exactly when the query ran. Image requests, whose outcome depends on S3, write theirs
-afterwards (``record_query``).
+is there exactly when the query ran. Image requests, whose outcome depends on S3, and searches
+that take two statements (``queries.page_queries``) write theirs afterwards (``record_query``).
 """
 
 from __future__ import annotations
