@@ -34,7 +34,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
-from alpr_core.api.queries import PlateFilters, Statement, page_queries
+from alpr_core.api.queries import PlateFilters, Statement, page_queries, prepares
 from alpr_core.api.search import MatchMode, plate_match
 from alpr_core.api.statements import fetch_page_rows
 from alpr_core.config import Settings
@@ -126,9 +126,10 @@ def scenarios(plates: list[str], image_ids: list[int]) -> list[Scenario]:
     search = "/plates/search"
 
     return [
-        Scenario("list", lambda _rng: "/plates?limit=50", list_sql, prepared=True),
+        Scenario("list", lambda _rng: "/plates?limit=50", list_sql, prepared=prepares(None)),
         Scenario("exact", lambda rng: f"/plates/search?plate_text={pick(rng)}",
-                 lambda rng: search_sql(MatchMode.EXACT, pick(rng)), prepared=True),
+                 lambda rng: search_sql(MatchMode.EXACT, pick(rng)),
+                 prepared=prepares(plate_match(MatchMode.EXACT, "ABC123"))),
         Scenario("prefix", lambda rng: f"/plates/search?mode=prefix&plate_text={pick(rng)[:3]}",
                  lambda rng: search_sql(MatchMode.PREFIX, pick(rng)[:3])),
         Scenario("substring", lambda rng: f"{search}?mode=wildcard&plate_text=*{pick(rng)[2:5]}*",

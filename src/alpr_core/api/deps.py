@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -59,10 +60,13 @@ Token = Annotated[str | None, Security(_api_key_header)]
 
 
 async def current_key(resources: ResourcesDep, conn: Connection, token: Token) -> ApiKey:
-    return await _find_key(resources.keys, conn, token)
+    return await _find_key(resources.keys, token, partial(_select_key, conn))
 
 
-async def _find_key(keys: KeyCache, conn: AsyncConnection[Any], token: str | None) -> ApiKey:
+async def _find_key(
+    keys: KeyCache, token: str | None, select: Callable[[bytes], Awaitable[ApiKey | None]]
+) -> ApiKey:
+    """The key of ``token``: remembered, or looked up with ``select`` (only on a miss)."""
     if not token:
         raise Problem(401, "API key required", f"Send an API key in the {API_KEY_HEADER} header.")
     digest = token_hash(token)
@@ -70,17 +74,21 @@ async def _find_key(keys: KeyCache, conn: AsyncConnection[Any], token: str | Non
     if key is not None:
         return key
     generation = keys.generation
+    key = await select(digest)
+    if key is None:
+        raise Problem(401, "Invalid API key", "The API key is unknown or has been revoked.")
+    keys.put(digest, key, generation)
+    return key
+
+
+async def _select_key(conn: AsyncConnection[Any], digest: bytes) -> ApiKey | None:
     cursor = conn.cursor(row_factory=class_row(ApiKey))
     await cursor.execute(
         f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
         (digest,),
         prepare=True,
     )
-    key = await cursor.fetchone()
-    if key is None:
-        raise Problem(401, "Invalid API key", "The API key is unknown or has been revoked.")
-    keys.put(digest, key, generation)
-    return key
+    return await cursor.fetchone()
 
 
 async def reader_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
@@ -104,10 +112,12 @@ AdminKey = Annotated[ApiKey, Depends(admin_key)]
 async def ingest_key(resources: ResourcesDep, token: Token) -> ApiKey:
     """POST /events writes through its own pool: the key check borrows a connection only for
     the lookup, so no query connection is held while events are stored."""
-    key = resources.keys.get(token_hash(token)) if token else None
-    if key is None:
+
+    async def select(digest: bytes) -> ApiKey | None:
         async with resources.pool.connection() as conn:
-            key = await _find_key(resources.keys, conn, token)
+            return await _select_key(conn, digest)
+
+    key = await _find_key(resources.keys, token, select)
     if key.role != "ingest":
         raise Problem(403, "Forbidden", f"A {key.role} key cannot post events; use an ingest key.")
     return key

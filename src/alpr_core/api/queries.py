@@ -62,6 +62,12 @@ def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[Literal
     return clauses
 
 
+def prepares(match: PlateMatch | None) -> bool:
+    """Whether a page's statement is prepared and run with its generic plan (the list, exact
+    search), or sent one-shot and planned for its values (``api/statements.py``)."""
+    return match is None or match.generic_plan_safe
+
+
 def page_order(match: PlateMatch | None) -> LiteralString:
     """Newest first, or ranked for fuzzy matches."""
     return match.order_by if match is not None else NEWEST

@@ -18,6 +18,8 @@ from typing import Any, LiteralString
 from psycopg import AsyncClientCursor, AsyncConnection
 from psycopg.rows import dict_row
 
+from alpr_core.api.queries import Statement
+
 
 async def fetch_rows(
     conn: AsyncConnection[Any], query: LiteralString, params: dict[str, Any], *, prepared: bool
@@ -33,13 +35,14 @@ async def fetch_rows(
 
 async def fetch_page_rows(
     conn: AsyncConnection[Any],
-    statements: Sequence[tuple[LiteralString, dict[str, Any]]],
+    statements: Sequence[Statement],
     wanted: int,
     *,
     prepared: bool,
 ) -> list[dict[str, Any]]:
     """Rows from ``statements`` run in order (each returns its rows in page order, and each
-    covers older reads than the one before) until ``wanted`` are found."""
+    covers older reads than the one before) until ``wanted`` are found. The connection is in
+    autocommit: each statement is one round trip, with no BEGIN."""
     rows: list[dict[str, Any]] = []
     for query, params in statements:
         rows += await fetch_rows(conn, query, params, prepared=prepared)

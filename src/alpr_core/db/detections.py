@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
-from pydantic_core import to_json
+from pydantic_core import to_json  # JSON in Rust, several times faster than json.dumps
 
 from alpr_core.events.model import PlateEvent
 
@@ -56,11 +56,6 @@ _COLUMN_LIST = ", ".join(f'"{name}"' for name in COLUMNS)
 _STAGING = "incoming_plate_detections"
 
 
-def _json(value: Any) -> bytes:
-    """JSON in Rust (pydantic-core), several times faster than the standard library's."""
-    return to_json(value)
-
-
 @dataclass(frozen=True, slots=True)
 class DetectionRow:
     """One event as it will be stored, with the key of the image we stored for it, if any."""
@@ -94,8 +89,8 @@ class DetectionRow:
             e.site,
             e.host,
             e.latency_ms,
-            Jsonb(e.extras, dumps=_json) if e.extras is not None else None,
-            Jsonb(e.unknown_fields, dumps=_json) if e.unknown_fields else None,
+            Jsonb(e.extras, dumps=to_json) if e.extras is not None else None,
+            Jsonb(e.unknown_fields, dumps=to_json) if e.unknown_fields else None,
             self.schema_id,
         )
 

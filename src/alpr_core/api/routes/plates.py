@@ -20,7 +20,13 @@ from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import Connection, ReaderKey, Resources, ResourcesDep
 from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.problems import Problem, problem_responses
-from alpr_core.api.queries import PlateFilters, detail_query, page_order, page_queries
+from alpr_core.api.queries import (
+    PlateFilters,
+    detail_query,
+    page_order,
+    page_queries,
+    prepares,
+)
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
 from alpr_core.api.statements import fetch_page_rows, fetch_rows
@@ -108,7 +114,7 @@ async def _page(
     match: PlateMatch | None = None,
 ) -> Response:
     statements = page_queries(key, filters, parse_cursor(cursor), limit, match)
-    prepared = match is None or match.generic_plan_safe  # autocommit: one round trip, no BEGIN
+    prepared = prepares(match)
     if len(statements) == 1:  # the audit row goes in with the query
         query, params = audited(*statements[0], key, request, order_by=page_order(match),
                                 result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
