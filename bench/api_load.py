@@ -135,7 +135,8 @@ def scenarios(plates: list[str], image_ids: list[int]) -> list[Scenario]:
         Scenario("substring", lambda rng: f"{search}?mode=wildcard&plate_text=*{pick(rng)[2:5]}*",
                  lambda rng: search_sql(MatchMode.WILDCARD, f"*{pick(rng)[2:5]}*")),
         Scenario("fuzzy", lambda rng: f"{search}?mode=fuzzy&plate_text={_lookalike(pick(rng))}",
-                 lambda rng: search_sql(MatchMode.FUZZY, _lookalike(pick(rng)))),
+                 lambda rng: search_sql(MatchMode.FUZZY, _lookalike(pick(rng))),
+                 prepared=prepares(plate_match(MatchMode.FUZZY, "ABC123"))),
         Scenario("image", lambda rng: f"/plates/{rng.choice(image_ids)}/image", None),
     ]  # fmt: skip
 

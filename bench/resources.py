@@ -72,7 +72,7 @@ def admin_conninfo(settings: Settings) -> str:
 @contextmanager
 def database(settings: Settings, keep: bool = False) -> Iterator[None]:
     """A database for the run, migrated; dropped afterwards unless ``keep``, in which case an
-    existing one is reused as it is."""
+    existing one is reused, with any migration it lacks applied."""
     with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (settings.db.name,)
@@ -81,8 +81,7 @@ def database(settings: Settings, keep: bool = False) -> Iterator[None]:
             conn.execute(
                 f'CREATE DATABASE "{settings.db.name}" OWNER "{settings.db.user}"'.encode()
             )
-    if not exists:
-        migrate(settings.db.conninfo())
+    migrate(settings.db.conninfo())
     try:
         yield
     finally:

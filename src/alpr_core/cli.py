@@ -183,7 +183,7 @@ def retention_command() -> None:
         )
     typer.echo(
         f"dropped {result.partitions_dropped} partition(s), "
-        f"deleted {result.images_deleted} image(s)"
+        f"deleted {result.images_deleted} image(s) and {result.plate_texts_deleted} plate text(s)"
     )
 
 

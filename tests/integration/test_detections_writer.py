@@ -51,3 +51,32 @@ def test_rows_keep_every_field_of_the_event(settings: Settings) -> None:
         uuid.UUID(event.event_id), "AB12 CDE", "AB12CDE", "cam-001", "trk-17", "site-1", "edge-001",
         "Ford", "lane-1", 42, "s3://alpr-plate-images/edge/x.jpg", 1,
     )  # fmt: skip
+
+
+def _read_of(plate: str, at: datetime) -> DetectionRow:
+    event = record(event_id=str(uuid.uuid4()), captured_at=at.isoformat(),
+                   plate={"text": plate, "normalized_text": plate, "confidence": 0.9})  # fmt: skip
+    return DetectionRow(parse_event(event, LIMITS, datetime.now(UTC)), 1, None)
+
+
+def _plate_texts(settings: Settings) -> dict[str, object]:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        rows = conn.execute("SELECT plate_normalized, last_seen FROM plate_texts").fetchall()
+    return dict(rows)
+
+
+def test_each_plate_is_in_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
+    settings: Settings,
+) -> None:
+    today = datetime.now(UTC).replace(hour=12)
+    days_ago = [today - timedelta(days=n) for n in range(3)]
+    writer = DetectionWriter()
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        writer.write(conn, [_read_of("KX12ABC", days_ago[2]), _read_of("KX12ABC", days_ago[1]),
+                            _read_of("ZZ99ZZZ", days_ago[2])])  # fmt: skip
+        writer.write(conn, [_read_of("KX12ABC", days_ago[2])])  # older: last_seen stays
+        writer.write(conn, [_read_of("ZZ99ZZZ", days_ago[0])])  # newer: last_seen moves
+    assert _plate_texts(settings) == {
+        "KX12ABC": days_ago[1].date(),
+        "ZZ99ZZZ": days_ago[0].date(),
+    }

@@ -22,13 +22,14 @@ from tests.integration.conftest import db_scalar
 from tests.unit.factories import LIMITS, image_bytes, record
 
 
-def _events_at(when: datetime, count: int) -> list[DecodedEvent]:
+def _events_at(when: datetime, count: int, plate: str = "AB12CDE") -> list[DecodedEvent]:
     return [
         DecodedEvent(
             parse_event(
                 record(
                     event_id=str(uuid.uuid4()),
                     captured_at=(when + timedelta(minutes=i)).isoformat(),
+                    plate={"text": plate, "normalized_text": plate, "confidence": 0.9},
                     plate_image=image_bytes(),
                 ),
                 LIMITS,
@@ -76,6 +77,26 @@ def test_rows_and_their_images_older_than_the_retention_are_both_gone(
     )
     tomorrow = f"plate_detections_p{now + timedelta(days=1):%Y%m%d}"
     assert db_scalar(settings, f"SELECT count(*) FROM pg_class WHERE relname = '{tomorrow}'") == 1
+
+
+def test_plate_texts_whose_reads_are_all_dropped_are_forgotten(
+    settings: Settings, images: ObjectImageStore
+) -> None:
+    now = datetime.now(UTC)
+    old_day = (now - timedelta(days=100)).replace(hour=10)
+    recent = now - timedelta(hours=1)
+    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
+        sink = DetectionSink(pool, images, upload_threads=2)
+        sink.write(_events_at(old_day, 2, "OLD1234") + _events_at(old_day, 1, "BOTH123"))
+        sink.write(_events_at(recent, 1, "BOTH123") + _events_at(recent, 1, "NEW5678"))
+        sink.close()
+
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        result = apply_retention(conn, images, timedelta(days=90), now)
+        remaining = conn.execute("SELECT plate_normalized FROM plate_texts ORDER BY 1").fetchall()
+
+    assert result.plate_texts_deleted == 1
+    assert [plate for (plate,) in remaining] == ["BOTH123", "NEW5678"]
 
 
 def test_migrations_apply_once(settings: Settings) -> None:

@@ -20,7 +20,6 @@ from alpr_core.api.in_progress import InProgressMiddleware
 from alpr_core.api.key_cache import KeyCache, listen_for_key_changes
 from alpr_core.api.problems import install_problem_handlers
 from alpr_core.api.routes import audit, events, health, plates
-from alpr_core.api.search import FUZZY_SIMILARITY
 from alpr_core.config import Settings
 from alpr_core.events.avro import EventDecoder
 from alpr_core.images.object_store import ObjectImageStore, image_store
@@ -44,20 +43,19 @@ EXPLICIT_PREPARE_ONLY: dict[str, Any] = {"prepare_threshold": 2**31 - 1}
 
 
 def api_conninfo(settings: Settings, generic_plans: bool = False) -> str:
-    """The API's connections: a statement timeout, so no request can hold the database, and the
-    trigram similarity threshold fuzzy search relies on, set once per connection. No JIT and no
-    parallel workers: they serve long analytic queries, and an API query compiled by the JIT
+    """The API's connections: a statement timeout, so no request can hold the database. No JIT
+    and no parallel workers: they serve long analytic queries, and an API query compiled by the JIT
     (any plan whose estimate passes ``jit_above_cost``, as a prepared one with a parameter for
     LIMIT does at 10M rows) took 40 ms to compile and 0.1 ms to run.
 
-    ``generic_plans``: the statements the API prepares (the list, exact search, one read, the
-    key and audit statements, each checked to have a good generic plan) run their generic plan
-    every time. PostgreSQL's default keeps planning the list query anew on each execution (its
-    generic plan, with ``LIMIT $1`` costed for 10 % of the table, looks worse than it is), and
-    planning across the day partitions cost more than running it (1 ms against 0.1 ms)."""
+    ``generic_plans``: the statements the API prepares (the list, exact and fuzzy search, one
+    read, the key and audit statements, each checked to have a good generic plan) run their
+    generic plan every time. PostgreSQL's default keeps planning the list query anew on each
+    execution (its generic plan, with ``LIMIT $1`` costed for 10 % of the table, looks worse
+    than it is), and planning across the day partitions cost more than running it (1 ms
+    against 0.1 ms)."""
     options = (
         f"-c statement_timeout={settings.api.statement_timeout_ms}"
-        f" -c pg_trgm.similarity_threshold={FUZZY_SIMILARITY}"
         " -c jit=off -c max_parallel_workers_per_gather=0"
     )
     if generic_plans:

@@ -64,7 +64,7 @@ def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[Literal
 
 def prepares(match: PlateMatch | None) -> bool:
     """Whether a page's statement is prepared and run with its generic plan (the list, exact
-    search), or sent one-shot and planned for its values (``api/statements.py``)."""
+    and fuzzy search), or sent one-shot and planned for its values (``api/statements.py``)."""
     return match is None or match.generic_plan_safe
 
 

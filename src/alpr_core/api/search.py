@@ -14,7 +14,7 @@ from alpr_core.api.problems import Problem
 from alpr_core.events.parse import normalize_plate
 
 FUZZY_MAX_EDITS = 2
-FUZZY_SIMILARITY = 0.2  # pg_trgm threshold: low enough to keep most two-edit misreads
+FUZZY_MAX_PLATES = 500  # distinct plates a fuzzy search looks at, the closest first
 _WILDCARD_CHARS = re.compile(r"[^0-9A-Z?*]")
 _LITERAL_RUN = re.compile(r"[0-9A-Z]{3,}")
 
@@ -72,13 +72,23 @@ def _wildcard(plate_text: str) -> PlateMatch:
 
 
 def _fuzzy(term: str) -> PlateMatch:
-    """Look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) cost nothing; up to two other edits."""
+    """Look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) cost nothing; up to two other edits.
+
+    The distinct plates within reach are found in ``plate_texts`` by their deletion variants
+    (migration 0005), at most ``FUZZY_MAX_PLATES`` of them, closest first; their reads are then
+    fetched through the plate index of each partition. Its plan does not depend on the term, so
+    it is prepared like the list query."""
     where: LiteralString = (
-        "alpr_ocr_key(plate_normalized) %% alpr_ocr_key(%(term)s)"
-        " AND levenshtein(alpr_ocr_key(plate_normalized), alpr_ocr_key(%(term)s)) <= %(edits)s"
+        "plate_normalized = ANY(ARRAY("
+        "SELECT plate_normalized FROM plate_texts"
+        " WHERE alpr_deletion_variants(ocr_key)"
+        " && alpr_deletion_variants(alpr_ocr_key(%(term)s))"
+        " AND levenshtein(ocr_key, alpr_ocr_key(%(term)s)) <= %(edits)s"
+        " ORDER BY levenshtein(ocr_key, alpr_ocr_key(%(term)s)) LIMIT %(max_plates)s))"
     )
     order_by: LiteralString = (
         "levenshtein(alpr_ocr_key(plate_normalized), alpr_ocr_key(%(term)s)),"
         " levenshtein(plate_normalized, %(term)s), " + NEWEST
     )
-    return PlateMatch(where, order_by, {"term": term, "edits": FUZZY_MAX_EDITS}, keyset=False)
+    params = {"term": term, "edits": FUZZY_MAX_EDITS, "max_plates": FUZZY_MAX_PLATES}
+    return PlateMatch(where, order_by, params, keyset=False, generic_plan_safe=True)

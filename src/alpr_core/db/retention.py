@@ -1,7 +1,8 @@
 """Retention: delete whole expired partitions (or chunks) and the images stored for their rows.
 
 Images go first, then the partition: if the run stops between the two, the next run finds the
-same partition and finishes it, so no image outlives its row. Only one run at a time does work.
+same partition and finishes it, so no image outlives its row. Then the plate texts whose last
+read was in a dropped day leave ``plate_texts``. Only one run at a time does work.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class RetentionResult:
     partitions_dropped: int
     images_deleted: int
     ran: bool = True
+    plate_texts_deleted: int = 0
 
 
 def apply_retention(
@@ -46,7 +48,8 @@ def apply_retention(
             "SELECT schema_name, table_name FROM alpr_expired_partitions(%s)", (now - keep,)
         ).fetchall()
         deleted = sum(_drop_partition(conn, images, schema, table) for schema, table in expired)
-        return RetentionResult(len(expired), deleted)
+        forgotten = _forget_plate_texts(conn, now - keep)
+        return RetentionResult(len(expired), deleted, plate_texts_deleted=forgotten)
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
 
@@ -66,3 +69,11 @@ def _drop_partition(
     deleted = images.delete_many(keys)
     conn.execute(sql.SQL("DROP TABLE {}").format(name))
     return deleted
+
+
+def _forget_plate_texts(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
+    """Delete the plates last read before the first day kept. Partitions are whole UTC days, so
+    a day before ``cutoff``'s is a dropped one. One pass over the narrow table (its last_seen is
+    not indexed, which keeps the writers' daily updates HOT)."""
+    day = cutoff.astimezone(UTC).date()
+    return conn.execute("DELETE FROM plate_texts WHERE last_seen < %s", (day,)).rowcount

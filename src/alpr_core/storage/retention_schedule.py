@@ -62,7 +62,8 @@ class RetentionSchedule:
             self._metrics.retention_images_deleted.inc(result.images_deleted)
             self._metrics.retention_last_run.set_to_current_time()
             log.info("retention applied", partitions_dropped=result.partitions_dropped,
-                     images_deleted=result.images_deleted)  # fmt: skip
+                     images_deleted=result.images_deleted,
+                     plate_texts_deleted=result.plate_texts_deleted)  # fmt: skip
 
     def _loop(self) -> None:
         while not self._stop.is_set():
