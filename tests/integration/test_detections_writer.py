@@ -9,6 +9,7 @@ import psycopg
 
 from alpr_core.config import Settings
 from alpr_core.db.detections import DetectionRow, DetectionWriter
+from alpr_core.db.plate_texts import index_pending_plates
 from alpr_core.events.parse import parse_event
 from tests.integration.conftest import db_scalar
 from tests.unit.factories import LIMITS, record
@@ -60,12 +61,15 @@ def _read_of(plate: str, at: datetime) -> DetectionRow:
 
 
 def _plate_texts(settings: Settings) -> dict[str, object]:
-    with psycopg.connect(settings.db.conninfo()) as conn:
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        while index_pending_plates(conn, limit=2):  # small drains: several rounds
+            pass
+        assert conn.execute("SELECT count(*) FROM plate_texts_pending").fetchone() == (0,)
         rows = conn.execute("SELECT plate_normalized, last_seen FROM plate_texts").fetchall()
     return dict(rows)
 
 
-def test_each_plate_is_in_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
+def test_each_plate_enters_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
     settings: Settings,
 ) -> None:
     today = datetime.now(UTC).replace(hour=12)
@@ -74,9 +78,16 @@ def test_each_plate_is_in_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
     with psycopg.connect(settings.db.conninfo()) as conn:
         writer.write(conn, [_read_of("KX12ABC", days_ago[2]), _read_of("KX12ABC", days_ago[1]),
                             _read_of("ZZ99ZZZ", days_ago[2])])  # fmt: skip
+        pending = conn.execute("SELECT count(*) FROM plate_texts_pending").fetchone()
+        assert pending == (2,)  # one row per plate of a batch
+    assert _plate_texts(settings) == {"KX12ABC": days_ago[1].date(), "ZZ99ZZZ": days_ago[2].date()}
+
+    with psycopg.connect(settings.db.conninfo()) as conn:
         writer.write(conn, [_read_of("KX12ABC", days_ago[2])])  # older: last_seen stays
         writer.write(conn, [_read_of("ZZ99ZZZ", days_ago[0])])  # newer: last_seen moves
+        writer.write(conn, [_read_of("NEW1234", days_ago[0])])
     assert _plate_texts(settings) == {
         "KX12ABC": days_ago[1].date(),
         "ZZ99ZZZ": days_ago[0].date(),
+        "NEW1234": days_ago[0].date(),
     }

@@ -11,6 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from alpr_core.config import Settings
 from alpr_core.db.migrate import migrate
+from alpr_core.db.plate_texts import index_pending_plates
 from alpr_core.db.retention import apply_retention
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
@@ -89,14 +90,18 @@ def test_plate_texts_whose_reads_are_all_dropped_are_forgotten(
         sink = DetectionSink(pool, images, upload_threads=2)
         sink.write(_events_at(old_day, 2, "OLD1234") + _events_at(old_day, 1, "BOTH123"))
         sink.write(_events_at(recent, 1, "BOTH123") + _events_at(recent, 1, "NEW5678"))
-        sink.close()
+        with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+            index_pending_plates(conn)  # the indexed plates
+        sink.write(_events_at(old_day, 1, "OLDTOO1") + _events_at(recent, 1, "NEW0001"))
+        sink.close()  # and two still pending
 
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         result = apply_retention(conn, images, timedelta(days=90), now)
+        index_pending_plates(conn)
         remaining = conn.execute("SELECT plate_normalized FROM plate_texts ORDER BY 1").fetchall()
 
     assert result.plate_texts_deleted == 1
-    assert [plate for (plate,) in remaining] == ["BOTH123", "NEW5678"]
+    assert [plate for (plate,) in remaining] == ["BOTH123", "NEW0001", "NEW5678"]
 
 
 def test_migrations_apply_once(settings: Settings) -> None:

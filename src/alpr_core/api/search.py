@@ -75,15 +75,19 @@ def _fuzzy(term: str) -> PlateMatch:
     """Look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) cost nothing; up to two other edits.
 
     The distinct plates within reach are found in ``plate_texts`` by their deletion variants
-    (migration 0005), at most ``FUZZY_MAX_PLATES`` of them, closest first; their reads are then
-    fetched through the plate index of each partition. Its plan does not depend on the term, so
-    it is prepared like the list query."""
+    (migration 0005), and among the plates not yet indexed (``plate_texts_pending``, a few
+    seconds' worth, scanned); at most ``FUZZY_MAX_PLATES`` of them, closest first. Their reads
+    are then fetched through the plate index of each partition. The plan does not depend on the
+    term, so it is prepared like the list query."""
     where: LiteralString = (
         "plate_normalized = ANY(ARRAY("
-        "SELECT plate_normalized FROM plate_texts"
+        "SELECT plate_normalized FROM ("
+        "SELECT plate_normalized, ocr_key FROM plate_texts"
         " WHERE alpr_deletion_variants(ocr_key)"
         " && alpr_deletion_variants(alpr_ocr_key(%(term)s))"
-        " AND levenshtein(ocr_key, alpr_ocr_key(%(term)s)) <= %(edits)s"
+        " UNION SELECT plate_normalized, alpr_ocr_key(plate_normalized) FROM plate_texts_pending"
+        ") AS known"
+        " WHERE levenshtein(ocr_key, alpr_ocr_key(%(term)s)) <= %(edits)s"
         " ORDER BY levenshtein(ocr_key, alpr_ocr_key(%(term)s)) LIMIT %(max_plates)s))"
     )
     order_by: LiteralString = (

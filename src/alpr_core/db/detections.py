@@ -7,8 +7,8 @@ rolls it back, and the batch goes the careful way: ``COPY`` into a temporary tab
 ``INSERT ... ON CONFLICT DO NOTHING``. Either way it is one transaction, and a replayed batch
 inserts nothing. The fast path costs the database about half as much per row (docs/benchmarks.md).
 
-The same transaction records the batch's plate texts in ``plate_texts``, the dictionary fuzzy
-search looks in (migration 0005).
+The same transaction records the batch's plates for the fuzzy-search dictionary
+(``db/plate_texts.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 from pydantic_core import to_json  # JSON in Rust, several times faster than json.dumps
 
+from alpr_core.db.plate_texts import record_plate_texts
 from alpr_core.events.model import PlateEvent
 
 # Each column of DetectionRow.values() with the type COPY renders it as, fixed once instead of
@@ -116,7 +117,9 @@ class DetectionWriter:
                     inserted = _copy(conn, "plate_detections", rows)
             except UniqueViolation:
                 inserted = _insert_new_only(conn, rows)
-            _record_plate_texts(conn, rows)
+            record_plate_texts(
+                conn, ((r.event.plate_normalized, r.event.captured_at) for r in rows)
+            )
         self._days_ready |= days
         return inserted
 
@@ -146,21 +149,3 @@ def _insert_new_only(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]
         f" SELECT {_COLUMN_LIST} FROM {_STAGING}"
         ' ON CONFLICT (event_id, "timestamp") DO NOTHING'
     ).rowcount
-
-
-def _record_plate_texts(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> None:
-    """Upsert each plate with the newest day it was read on. Sorted, so that two writers with
-    plates in common lock them in the same order; a plate's row changes once a day at most."""
-    last_seen: dict[str, date] = {}
-    for row in rows:
-        plate, day = row.event.plate_normalized, row.event.captured_at.astimezone(UTC).date()
-        if last_seen.get(plate, date.min) < day:
-            last_seen[plate] = day
-    plates = sorted(last_seen)
-    conn.execute(
-        "INSERT INTO plate_texts (plate_normalized, last_seen)"
-        " SELECT * FROM unnest(%s::text[], %s::date[])"
-        " ON CONFLICT (plate_normalized) DO UPDATE SET last_seen = excluded.last_seen"
-        " WHERE plate_texts.last_seen < excluded.last_seen",
-        (plates, [last_seen[plate] for plate in plates]),
-    )

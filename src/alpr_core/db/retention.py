@@ -2,7 +2,8 @@
 
 Images go first, then the partition: if the run stops between the two, the next run finds the
 same partition and finishes it, so no image outlives its row. Then the plate texts whose last
-read was in a dropped day leave ``plate_texts``. Only one run at a time does work.
+read was in a dropped day leave ``plate_texts`` and its pending rows. Only one run at a time
+does work.
 """
 
 from __future__ import annotations
@@ -76,4 +77,5 @@ def _forget_plate_texts(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
     a day before ``cutoff``'s is a dropped one. One pass over the narrow table (its last_seen is
     not indexed, which keeps the writers' daily updates HOT)."""
     day = cutoff.astimezone(UTC).date()
+    conn.execute("DELETE FROM plate_texts_pending WHERE last_seen < %s", (day,))
     return conn.execute("DELETE FROM plate_texts WHERE last_seen < %s", (day,)).rowcount

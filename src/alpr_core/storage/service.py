@@ -30,6 +30,7 @@ from alpr_core.storage.consumer import LoopSettings, StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness, serve_health
 from alpr_core.storage.lag import record_lag
+from alpr_core.storage.plate_indexer import PlateIndexer
 from alpr_core.storage.retention_schedule import RetentionSchedule
 from alpr_core.storage.sink import DetectionSink
 
@@ -95,13 +96,16 @@ class StorageService:
     metrics: StorageMetrics
     pool: ConnectionPool
     retention: RetentionSchedule
+    plate_indexer: PlateIndexer
     server: WSGIServer | None
 
     def run(self) -> None:
         self.retention.start()
+        self.plate_indexer.start()
         try:
             self.consumer.run()
         finally:
+            self.plate_indexer.stop()
             self.retention.stop()
             self.pool.close()
             if self.server:
@@ -151,7 +155,8 @@ def build_storage(
         settings.db.conninfo(), images, timedelta(days=settings.retention.days),
         settings.retention.interval_s, metrics,
     )  # fmt: skip
-    return StorageService(consumer, metrics, pool, retention, server)
+    indexer = PlateIndexer(settings.db.conninfo())
+    return StorageService(consumer, metrics, pool, retention, indexer, server)
 
 
 def tune_gc_for_batches() -> None:

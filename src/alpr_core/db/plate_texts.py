@@ -1,0 +1,59 @@
+"""The fuzzy-search dictionary: recording the plates of stored reads, and indexing them.
+
+Writers append each batch's plates to ``plate_texts_pending`` in the batch's transaction
+(``record_plate_texts``); ``index_pending_plates`` moves them into ``plate_texts``, where each new
+plate is indexed by its deletion variants (migrations 0005 and 0006). Fuzzy search reads both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+
+# One drain; the indexer runs one a second, so at most this many plates a second enter the
+# dictionary (a plate new to it costs ~150 us of database time, docs/decisions.md).
+DRAIN_PLATES = 1000
+
+_DRAIN = """
+WITH drained AS (
+    DELETE FROM plate_texts_pending
+    WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM plate_texts_pending LIMIT %(limit)s FOR UPDATE SKIP LOCKED))
+    RETURNING plate_normalized, last_seen
+), upserted AS (
+    INSERT INTO plate_texts (plate_normalized, last_seen)
+    SELECT plate_normalized, max(last_seen) FROM drained GROUP BY plate_normalized
+    ORDER BY plate_normalized
+    ON CONFLICT (plate_normalized) DO UPDATE SET last_seen = excluded.last_seen
+    WHERE plate_texts.last_seen < excluded.last_seen
+)
+SELECT count(*) FROM drained
+"""
+
+
+def record_plate_texts(
+    conn: psycopg.Connection[Any], reads: Iterable[tuple[str, datetime]]
+) -> None:
+    """Append each distinct plate of ``reads`` (plate, captured at) with its newest UTC day."""
+    last_seen: dict[str, date] = {}
+    for plate, captured_at in reads:
+        day = captured_at.astimezone(UTC).date()
+        if last_seen.get(plate, date.min) < day:
+            last_seen[plate] = day
+    conn.execute(
+        "INSERT INTO plate_texts_pending (plate_normalized, last_seen)"
+        " SELECT * FROM unnest(%s::text[], %s::date[])",
+        (list(last_seen), list(last_seen.values())),
+    )
+
+
+def index_pending_plates(conn: psycopg.Connection[Any], limit: int = DRAIN_PLATES) -> int:
+    """Move up to ``limit`` pending rows into ``plate_texts``; return how many were moved.
+    Several indexers may run at once: each takes rows the others have not locked, and upserts
+    in plate order, so two never wait on each other in a cycle."""
+    with conn.transaction():
+        row = conn.execute(_DRAIN, {"limit": limit}).fetchone()
+    return int(row[0]) if row else 0
