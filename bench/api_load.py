@@ -215,7 +215,7 @@ async def through_sql(
     async def call(rng: random.Random) -> None:
         nonlocal failed
         statements = sql(rng)
-        async with pool.connection() as conn:  # the API's conninfo sets the trigram threshold
+        async with pool.connection() as conn:
             try:  # as the API runs them
                 await fetch_page_rows(conn, statements, 51, prepared=scenario.prepared)
             except psycopg.errors.QueryCanceled:  # the API's statement timeout, as the API

@@ -69,6 +69,11 @@ def _plate_texts(settings: Settings) -> dict[str, object]:
     return dict(rows)
 
 
+def _plate_days(settings: Settings) -> set[tuple[str, object]]:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        return set(conn.execute("SELECT plate_normalized, day FROM plate_days").fetchall())
+
+
 def test_each_plate_enters_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
     settings: Settings,
 ) -> None:
@@ -79,8 +84,12 @@ def test_each_plate_enters_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
         writer.write(conn, [_read_of("KX12ABC", days_ago[2]), _read_of("KX12ABC", days_ago[1]),
                             _read_of("ZZ99ZZZ", days_ago[2])])  # fmt: skip
         pending = conn.execute("SELECT count(*) FROM plate_texts_pending").fetchone()
-        assert pending == (2,)  # one row per plate of a batch
+        assert pending == (3,)  # one row per plate and day of a batch
     assert _plate_texts(settings) == {"KX12ABC": days_ago[1].date(), "ZZ99ZZZ": days_ago[2].date()}
+    assert _plate_days(settings) == {
+        ("KX12ABC", days_ago[2].date()), ("KX12ABC", days_ago[1].date()),
+        ("ZZ99ZZZ", days_ago[2].date()),
+    }  # fmt: skip
 
     with psycopg.connect(settings.db.conninfo()) as conn:
         writer.write(conn, [_read_of("KX12ABC", days_ago[2])])  # older: last_seen stays
@@ -91,3 +100,4 @@ def test_each_plate_enters_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
         "ZZ99ZZZ": days_ago[0].date(),
         "NEW1234": days_ago[0].date(),
     }
+    assert len(_plate_days(settings)) == 5

@@ -100,8 +100,11 @@ def test_plate_texts_whose_reads_are_all_dropped_are_forgotten(
         index_pending_plates(conn)
         remaining = conn.execute("SELECT plate_normalized FROM plate_texts ORDER BY 1").fetchall()
 
+        days = conn.execute("SELECT DISTINCT day FROM plate_days").fetchall()
+
     assert result.plate_texts_deleted == 1
     assert [plate for (plate,) in remaining] == ["BOTH123", "NEW0001", "NEW5678"]
+    assert days == [(recent.date(),)]  # the old day is forgotten, BOTH123's recent one kept
 
 
 def test_migrations_apply_once(settings: Settings) -> None:

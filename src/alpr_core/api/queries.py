@@ -110,17 +110,23 @@ def page_queries(
         windows = newest_first(newest, filters.start_time)
         groups = [windows[:FIRST_WINDOWS], windows[FIRST_WINDOWS:]]
         return [_in_windows(clauses, order_by, group, dict(params)) for group in groups if group]
-    return [(_page_of(clauses, order_by, searched=match is not None), params)]
+    plate_days = match.plate_days if match is not None else None
+    return [(_page_of(clauses, order_by, searched=match is not None, plate_days=plate_days),
+             params)]  # fmt: skip
 
 
-def _page_of(clauses: list[LiteralString], order_by: LiteralString, searched: bool
-             ) -> LiteralString:  # fmt: skip
+def _page_of(clauses: list[LiteralString], order_by: LiteralString, searched: bool,
+             plate_days: LiteralString | None = None) -> LiteralString:  # fmt: skip
     """The first ``limit`` rows in ``order_by``. A search finds its matches first, then sorts
     them: the ``OFFSET 0`` fence keeps the planner from walking the time index in order and
     filtering by plate, which it picks when it overestimates how common a plate prefix is, and
-    which read 345,000 rows per partition for a page of a rare prefix at 10M rows."""
+    which read 345,000 rows per partition for a page of a rare prefix at 10M rows. With
+    ``plate_days``, the rows are read once per (plate, day) it lists, from that day's partition
+    (PostgreSQL prunes the others as each pair is joined)."""
     where: LiteralString = " AND ".join(clauses) if clauses else "TRUE"
     rows: LiteralString = f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {where}"
+    if plate_days is not None:
+        rows = f"SELECT matched.* FROM {plate_days} AS pd CROSS JOIN LATERAL ({rows}) AS matched"
     if searched:
         rows = f"SELECT * FROM ({rows} OFFSET 0) AS matches"
     return f"{rows} ORDER BY {order_by} LIMIT %(limit)s"

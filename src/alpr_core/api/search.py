@@ -36,6 +36,7 @@ class PlateMatch:
     keyset: bool  # whether pages continue with a cursor (not for ranked results)
     generic_plan_safe: bool = False  # True when a prepared (generic) plan uses the same index
     broad: bool = False  # may match many reads: search newest-first windows (time_windows)
+    plate_days: LiteralString | None = None  # rows (plate, since, until) ``where`` joins, as pd
 
 
 NEWEST: LiteralString = '"timestamp" DESC, id DESC'
@@ -74,25 +75,21 @@ def _wildcard(plate_text: str) -> PlateMatch:
 def _fuzzy(term: str) -> PlateMatch:
     """Look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) cost nothing; up to two other edits.
 
-    The distinct plates within reach are found in ``plate_texts`` by their deletion variants
-    (migration 0005), and among the plates not yet indexed (``plate_texts_pending``, a few
-    seconds' worth, scanned); at most ``FUZZY_MAX_PLATES`` of them, closest first. Their reads
-    are then fetched through the plate index of each partition. The plan does not depend on the
+    ``alpr_fuzzy_plate_days`` (migration 0006) finds the plates within reach in ``plate_texts``
+    by their deletion variants, and among the plates not yet indexed (a few seconds' worth),
+    at most ``FUZZY_MAX_PLATES``, closest first, with the days each was read on; each plate's
+    reads are then fetched from those days' partitions only. The plan does not depend on the
     term, so it is prepared like the list query."""
     where: LiteralString = (
-        "plate_normalized = ANY(ARRAY("
-        "SELECT plate_normalized FROM ("
-        "SELECT plate_normalized, ocr_key FROM plate_texts"
-        " WHERE alpr_deletion_variants(ocr_key)"
-        " && alpr_deletion_variants(alpr_ocr_key(%(term)s))"
-        " UNION SELECT plate_normalized, alpr_ocr_key(plate_normalized) FROM plate_texts_pending"
-        ") AS known"
-        " WHERE levenshtein(ocr_key, alpr_ocr_key(%(term)s)) <= %(edits)s"
-        " ORDER BY levenshtein(ocr_key, alpr_ocr_key(%(term)s)) LIMIT %(max_plates)s))"
+        'plate_normalized = pd.plate AND "timestamp" >= pd.since AND "timestamp" < pd.until'
+    )
+    plate_days: LiteralString = (
+        "alpr_fuzzy_plate_days(alpr_ocr_key(%(term)s), %(edits)s, %(max_plates)s)"
     )
     order_by: LiteralString = (
         "levenshtein(alpr_ocr_key(plate_normalized), alpr_ocr_key(%(term)s)),"
         " levenshtein(plate_normalized, %(term)s), " + NEWEST
     )
     params = {"term": term, "edits": FUZZY_MAX_EDITS, "max_plates": FUZZY_MAX_PLATES}
-    return PlateMatch(where, order_by, params, keyset=False, generic_plan_safe=True)
+    return PlateMatch(where, order_by, params, keyset=False, generic_plan_safe=True,
+                      plate_days=plate_days)  # fmt: skip

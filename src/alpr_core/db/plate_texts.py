@@ -1,14 +1,15 @@
 """The fuzzy-search dictionary: recording the plates of stored reads, and indexing them.
 
-Writers append each batch's plates to ``plate_texts_pending`` in the batch's transaction
-(``record_plate_texts``); ``index_pending_plates`` moves them into ``plate_texts``, where each new
-plate is indexed by its deletion variants (migrations 0005 and 0006). Fuzzy search reads both.
+Writers append each batch's (plate, day) pairs to ``plate_texts_pending`` in the batch's
+transaction (``record_plate_texts``); ``index_pending_plates`` moves them into ``plate_texts``,
+where each new plate is indexed by its deletion variants, and ``plate_days`` (migrations 0005 and
+0006). Fuzzy search reads all three (``alpr_fuzzy_plate_days``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -22,10 +23,14 @@ WITH drained AS (
     DELETE FROM plate_texts_pending
     WHERE ctid = ANY(ARRAY(
         SELECT ctid FROM plate_texts_pending LIMIT %(limit)s FOR UPDATE SKIP LOCKED))
-    RETURNING plate_normalized, last_seen
+    RETURNING plate_normalized, day
+), days AS (
+    INSERT INTO plate_days (plate_normalized, day)
+    SELECT DISTINCT plate_normalized, day FROM drained ORDER BY plate_normalized, day
+    ON CONFLICT DO NOTHING
 ), upserted AS (
     INSERT INTO plate_texts (plate_normalized, last_seen)
-    SELECT plate_normalized, max(last_seen) FROM drained GROUP BY plate_normalized
+    SELECT plate_normalized, max(day) FROM drained GROUP BY plate_normalized
     ORDER BY plate_normalized
     ON CONFLICT (plate_normalized) DO UPDATE SET last_seen = excluded.last_seen
     WHERE plate_texts.last_seen < excluded.last_seen
@@ -37,16 +42,12 @@ SELECT count(*) FROM drained
 def record_plate_texts(
     conn: psycopg.Connection[Any], reads: Iterable[tuple[str, datetime]]
 ) -> None:
-    """Append each distinct plate of ``reads`` (plate, captured at) with its newest UTC day."""
-    last_seen: dict[str, date] = {}
-    for plate, captured_at in reads:
-        day = captured_at.astimezone(UTC).date()
-        if last_seen.get(plate, date.min) < day:
-            last_seen[plate] = day
+    """Append each distinct (plate, UTC day) of ``reads`` (plate, captured at)."""
+    pairs = {(plate, captured_at.astimezone(UTC).date()) for plate, captured_at in reads}
     conn.execute(
-        "INSERT INTO plate_texts_pending (plate_normalized, last_seen)"
+        "INSERT INTO plate_texts_pending (plate_normalized, day)"
         " SELECT * FROM unnest(%s::text[], %s::date[])",
-        (list(last_seen), list(last_seen.values())),
+        ([plate for plate, _ in pairs], [day for _, day in pairs]),
     )
 
 

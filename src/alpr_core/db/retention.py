@@ -1,9 +1,8 @@
 """Retention: delete whole expired partitions (or chunks) and the images stored for their rows.
 
 Images go first, then the partition: if the run stops between the two, the next run finds the
-same partition and finishes it, so no image outlives its row. Then the plate texts whose last
-read was in a dropped day leave ``plate_texts`` and its pending rows. Only one run at a time
-does work.
+same partition and finishes it, so no image outlives its row. Then the fuzzy-search dictionary
+forgets the dropped days, and the plates with no day left. Only one run at a time does work.
 """
 
 from __future__ import annotations
@@ -73,9 +72,11 @@ def _drop_partition(
 
 
 def _forget_plate_texts(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
-    """Delete the plates last read before the first day kept. Partitions are whole UTC days, so
-    a day before ``cutoff``'s is a dropped one. One pass over the narrow table (its last_seen is
-    not indexed, which keeps the writers' daily updates HOT)."""
+    """Delete the plate days before the first day kept, and the plates last read before it.
+    Partitions are whole UTC days, so a day before ``cutoff``'s is a dropped one. One pass over
+    each narrow table (their days are not indexed on their own, which keeps the indexer's
+    daily updates of ``last_seen`` HOT)."""
     day = cutoff.astimezone(UTC).date()
-    conn.execute("DELETE FROM plate_texts_pending WHERE last_seen < %s", (day,))
+    conn.execute("DELETE FROM plate_texts_pending WHERE day < %s", (day,))
+    conn.execute("DELETE FROM plate_days WHERE day < %s", (day,))
     return conn.execute("DELETE FROM plate_texts WHERE last_seen < %s", (day,)).rowcount
