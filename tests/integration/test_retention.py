@@ -50,12 +50,16 @@ def _keys(settings: Settings, where: str) -> list[str]:
     return [row[0] for row in rows]
 
 
+def _times() -> tuple[datetime, datetime, datetime]:
+    """Now, a time in a day retention drops (90 days kept), and a recent time."""
+    now = datetime.now(UTC)
+    return now, (now - timedelta(days=100)).replace(hour=10), now - timedelta(hours=1)
+
+
 def test_rows_and_their_images_older_than_the_retention_are_both_gone(
     settings: Settings, images: ObjectImageStore
 ) -> None:
-    now = datetime.now(UTC)
-    old_day = (now - timedelta(days=100)).replace(hour=10)
-    recent = now - timedelta(hours=1)
+    now, old_day, recent = _times()
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
         sink = DetectionSink(pool, images, upload_threads=4)
         sink.write(_events_at(old_day, 5) + _events_at(recent, 3))
@@ -83,9 +87,7 @@ def test_rows_and_their_images_older_than_the_retention_are_both_gone(
 def test_plate_texts_whose_reads_are_all_dropped_are_forgotten(
     settings: Settings, images: ObjectImageStore
 ) -> None:
-    now = datetime.now(UTC)
-    old_day = (now - timedelta(days=100)).replace(hour=10)
-    recent = now - timedelta(hours=1)
+    now, old_day, recent = _times()
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
         sink = DetectionSink(pool, images, upload_threads=2)
         sink.write(_events_at(old_day, 2, "OLD1234") + _events_at(old_day, 1, "BOTH123"))
