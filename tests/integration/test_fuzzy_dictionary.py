@@ -15,6 +15,8 @@ from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.detections import DetectionRow, DetectionWriter
 from alpr_core.db.plate_texts import index_pending_plates
 from alpr_core.events.parse import parse_event
+from alpr_core.storage.plate_indexer import PlateIndexer
+from tests.integration.conftest import db_scalar, wait_until
 from tests.unit.factories import LIMITS, record
 
 _ANY_KEY = ApiKey(uuid.uuid4(), "test", "viewer", None, None, datetime.now(UTC), None)
@@ -55,3 +57,15 @@ def test_plates_within_two_edits_are_found_pending_and_indexed(settings: Setting
     assert sorted(while_pending) == sorted(NEAR)
     assert once_indexed == while_pending
     assert once_indexed[:2] == ["KXT4821", "KXT4B21"]  # no edit once look-alikes are folded
+
+
+def test_the_background_indexer_drains_the_pending_plates(settings: Settings) -> None:
+    _store(settings, NEAR)
+    indexer = PlateIndexer(settings.db.conninfo(), interval_s=0.1)
+    indexer.start()
+    try:
+        wait_until(lambda: db_scalar(settings, "SELECT count(*) FROM plate_texts_pending") == 0,
+                   timeout_s=10, what="the indexer to drain the pending plates")  # fmt: skip
+    finally:
+        indexer.stop()
+    assert db_scalar(settings, "SELECT count(*) FROM plate_texts") == len(NEAR)
