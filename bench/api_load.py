@@ -245,9 +245,20 @@ def start_api(settings: Settings, port: int, workers: int) -> subprocess.Popen[b
     raise RuntimeError("the API did not become ready")
 
 
+def _check_fuzzy_finds(settings: Settings, plates: list[str]) -> None:
+    """A fuzzy search for a stored plate must find it: a database whose fuzzy dictionary was not
+    filled would answer every search at once, with nothing."""
+    [(query, params)] = page_queries(_UNSCOPED, PlateFilters(), None, 50,
+                                     plate_match(MatchMode.FUZZY, plates[0]))  # fmt: skip
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        if not conn.execute(query, params).fetchall():
+            raise RuntimeError(f"fuzzy search finds nothing for {plates[0]}: plate_days empty?")
+
+
 def run_round(settings: Settings, rows: int, args: argparse.Namespace, token: str,
               image_ids: list[int]) -> None:  # fmt: skip
     plates = sample_plates(settings, 2000)
+    _check_fuzzy_finds(settings, plates)
     port = free_port()
     api = start_api(settings, port, args.api_workers)
     results: list[tuple[Result, Result | None]] = []

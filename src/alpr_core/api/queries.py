@@ -122,11 +122,13 @@ def _page_of(clauses: list[LiteralString], order_by: LiteralString, searched: bo
     filtering by plate, which it picks when it overestimates how common a plate prefix is, and
     which read 345,000 rows per partition for a page of a rare prefix at 10M rows. With
     ``plate_days``, the rows are read once per (plate, day) it lists, from that day's partition
-    (PostgreSQL prunes the others as each pair is joined)."""
+    (PostgreSQL prunes the others as each pair is joined). Left free to flatten that loop, the
+    planner chose, at 1M rows, a hash join over a scan of every partition (424 ms, not 2)."""
     where: LiteralString = " AND ".join(clauses) if clauses else "TRUE"
     rows: LiteralString = f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {where}"
-    if plate_days is not None:
-        rows = f"SELECT matched.* FROM {plate_days} AS pd CROSS JOIN LATERAL ({rows}) AS matched"
+    if plate_days is not None:  # OFFSET 0: a lateral loop, never a hash join over every row
+        rows = (f"SELECT matched.* FROM {plate_days} AS pd"
+                f" CROSS JOIN LATERAL ({rows} OFFSET 0) AS matched")  # fmt: skip
     if searched:
         rows = f"SELECT * FROM ({rows} OFFSET 0) AS matches"
     return f"{rows} ORDER BY {order_by} LIMIT %(limit)s"
