@@ -56,14 +56,20 @@ def _times() -> tuple[datetime, datetime, datetime]:
     return now, (now - timedelta(days=100)).replace(hour=10), now - timedelta(hours=1)
 
 
+def _store(settings: Settings, images: ObjectImageStore, *batches: list[DecodedEvent]) -> None:
+    """Write each batch through the storage sink, as the consumer does."""
+    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
+        sink = DetectionSink(pool, images, upload_threads=2)
+        for batch in batches:
+            sink.write(batch)
+        sink.close()
+
+
 def test_rows_and_their_images_older_than_the_retention_are_both_gone(
     settings: Settings, images: ObjectImageStore
 ) -> None:
     now, old_day, recent = _times()
-    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, images, upload_threads=4)
-        sink.write(_events_at(old_day, 5) + _events_at(recent, 3))
-        sink.close()
+    _store(settings, images, _events_at(old_day, 5) + _events_at(recent, 3))
     old_keys = _keys(settings, f"\"timestamp\" < '{now - timedelta(days=90)}'")
     assert len(old_keys) == 5
     assert all(images.get(key) for key in old_keys)
@@ -88,20 +94,18 @@ def test_plate_texts_whose_reads_are_all_dropped_are_forgotten(
     settings: Settings, images: ObjectImageStore
 ) -> None:
     now, old_day, recent = _times()
-    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, images, upload_threads=2)
-        sink.write(_events_at(old_day, 2, "OLD1234") + _events_at(old_day, 1, "BOTH123"))
-        sink.write(_events_at(recent, 1, "BOTH123") + _events_at(recent, 1, "NEW5678"))
-        with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
-            index_pending_plates(conn)  # the indexed plates
-        sink.write(_events_at(old_day, 1, "OLDTOO1") + _events_at(recent, 1, "NEW0001"))
-        sink.close()  # and two still pending
+    _store(settings, images,
+           _events_at(old_day, 2, "OLD1234") + _events_at(old_day, 1, "BOTH123"),
+           _events_at(recent, 1, "BOTH123") + _events_at(recent, 1, "NEW5678"))  # fmt: skip
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        index_pending_plates(conn)  # the indexed plates
+    _store(settings, images, _events_at(old_day, 1, "OLDTOO1") + _events_at(recent, 1, "NEW0001"))
+    # and two still pending
 
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         result = apply_retention(conn, images, timedelta(days=90), now)
         index_pending_plates(conn)
         remaining = conn.execute("SELECT plate_normalized FROM plate_texts ORDER BY 1").fetchall()
-
         days = conn.execute("SELECT DISTINCT day FROM plate_days").fetchall()
 
     assert result.plate_texts_deleted == 1
@@ -118,10 +122,7 @@ def test_the_scheduled_run_counts_what_it_deleted(
     settings: Settings, images: ObjectImageStore
 ) -> None:
     old_day = (datetime.now(UTC) - timedelta(days=120)).replace(hour=10)
-    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, images, upload_threads=2)
-        sink.write(_events_at(old_day, 4))
-        sink.close()
+    _store(settings, images, _events_at(old_day, 4))
     registry = CollectorRegistry()
     metrics = StorageMetrics(registry)
     schedule = RetentionSchedule(

@@ -1,8 +1,9 @@
 """Move stored plates into the fuzzy-search dictionary in the background, once a second.
 
-Wherever reads are written (the storage service, and the all-in-one process that takes HTTP
-ingest), this thread drains ``plate_texts_pending`` at a bounded rate (``db/plate_texts.py``), so
-a burst of new plates never takes the database from ingest; the rest waits for the next tick.
+Wherever reads are written (the storage service, and every API process, since the API takes
+HTTP ingest), this thread drains ``plate_texts_pending`` at a bounded rate
+(``db/plate_texts.py``), so a burst of new plates never takes the database from ingest; the rest
+waits for the next tick.
 Fuzzy search scans the pending rows meanwhile. A failed drain is logged and tried again.
 """
 

@@ -13,7 +13,7 @@
 -- side or both), so `&&` on the variants finds every plate within two edits, with few others;
 -- levenshtein then keeps the true ones (docs/decisions.md).
 --
--- The storage writer upserts each batch's plates in the batch's own transaction. Retention
+-- Plates enter through plate_texts_pending and a background indexer (migration 0006). Retention
 -- deletes the plates whose last read it dropped, so no plate text outlives its reads.
 
 CREATE FUNCTION alpr_deletion_variants(key text) RETURNS text[]
