@@ -264,6 +264,8 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, token: st
     results: list[tuple[Result, Result | None]] = []
     try:
         for scenario in scenarios(plates, image_ids):
+            if args.only and scenario.name not in args.only:
+                continue
             via_api = through_api(f"http://127.0.0.1:{port}", token, scenario, args.clients,
                                   args.seconds)  # fmt: skip
             via_sql = None
@@ -299,6 +301,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--only", nargs="+", metavar="SCENARIO", help="run just these scenarios")
     parser.add_argument("--keep-db", metavar="NAME", help="fill database NAME once, reuse it later")
     args = parser.parse_args()
     load_services_env()

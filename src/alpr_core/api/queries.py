@@ -11,6 +11,10 @@ from alpr_core.api.search import NEWEST, PlateMatch
 from alpr_core.api.time_windows import Window, newest_first
 from alpr_core.db.api_keys import ApiKey
 
+# The page's columns: the first ten are PlateSummary's fields, in order (routes/plates.py pairs
+# them by position); the last two say whether there is an image.
+SUMMARY_FIELDS = ("id", "event_id", "timestamp", "plate_text", "plate_normalized", "confidence",
+                  "camera_id", "track_id", "site", "image_path")  # fmt: skip
 SUMMARY_COLUMNS: LiteralString = (
     'id, event_id, "timestamp", plate_text, plate_normalized, confidence, camera_id, track_id,'
     " site, image_path, image_object_key, plate_url"

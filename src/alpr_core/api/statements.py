@@ -14,21 +14,35 @@ values given.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 
 from psycopg import AsyncClientCursor, AsyncConnection
-from psycopg.rows import dict_row
+from psycopg.rows import AsyncRowFactory, dict_row, tuple_row
 
 from alpr_core.api.queries import Statement
+
+Row = TypeVar("Row")
 
 
 async def fetch_rows(
     conn: AsyncConnection[Any], query: LiteralString, params: dict[str, Any], *, prepared: bool
 ) -> list[dict[str, Any]]:
+    """The rows as dicts, by column name."""
+    return await fetch(conn, query, params, prepared=prepared, row_factory=dict_row)
+
+
+async def fetch(
+    conn: AsyncConnection[Any],
+    query: LiteralString,
+    params: dict[str, Any],
+    *,
+    prepared: bool,
+    row_factory: AsyncRowFactory[Row],
+) -> list[Row]:
     if prepared:
-        cursor = conn.cursor(row_factory=dict_row)
+        cursor = conn.cursor(row_factory=row_factory)
     else:
-        cursor = AsyncClientCursor(conn, row_factory=dict_row)
+        cursor = AsyncClientCursor(conn, row_factory=row_factory)
     async with cursor:
         await cursor.execute(query, params, prepare=prepared)
         return await cursor.fetchall()
@@ -40,13 +54,14 @@ async def fetch_page_rows(
     wanted: int,
     *,
     prepared: bool,
-) -> list[dict[str, Any]]:
-    """Rows from ``statements`` run in order (each returns its rows in page order, and each
-    covers older reads than the one before) until ``wanted`` are found. The connection is in
-    autocommit: each statement is one round trip, with no BEGIN."""
-    rows: list[dict[str, Any]] = []
+) -> list[tuple[Any, ...]]:
+    """Rows (tuples, in the statements' column order) from ``statements`` run in order (each
+    returns its rows in page order, and each covers older reads than the one before) until
+    ``wanted`` are found. The connection is in autocommit: each statement is one round trip,
+    with no BEGIN."""
+    rows: list[tuple[Any, ...]] = []
     for query, params in statements:
-        rows += await fetch_rows(conn, query, params, prepared=prepared)
+        rows += await fetch(conn, query, params, prepared=prepared, row_factory=tuple_row)
         if len(rows) >= wanted:
             break
     return rows[:wanted]

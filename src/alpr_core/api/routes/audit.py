@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 
 from alpr_core.api.audit import record_query
 from alpr_core.api.cursor import Cursor
-from alpr_core.api.deps import AdminKey, Connection
+from alpr_core.api.deps import AdminKey, resources_of
 from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.problems import problem_responses
 from alpr_core.api.schemas import AuditEntry, AuditPage
@@ -27,7 +27,6 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 )
 async def read_audit_log(
     request: Request,
-    conn: Connection,
     key: AdminKey,
     key_id: Annotated[UUID | None, Query(description="Only this key's queries.")] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601; no zone means UTC.")] = None,
@@ -51,8 +50,9 @@ async def read_audit_log(
         "SELECT id, at, key_id, key_name, method, path, params, status, result_count"
         f" FROM audit_log WHERE {where} ORDER BY at DESC, id DESC LIMIT %(limit)s"
     )
-    rows = await (await conn.cursor(row_factory=dict_row).execute(query, params)).fetchall()
-    entries = [AuditEntry(**row) for row in rows[:limit]]
-    await record_query(conn, key, request, 200, len(entries))
+    async with resources_of(request).pool.connection() as conn:
+        rows = await (await conn.cursor(row_factory=dict_row).execute(query, params)).fetchall()
+        entries = [AuditEntry(**row) for row in rows[:limit]]
+        await record_query(conn, key, request, 200, len(entries))
     last = entries[-1] if len(rows) > limit else None
     return AuditPage(items=entries, next_cursor=Cursor(last.at, last.id).encode() if last else None)

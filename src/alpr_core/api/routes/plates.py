@@ -12,24 +12,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from psycopg import AsyncConnection
+from psycopg.rows import tuple_row
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 from alpr_core.api.audit import audited, record_query
 from alpr_core.api.cursor import Cursor
-from alpr_core.api.deps import Connection, ReaderKey, Resources, ResourcesDep
+from alpr_core.api.deps import ReaderKey, Resources, resources_of
 from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.queries import (
+    SUMMARY_FIELDS,
     PlateFilters,
     detail_query,
     page_order,
     page_queries,
     prepares,
 )
-from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
+from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, Vehicle
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
-from alpr_core.api.statements import fetch_page_rows, fetch_rows
+from alpr_core.api.statements import fetch, fetch_page_rows, fetch_rows
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/plates", tags=["plates"])
@@ -65,7 +67,7 @@ CursorParam = Annotated[
 
 
 async def plate_filters(
-    resources: ResourcesDep,
+    request: Request,
     start_time: StartTime = None,
     end_time: EndTime = None,
     camera_ids: CameraIds = None,
@@ -78,7 +80,7 @@ async def plate_filters(
     start, end = as_utc(start_time), as_utc(end_time)
     if start and end and start > end:
         raise Problem(422, "Invalid time range", "start_time is after end_time.")
-    max_days = resources.settings.max_range_days
+    max_days = resources_of(request).settings.max_range_days
     if start and end and end - start > timedelta(days=max_days):
         raise Problem(422, "Time range too long", f"Ask for at most {max_days} days at a time.")
     return PlateFilters(start, end, camera_ids or [], site, min_confidence)
@@ -87,14 +89,23 @@ async def plate_filters(
 Filters = Annotated[PlateFilters, Depends(plate_filters)]
 
 
-_SUMMARY_FIELDS = tuple(name for name in PlateSummary.model_fields if name != "image_url")
-
-
 def _summary_fields(row: dict[str, Any], bucket: str) -> dict[str, Any]:
-    has_image = row["image_object_key"] is not None or _own_object_key(row["plate_url"], bucket)
-    fields = {name: row[name] for name in _SUMMARY_FIELDS}
-    fields["image_url"] = f"/plates/{row['id']}/image" if has_image else None
+    fields = {name: row[name] for name in SUMMARY_FIELDS}
+    fields["image_url"] = _image_url(row["id"], row["image_object_key"], row["plate_url"], bucket)
     return fields
+
+
+def _summary_of(row: tuple[Any, ...], bucket: str) -> dict[str, Any]:
+    """A page's row (``SUMMARY_COLUMNS``, in order) as ``PlateSummary`` says."""
+    fields = dict(zip(SUMMARY_FIELDS, row, strict=False))
+    fields["image_url"] = _image_url(row[0], row[-2], row[-1], bucket)
+    return fields
+
+
+def _image_url(plate_id: int, object_key: str | None, plate_url: str | None, bucket: str
+               ) -> str | None:  # fmt: skip
+    has_image = object_key is not None or _own_object_key(plate_url, bucket)
+    return f"/plates/{plate_id}/image" if has_image else None
 
 
 def _own_object_key(url: str | None, bucket: str) -> str | None:
@@ -105,8 +116,6 @@ def _own_object_key(url: str | None, bucket: str) -> str | None:
 
 async def _page(
     request: Request,
-    resources: Resources,
-    conn: AsyncConnection[Any],
     key: ApiKey,
     filters: PlateFilters,
     limit: int,
@@ -115,14 +124,17 @@ async def _page(
 ) -> Response:
     statements = page_queries(key, filters, parse_cursor(cursor), limit, match)
     prepared = prepares(match)
-    if len(statements) == 1:  # the audit row goes in with the query
-        query, params = audited(*statements[0], key, request, order_by=page_order(match),
-                                result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
-        rows = await fetch_rows(conn, query, params | {"page_limit": limit}, prepared=prepared)
-    else:
-        rows = await fetch_page_rows(conn, statements, limit + 1, prepared=prepared)
-        await record_query(conn, key, request, 200, min(len(rows), limit))
-    page = [_summary_fields(row, resources.bucket) for row in rows[:limit]]
+    resources = resources_of(request)
+    async with resources.pool.connection() as conn:
+        if len(statements) == 1:  # the audit row goes in with the query
+            query, params = audited(*statements[0], key, request, order_by=page_order(match),
+                                    result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
+            params["page_limit"] = limit
+            rows = await fetch(conn, query, params, prepared=prepared, row_factory=tuple_row)
+        else:
+            rows = await fetch_page_rows(conn, statements, limit + 1, prepared=prepared)
+            await record_query(conn, key, request, 200, min(len(rows), limit))
+    page = [_summary_of(row, resources.bucket) for row in rows[:limit]]
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
     next_cursor = Cursor(last["timestamp"], last["id"]).encode() if last else None
@@ -135,15 +147,13 @@ async def _page(
 @router.get("", response_model=PlatePage, responses=_PROBLEMS, summary="List plate reads")
 async def list_plates(
     request: Request,
-    resources: ResourcesDep,
-    conn: Connection,
     key: ReaderKey,
     filters: Filters,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Response:
     """Newest first. Pages are keyset-based: follow `next_cursor`; they stay fast at any depth."""
-    return await _page(request, resources, conn, key, filters, limit, cursor)
+    return await _page(request, key, filters, limit, cursor)
 
 
 PlateText = Annotated[
@@ -163,8 +173,6 @@ Mode = Annotated[
 @router.get("/search", response_model=PlatePage, responses=_PROBLEMS, summary="Search by plate")
 async def search_plates(
     request: Request,
-    resources: ResourcesDep,
-    conn: Connection,
     key: ReaderKey,
     plate_text: PlateText,
     filters: Filters,
@@ -177,7 +185,7 @@ async def search_plates(
     match = plate_match(mode, plate_text)
     if cursor is not None and not match.keyset:
         raise Problem(422, "No pages for fuzzy search", "Fuzzy results come in one ranked page.")
-    return await _page(request, resources, conn, key, filters, limit, cursor, match)
+    return await _page(request, key, filters, limit, cursor, match)
 
 
 async def _visible_row(
@@ -201,10 +209,10 @@ PlateId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The read's id.", 
     responses={**_PROBLEMS, **_NOT_FOUND},
     summary="One plate read, in full",
 )
-async def get_plate(
-    request: Request, resources: ResourcesDep, conn: Connection, key: ReaderKey, plate_id: PlateId
-) -> PlateDetail:
-    row = await _visible_row(conn, key, plate_id, audit=request)
+async def get_plate(request: Request, key: ReaderKey, plate_id: PlateId) -> PlateDetail:
+    resources = resources_of(request)
+    async with resources.pool.connection() as conn:
+        row = await _visible_row(conn, key, plate_id, audit=request)
     if row is None:
         raise Problem(404, "Not found", f"There is no plate read {plate_id}.")
     return PlateDetail(
@@ -233,8 +241,14 @@ async def get_plate(
     },
     summary="The plate crop image",
 )
-async def get_plate_image(
-    request: Request, resources: ResourcesDep, conn: Connection, key: ReaderKey, plate_id: PlateId
+async def get_plate_image(request: Request, key: ReaderKey, plate_id: PlateId) -> Response:
+    resources = resources_of(request)
+    async with resources.pool.connection() as conn:
+        return await _image_response(request, resources, conn, key, plate_id)
+
+
+async def _image_response(
+    request: Request, resources: Resources, conn: AsyncConnection[Any], key: ApiKey, plate_id: int
 ) -> Response:
     row = await _visible_row(conn, key, plate_id)
     object_key = row and (
