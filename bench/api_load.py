@@ -5,8 +5,9 @@
 Fills a fresh database (bench.prefill), stores 500 reads with inline images through the storage
 sink, starts `alpr api` (one uvicorn worker) in its own process, and for each scenario (list,
 exact, prefix, substring, fuzzy, image) runs a fixed number of concurrent clients for a fixed
-time, first through HTTP, then the same SQL through psycopg with as many connections. Prints
-requests/s, p50 and p99, and the API's share of the SQL ceiling. The plans: bench.plans.
+time, first through HTTP, then the same SQL through psycopg with as many connections: the
+statements the API runs, its audit row included (the ceiling), and the page's query alone.
+Prints requests/s, p50 and p99, and the API's share of each. The plans: bench.plans.
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from starlette.requests import Request
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
-from alpr_core.api.queries import PlateFilters, Statement, page_queries, prepares
-from alpr_core.api.search import MatchMode, plate_match
-from alpr_core.api.statements import fetch_page_rows
+from alpr_core.api.queries import PlateFilters, page_queries, prepares
+from alpr_core.api.search import MatchMode, PlateMatch, plate_match
+from alpr_core.api.statements import fetch_audited_page, fetch_page_rows
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ApiKey, create_key
 from alpr_core.events.avro import DecodedEvent
@@ -74,11 +77,18 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Page:
+    """One request of a scenario: its path, and the plate match the API makes of it."""
+
+    path: str
+    match: PlateMatch | None = None
+    pages: bool = True  # the ceiling runs its SQL (images: only through the API)
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
-    path: Callable[[random.Random], str]
-    sql: Callable[[random.Random], list[Statement]] | None  # the statements of one page
-    prepared: bool = False  # as the API runs it
+    page: Callable[[random.Random], Page]
 
 
 def store_images(settings: Settings, count: int) -> list[int]:
@@ -114,31 +124,21 @@ def _lookalike(plate: str) -> str:
 
 
 def scenarios(plates: list[str], image_ids: list[int]) -> list[Scenario]:
-    def search_sql(mode: MatchMode, text: str) -> list[Statement]:
-        return page_queries(_UNSCOPED, PlateFilters(), None, 50, plate_match(mode, text))
-
-    def list_sql(_rng: random.Random) -> list[Statement]:
-        return page_queries(_UNSCOPED, PlateFilters(), None, 50)
+    def search(mode: MatchMode, text: str) -> Page:
+        query = f"mode={mode.value}&plate_text={quote(text)}"
+        return Page(f"/plates/search?{query}&limit=50", plate_match(mode, text))
 
     def pick(rng: random.Random) -> str:
         return rng.choice(plates)
 
-    search = "/plates/search"
-
     return [
-        Scenario("list", lambda _rng: "/plates?limit=50", list_sql, prepared=prepares(None)),
-        Scenario("exact", lambda rng: f"/plates/search?plate_text={pick(rng)}",
-                 lambda rng: search_sql(MatchMode.EXACT, pick(rng)),
-                 prepared=prepares(plate_match(MatchMode.EXACT, "ABC123"))),
-        Scenario("prefix", lambda rng: f"/plates/search?mode=prefix&plate_text={pick(rng)[:3]}",
-                 lambda rng: search_sql(MatchMode.PREFIX, pick(rng)[:3])),
-        Scenario("substring", lambda rng: f"{search}?mode=wildcard&plate_text=*{pick(rng)[2:5]}*",
-                 lambda rng: search_sql(MatchMode.WILDCARD, f"*{pick(rng)[2:5]}*")),
-        Scenario("fuzzy", lambda rng: f"{search}?mode=fuzzy&plate_text={_lookalike(pick(rng))}",
-                 lambda rng: search_sql(MatchMode.FUZZY, _lookalike(pick(rng))),
-                 prepared=prepares(plate_match(MatchMode.FUZZY, "ABC123"))),
-        Scenario("image", lambda rng: f"/plates/{rng.choice(image_ids)}/image", None),
-    ]  # fmt: skip
+        Scenario("list", lambda _rng: Page("/plates?limit=50")),
+        Scenario("exact", lambda rng: search(MatchMode.EXACT, pick(rng))),
+        Scenario("prefix", lambda rng: search(MatchMode.PREFIX, pick(rng)[:3])),
+        Scenario("substring", lambda rng: search(MatchMode.WILDCARD, f"*{pick(rng)[2:5]}*")),
+        Scenario("fuzzy", lambda rng: search(MatchMode.FUZZY, _lookalike(pick(rng)))),
+        Scenario("image", lambda rng: Page(f"/plates/{rng.choice(image_ids)}/image", pages=False)),
+    ]
 
 
 async def drive(
@@ -177,7 +177,7 @@ def through_api(base: str, token: str, scenario: Scenario, clients: int, seconds
     if shutil.which("wrk") is None:
         raise SystemExit("bench.api_load needs wrk: apt-get install -y wrk")
     rng = random.Random(11)
-    paths = ", ".join(f'"{scenario.path(rng)}"' for _ in range(2000))
+    paths = ", ".join(f'"{scenario.page(rng).path}"' for _ in range(2000))
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(_WRK_SCRIPT % (paths, token))
         script.flush()
@@ -197,11 +197,20 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def _request_of(path: str) -> Request:
+    """The request the audit row records, as the API would see ``path``."""
+    route, _, query = path.partition("?")
+    scope = {"type": "http", "method": "GET", "path": route, "query_string": query.encode(),
+             "headers": []}  # fmt: skip
+    return Request(scope)
+
+
 async def through_sql(
-    settings: Settings, scenario: Scenario, clients: int, seconds: float
+    settings: Settings, scenario: Scenario, clients: int, seconds: float, *, audited: ApiKey | None
 ) -> Result:
-    assert scenario.sql is not None
-    sql = scenario.sql
+    """The page's SQL through psycopg, with the API's connection settings and client code:
+    with ``audited`` (the API's key), exactly the statements the API runs, its audit row
+    included; else the page's query alone."""
     pool = AsyncConnectionPool(  # the API's connection settings
         api_conninfo(settings, generic_plans=True),
         min_size=clients,
@@ -214,10 +223,15 @@ async def through_sql(
 
     async def call(rng: random.Random) -> None:
         nonlocal failed
-        statements = sql(rng)
+        page = scenario.page(rng)
+        statements = page_queries(_UNSCOPED, PlateFilters(), None, 50, page.match)
         async with pool.connection() as conn:
             try:  # as the API runs them
-                await fetch_page_rows(conn, statements, 51, prepared=scenario.prepared)
+                if audited:
+                    await fetch_audited_page(conn, statements, 50, page.match, audited,
+                                             _request_of(page.path))  # fmt: skip
+                else:
+                    await fetch_page_rows(conn, statements, 51, prepared=prepares(page.match))
             except psycopg.errors.QueryCanceled:  # the API's statement timeout, as the API
                 failed += 1
 
@@ -255,42 +269,50 @@ def _check_fuzzy_finds(settings: Settings, plates: list[str]) -> None:
             raise RuntimeError(f"fuzzy search finds nothing for {plates[0]}: plate_days empty?")
 
 
-def run_round(settings: Settings, rows: int, args: argparse.Namespace, token: str,
+def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiKey, token: str,
               image_ids: list[int]) -> None:  # fmt: skip
     plates = sample_plates(settings, 2000)
     _check_fuzzy_finds(settings, plates)
     port = free_port()
     api = start_api(settings, port, args.api_workers)
-    results: list[tuple[Result, Result | None]] = []
+    results: list[tuple[Result, Result | None, Result | None]] = []
     try:
         for scenario in scenarios(plates, image_ids):
             if args.only and scenario.name not in args.only:
                 continue
             via_api = through_api(f"http://127.0.0.1:{port}", token, scenario, args.clients,
                                   args.seconds)  # fmt: skip
-            via_sql = None
-            if scenario.sql is not None:
-                via_sql = asyncio.run(through_sql(settings, scenario, args.clients, args.seconds))
-            results.append((via_api, via_sql))
+            sql, alone = None, None
+            if scenario.page(random.Random(0)).pages:
+                sql, alone = (
+                    asyncio.run(through_sql(settings, scenario, args.clients, args.seconds,
+                                            audited=audited))
+                    for audited in (key, None)
+                )  # fmt: skip
+            results.append((via_api, sql, alone))
     finally:
         api.terminate()
         api.wait(30)
     report(rows, args, results)
 
 
-def report(
-    rows: int, args: argparse.Namespace, results: list[tuple[Result, Result | None]]
-) -> None:
+def report(rows: int, args: argparse.Namespace,
+           results: list[tuple[Result, Result | None, Result | None]]) -> None:  # fmt: skip
+    """The ceiling is the API's own statements, audit row included; "query alone" leaves the
+    audit row out, as the ceiling did until session 5."""
     print(f"\n## {rows:,} rows, {args.clients} concurrent clients, {args.seconds:.0f} s each\n")
     print("| scenario | API req/s | API p50 ms | API p99 ms | API failed | SQL req/s | SQL p99 ms"
-          " | SQL failed | API/SQL |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for api, sql in results:
+          " | SQL failed | API/SQL | query alone req/s | API/alone |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for api, sql, alone in results:
         name = api.name.removesuffix(" (API)")
-        sql_cells = (f"{sql.rate:,.0f} | {sql.p99_ms:.1f} | {sql.failed} |"
-                     f" {api.rate / sql.rate:.2f}" if sql else "- | - | - | -")  # fmt: skip
+        cells = "- | - | - | - | - | -"
+        if sql and alone:
+            cells = (f"{sql.rate:,.0f} | {sql.p99_ms:.1f} | {sql.failed} | "
+                     f"{api.rate / sql.rate:.2f} | {alone.rate:,.0f} | "
+                     f"{api.rate / alone.rate:.2f}")  # fmt: skip
         print(f"| {name} | {api.rate:,.0f} | {api.p50_ms:.1f} | {api.p99_ms:.1f} | {api.failed} |"
-              f" {sql_cells} |")  # fmt: skip
+              f" {cells} |")  # fmt: skip
     sys.stdout.flush()
 
 
@@ -313,12 +335,12 @@ def main() -> None:
             prefill(settings.db.conninfo(), args.rows - present, first_row=present + 1)
         image_ids = stored_image_ids(settings) or store_images(settings, 500)
         with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
-            _key, token = create_key(conn, "bench", "viewer")
-        run_round(settings, args.rows, args, token, image_ids)
+            key, token = create_key(conn, "bench", "viewer")
+        run_round(settings, args.rows, args, key, token, image_ids)
         if args.then_rows:
             print(f"prefilling up to {args.then_rows:,} rows ...", flush=True)
             prefill(settings.db.conninfo(), args.then_rows - args.rows, first_row=args.rows + 1)
-            run_round(settings, args.then_rows, args, token, image_ids)
+            run_round(settings, args.then_rows, args, key, token, image_ids)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from typing import Any
 import psycopg
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
-from bench.api_load import sample_plates, scenarios, stored_image_ids
+from alpr_core.api.queries import PlateFilters, page_queries, prepares
+from bench.api_load import _UNSCOPED, sample_plates, scenarios, stored_image_ids
 from bench.resources import kept_settings, load_services_env, row_count
 
 _NODE = re.compile(r"^(\s*)->  ")
@@ -104,13 +105,15 @@ def main() -> None:
     conninfo = api_conninfo(settings, generic_plans=True)
     with psycopg.connect(conninfo, autocommit=True, **EXPLICIT_PREPARE_ONLY) as conn:
         for scenario in scenarios(plates, stored_image_ids(settings)):
-            if scenario.sql is None:
+            page = scenario.page(random.Random(1))
+            if not page.pages:
                 continue
-            statements = scenario.sql(random.Random(1))
-            kind = "prepared: its generic plan" if scenario.prepared else "planned for its values"
+            statements = page_queries(_UNSCOPED, PlateFilters(), None, 50, page.match)
+            prepared = prepares(page.match)
+            kind = "prepared: its generic plan" if prepared else "planned for its values"
             if len(statements) > 1:
                 kind += f"; the first of {len(statements)} statements, the one most pages need"
-            plan = explain(conn, *statements[0], scenario.prepared)
+            plan = explain(conn, *statements[0], prepared)
             print(f"\n### {scenario.name} ({kind}), {rows:,} rows\n\n```\n"
                   + "\n".join(trimmed(plan)) + "\n```")  # fmt: skip
 

@@ -16,10 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, LiteralString, TypeVar
 
+from fastapi import Request
 from psycopg import AsyncClientCursor, AsyncConnection
 from psycopg.rows import AsyncRowFactory, dict_row, tuple_row
 
-from alpr_core.api.queries import Statement
+from alpr_core.api.audit import audited, record_query
+from alpr_core.api.queries import Statement, page_order, prepares
+from alpr_core.api.search import PlateMatch
+from alpr_core.db.api_keys import ApiKey
 
 Row = TypeVar("Row")
 
@@ -65,3 +69,24 @@ async def fetch_page_rows(
         if len(rows) >= wanted:
             break
     return rows[:wanted]
+
+
+async def fetch_audited_page(
+    conn: AsyncConnection[Any],
+    statements: Sequence[Statement],
+    limit: int,
+    match: PlateMatch | None,
+    key: ApiKey,
+    request: Request,
+) -> list[tuple[Any, ...]]:
+    """Up to ``limit + 1`` rows of a page (``queries.page_queries``), and its audit row: written
+    by the page's own statement when it is one, else after the statements."""
+    prepared = prepares(match)
+    if len(statements) == 1:
+        query, params = audited(*statements[0], key, request, order_by=page_order(match),
+                                result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
+        params["page_limit"] = limit
+        return await fetch(conn, query, params, prepared=prepared, row_factory=tuple_row)
+    rows = await fetch_page_rows(conn, statements, limit + 1, prepared=prepared)
+    await record_query(conn, key, request, 200, min(len(rows), limit))
+    return rows

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from psycopg import AsyncConnection
-from psycopg.rows import tuple_row
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
@@ -25,13 +24,11 @@ from alpr_core.api.queries import (
     SUMMARY_FIELDS,
     PlateFilters,
     detail_query,
-    page_order,
     page_queries,
-    prepares,
 )
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, Vehicle
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
-from alpr_core.api.statements import fetch, fetch_page_rows, fetch_rows
+from alpr_core.api.statements import fetch_audited_page, fetch_rows
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/plates", tags=["plates"])
@@ -123,17 +120,9 @@ async def _page(
     match: PlateMatch | None = None,
 ) -> Response:
     statements = page_queries(key, filters, parse_cursor(cursor), limit, match)
-    prepared = prepares(match)
     resources = resources_of(request)
     async with resources.pool.connection() as conn:
-        if len(statements) == 1:  # the audit row goes in with the query
-            query, params = audited(*statements[0], key, request, order_by=page_order(match),
-                                    result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
-            params["page_limit"] = limit
-            rows = await fetch(conn, query, params, prepared=prepared, row_factory=tuple_row)
-        else:
-            rows = await fetch_page_rows(conn, statements, limit + 1, prepared=prepared)
-            await record_query(conn, key, request, 200, min(len(rows), limit))
+        rows = await fetch_audited_page(conn, statements, limit, match, key, request)
     page = [_summary_of(row, resources.bucket) for row in rows[:limit]]
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
