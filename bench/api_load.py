@@ -243,10 +243,11 @@ async def through_sql(
     return dataclasses.replace(result, failed=failed)
 
 
-def start_api(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_api(settings: Settings, port: int, workers: int, pool_size: int = 16
+              ) -> subprocess.Popen[bytes]:  # fmt: skip
     env = {**os.environ, **settings.as_environment(), "API_HOST": "127.0.0.1",
-           "API_PORT": str(port), "API_POOL_MAX_SIZE": str(16 // workers), "LOG_LEVEL": "WARNING",
-           "API_WORKERS": str(workers)}  # fmt: skip
+           "API_PORT": str(port), "API_POOL_MAX_SIZE": str(max(1, pool_size // workers)),
+           "LOG_LEVEL": "WARNING", "API_WORKERS": str(workers)}  # fmt: skip
     process = subprocess.Popen([sys.executable, "-m", "alpr_core", "api"], env=env)
     for _ in range(100):
         try:
@@ -274,7 +275,7 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiK
     plates = sample_plates(settings, 2000)
     _check_fuzzy_finds(settings, plates)
     port = free_port()
-    api = start_api(settings, port, args.api_workers)
+    api = start_api(settings, port, args.api_workers, args.pool_size)
     results: list[tuple[Result, Result | None, Result | None]] = []
     try:
         for scenario in scenarios(plates, image_ids):
@@ -323,6 +324,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=16,
+        help="the API's database connections, shared by its workers",
+    )
     parser.add_argument("--only", nargs="+", metavar="SCENARIO", help="run just these scenarios")
     parser.add_argument("--keep-db", metavar="NAME", help="fill database NAME once, reuse it later")
     args = parser.parse_args()

@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from alpr_core.config import Settings
 from alpr_core.db.migrate import migrate
+from alpr_core.images.buckets import drop_bucket
 
 REPO = Path(__file__).resolve().parents[1]
 PARTITIONS = 4
@@ -71,8 +72,8 @@ def admin_conninfo(settings: Settings) -> str:
 
 @contextmanager
 def database(settings: Settings, keep: bool = False) -> Iterator[None]:
-    """A database for the run, migrated; dropped afterwards unless ``keep``, in which case an
-    existing one is reused, with any migration it lacks applied."""
+    """A database for the run, migrated; dropped afterwards (with the run's bucket) unless
+    ``keep``, in which case an existing one is reused, with any migration it lacks applied."""
     with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (settings.db.name,)
@@ -88,6 +89,7 @@ def database(settings: Settings, keep: bool = False) -> Iterator[None]:
         if not keep:
             with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{settings.db.name}" WITH (FORCE)'.encode())
+            drop_bucket(settings.object_store)
 
 
 def create_topic(settings: Settings) -> None:

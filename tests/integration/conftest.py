@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from alpr_core.config import Settings
 from alpr_core.db.migrate import migrate
-from alpr_core.images.buckets import ensure_bucket
+from alpr_core.images.buckets import drop_bucket, ensure_bucket
 from alpr_core.images.object_store import ObjectImageStore, s3_image_store
 from alpr_core.storage.service import StorageService, build_storage
 
@@ -91,6 +91,7 @@ def settings(services_env: dict[str, str]) -> Iterator[Settings]:
     with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{settings.db.name}" WITH (FORCE)')
     _delete_topics(settings, [settings.kafka.topic, settings.kafka.dlq_topic])
+    drop_bucket(settings.object_store)
 
 
 def _create_topics(settings: Settings, topics: list[str]) -> None:
