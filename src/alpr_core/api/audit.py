@@ -24,7 +24,7 @@ def _who_and_what(key: ApiKey, request: Request) -> dict[str, Any]:
         "audit_key_id": key.id,
         "audit_key_name": key.name,
         "audit_method": request.method,
-        "audit_path": request.url.path,
+        "audit_path": request.scope["path"],  # request.url would parse the whole URL
         "audit_params": Jsonb({name: query.getlist(name) for name in query}),
     }
 

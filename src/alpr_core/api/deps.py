@@ -1,4 +1,4 @@
-"""What the routes depend on, as ``Annotated`` aliases; tests override the providers."""
+"""What the routes depend on: the process's resources, and the key of the request's token."""
 
 from __future__ import annotations
 
@@ -93,7 +93,9 @@ async def _select_key(conn: AsyncConnection[Any], digest: bytes) -> ApiKey | Non
     return await cursor.fetchone()
 
 
-async def reader_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+async def reader_key(request: Request, token: Token) -> ApiKey:
+    """A viewer or admin key (one dependency, not two: each costs every request)."""
+    key = await current_key(request, token)
     if key.role not in ("viewer", "admin"):
         raise Problem(403, "Forbidden", f"A {key.role} key cannot read plates.")
     return key
@@ -102,7 +104,8 @@ async def reader_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
 ReaderKey = Annotated[ApiKey, Depends(reader_key)]
 
 
-async def admin_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+async def admin_key(request: Request, token: Token) -> ApiKey:
+    key = await current_key(request, token)
     if key.role != "admin":
         raise Problem(403, "Forbidden", "Only admin keys may read the audit log.")
     return key
@@ -111,8 +114,9 @@ async def admin_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
 AdminKey = Annotated[ApiKey, Depends(admin_key)]
 
 
-async def ingest_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+async def ingest_key(request: Request, token: Token) -> ApiKey:
     """POST /events writes through its own pool: the key check holds no query connection."""
+    key = await current_key(request, token)
     if key.role != "ingest":
         raise Problem(403, "Forbidden", f"A {key.role} key cannot post events; use an ingest key.")
     return key

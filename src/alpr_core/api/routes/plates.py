@@ -92,11 +92,14 @@ def _summary_fields(row: dict[str, Any], bucket: str) -> dict[str, Any]:
     return fields
 
 
-def _summary_of(row: tuple[Any, ...], bucket: str) -> dict[str, Any]:
-    """A page's row (``SUMMARY_COLUMNS``, in order) as ``PlateSummary`` says."""
-    fields = dict(zip(SUMMARY_FIELDS, row, strict=False))
-    fields["image_url"] = _image_url(row[0], row[-2], row[-1], bucket)
-    return fields
+def _summaries(rows: list[tuple[Any, ...]], bucket: str) -> list[dict[str, Any]]:
+    """A page's rows (``SUMMARY_COLUMNS``, in order) as ``PlateSummary`` says."""
+    page = []
+    for row in rows:
+        fields = dict(zip(SUMMARY_FIELDS, row, strict=False))
+        fields["image_url"] = _image_url(row[0], row[-2], row[-1], bucket)
+        page.append(fields)
+    return page
 
 
 def _image_url(plate_id: int, object_key: str | None, plate_url: str | None, bucket: str
@@ -123,7 +126,7 @@ async def _page(
     resources = resources_of(request)
     async with resources.pool.connection() as conn:
         rows = await fetch_audited_page(conn, statements, limit, match, key, request)
-    page = [_summary_of(row, resources.bucket) for row in rows[:limit]]
+    page = _summaries(rows[:limit], resources.bucket)
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
     next_cursor = Cursor(last["timestamp"], last["id"]).encode() if last else None
