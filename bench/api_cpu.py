@@ -22,7 +22,13 @@ import psutil
 import psycopg
 
 from alpr_core.db.api_keys import create_key
-from bench.api_load import sample_plates, scenarios, start_api, stored_image_ids
+from bench.api_load import (
+    sample_cameras,
+    sample_plates,
+    scenarios,
+    start_api,
+    stored_image_ids,
+)
 from bench.resources import free_port, kept_settings, load_services_env
 
 
@@ -49,8 +55,9 @@ def main() -> None:
     settings = kept_settings(args.keep_db)
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         _key, token = create_key(conn, "bench-cpu", "viewer")
-    chosen = [s for s in scenarios(sample_plates(settings, 500), stored_image_ids(settings))
-              if s.name in args.only]  # fmt: skip
+    every = scenarios(sample_plates(settings, 500), stored_image_ids(settings),
+                      sample_cameras(settings))  # fmt: skip
+    chosen = [scenario for scenario in every if scenario.name in args.only]
     port = free_port()
     api = start_api(settings, port, 1)
     process = psutil.Process(api.pid)

@@ -82,6 +82,7 @@ class Page:
 
     path: str
     match: PlateMatch | None = None
+    filters: PlateFilters = dataclasses.field(default_factory=PlateFilters)
     pages: bool = True  # the ceiling runs its SQL (images: only through the API)
 
 
@@ -119,11 +120,19 @@ def sample_plates(settings: Settings, count: int) -> list[str]:
     return [row[0] for row in rows]
 
 
+def sample_cameras(settings: Settings) -> list[str]:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT camera_id FROM plate_detections TABLESAMPLE SYSTEM (1)"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
 def _lookalike(plate: str) -> str:
     return plate.translate(str.maketrans("0O1I8B5S2Z", "O0I1B8S5Z2"))
 
 
-def scenarios(plates: list[str], image_ids: list[int]) -> list[Scenario]:
+def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) -> list[Scenario]:
     def search(mode: MatchMode, text: str) -> Page:
         query = f"mode={mode.value}&plate_text={quote(text)}"
         return Page(f"/plates/search?{query}&limit=50", plate_match(mode, text))
@@ -131,8 +140,15 @@ def scenarios(plates: list[str], image_ids: list[int]) -> list[Scenario]:
     def pick(rng: random.Random) -> str:
         return rng.choice(plates)
 
+    def camera(rng: random.Random) -> Page:
+        chosen = rng.choice(camera_ids)
+        return Page(
+            f"/plates?camera_id={chosen}&limit=50", filters=PlateFilters(camera_ids=[chosen])
+        )
+
     return [
         Scenario("list", lambda _rng: Page("/plates?limit=50")),
+        Scenario("camera", camera),
         Scenario("exact", lambda rng: search(MatchMode.EXACT, pick(rng))),
         Scenario("prefix", lambda rng: search(MatchMode.PREFIX, pick(rng)[:3])),
         Scenario("substring", lambda rng: search(MatchMode.WILDCARD, f"*{pick(rng)[2:5]}*")),
@@ -224,14 +240,15 @@ async def through_sql(
     async def call(rng: random.Random) -> None:
         nonlocal failed
         page = scenario.page(rng)
-        statements = page_queries(_UNSCOPED, PlateFilters(), None, 50, page.match)
+        statements = page_queries(_UNSCOPED, page.filters, None, 50, page.match)
+        prepared = prepares(page.match, page.filters, _UNSCOPED)
         async with pool.connection() as conn:
             try:  # as the API runs them
                 if audited:
                     await fetch_audited_page(conn, statements, 50, page.match, audited,
-                                             _request_of(page.path))  # fmt: skip
+                                             _request_of(page.path), prepared=prepared)  # fmt: skip
                 else:
-                    await fetch_page_rows(conn, statements, 51, prepared=prepares(page.match))
+                    await fetch_page_rows(conn, statements, 51, prepared=prepared)
             except psycopg.errors.QueryCanceled:  # the API's statement timeout, as the API
                 failed += 1
 
@@ -278,7 +295,7 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiK
     api = start_api(settings, port, args.api_workers, args.pool_size)
     results: list[tuple[Result, Result | None, Result | None]] = []
     try:
-        for scenario in scenarios(plates, image_ids):
+        for scenario in scenarios(plates, image_ids, sample_cameras(settings)):
             if args.only and scenario.name not in args.only:
                 continue
             via_api = through_api(f"http://127.0.0.1:{port}", token, scenario, args.clients,

@@ -19,7 +19,14 @@ import psycopg
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
 from alpr_core.api.queries import PlateFilters, page_queries, prepares
-from bench.api_load import _UNSCOPED, sample_plates, scenarios, stored_image_ids
+from bench.api_load import (
+    _UNSCOPED,
+    Page,
+    sample_cameras,
+    sample_plates,
+    scenarios,
+    stored_image_ids,
+)
 from bench.resources import kept_settings, load_services_env, row_count
 
 _NODE = re.compile(r"^(\s*)->  ")
@@ -74,10 +81,11 @@ def explain(conn: psycopg.Connection[Any], query: str, params: dict[str, Any], p
     """The plan the API gets: for a statement it prepares, the generic plan (as a SQL-level
     PREPARE with ``$n`` parameters, the connection forcing generic plans like the API's pool);
     for the others, the plan made for these values."""
-    if not prepared:
-        conn.execute(query.encode(), params)  # warm, as a pooled connection is
-        explained = conn.execute(("EXPLAIN (ANALYZE, COSTS OFF) " + query).encode(), params)
-        return [row[0] for row in explained]
+    if not prepared:  # bound on the client, as the API sends it: a statement with parameters
+        with psycopg.ClientCursor(conn) as cursor:  # would get the connection's generic plan
+            cursor.execute(query.encode(), params)  # warm, as a pooled connection is
+            cursor.execute(("EXPLAIN (ANALYZE, COSTS OFF) " + query).encode(), params)
+            return [row[0] for row in cursor.fetchall()]
     names = list(params)
     numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m[1]) + 1}", query)
     conn.execute(("PREPARE probe AS " + numbered.replace("%%", "%")).encode())
@@ -104,17 +112,28 @@ def main() -> None:
     rows = row_count(settings)
     conninfo = api_conninfo(settings, generic_plans=True)
     with psycopg.connect(conninfo, autocommit=True, **EXPLICIT_PREPARE_ONLY) as conn:
-        for scenario in scenarios(plates, stored_image_ids(settings)):
-            page = scenario.page(random.Random(1))
+        cameras = sample_cameras(settings)
+        pages = [
+            (scenario.name, scenario.page(random.Random(1)))
+            for scenario in scenarios(plates, stored_image_ids(settings), cameras)
+        ]
+        none = ["cam-none"]
+        pages += [  # cameras and a site without reads: the cases a generic plan got wrong
+            ("a camera with no reads", Page("", filters=PlateFilters(camera_ids=none))),
+            ("two cameras, one with no reads",
+             Page("", filters=PlateFilters(camera_ids=[*none, cameras[0]]))),
+            ("a site with no reads", Page("", filters=PlateFilters(site="site-none"))),
+        ]  # fmt: skip
+        for name, page in pages:
             if not page.pages:
                 continue
-            statements = page_queries(_UNSCOPED, PlateFilters(), None, 50, page.match)
-            prepared = prepares(page.match)
+            statements = page_queries(_UNSCOPED, page.filters, None, 50, page.match)
+            prepared = prepares(page.match, page.filters, _UNSCOPED)
             kind = "prepared: its generic plan" if prepared else "planned for its values"
             if len(statements) > 1:
                 kind += f"; the first of {len(statements)} statements, the one most pages need"
             plan = explain(conn, *statements[0], prepared)
-            print(f"\n### {scenario.name} ({kind}), {rows:,} rows\n\n```\n"
+            print(f"\n### {name} ({kind}), {rows:,} rows\n\n```\n"
                   + "\n".join(trimmed(plan)) + "\n```")  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from psycopg import AsyncClientCursor, AsyncConnection
 from psycopg.rows import AsyncRowFactory, dict_row, tuple_row
 
 from alpr_core.api.audit import audited, record_query
-from alpr_core.api.queries import Statement, page_order, prepares
+from alpr_core.api.queries import Statement, page_order
 from alpr_core.api.search import PlateMatch
 from alpr_core.db.api_keys import ApiKey
 
@@ -78,10 +78,12 @@ async def fetch_audited_page(
     match: PlateMatch | None,
     key: ApiKey,
     request: Request,
+    *,
+    prepared: bool,
 ) -> list[tuple[Any, ...]]:
     """Up to ``limit + 1`` rows of a page (``queries.page_queries``), and its audit row: written
-    by the page's own statement when it is one, else after the statements."""
-    prepared = prepares(match)
+    by the page's own statement when it is one, else after the statements. ``prepared``: as
+    ``queries.prepares`` says."""
     if len(statements) == 1:
         query, params = audited(*statements[0], key, request, order_by=page_order(match),
                                 result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip

@@ -25,6 +25,7 @@ from alpr_core.api.queries import (
     PlateFilters,
     detail_query,
     page_queries,
+    prepares,
 )
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, Vehicle
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
@@ -125,7 +126,8 @@ async def _page(
     statements = page_queries(key, filters, parse_cursor(cursor), limit, match)
     resources = resources_of(request)
     async with resources.pool.connection() as conn:
-        rows = await fetch_audited_page(conn, statements, limit, match, key, request)
+        rows = await fetch_audited_page(conn, statements, limit, match, key, request,
+                                        prepared=prepares(match, filters, key))  # fmt: skip
     page = _summaries(rows[:limit], resources.bucket)
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
