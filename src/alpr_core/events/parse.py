@@ -137,6 +137,13 @@ def _captured_at(value: Any, limits: EventLimits, now: datetime) -> datetime:
         ) from error
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    else:  # in UTC: PostgreSQL refuses offsets past 15:59 in a time's text, Python does not
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError as error:
+            raise RejectedEvent(
+                RejectReason.INVALID_TIMESTAMP, "captured_at is out of range in UTC"
+            ) from error
     if parsed > now + limits.max_clock_skew or parsed < now - limits.max_age:
         raise RejectedEvent(
             RejectReason.TIMESTAMP_OUT_OF_RANGE, f"captured_at {parsed.isoformat()} is out of range"

@@ -35,6 +35,13 @@ def test_a_time_without_zone_means_utc() -> None:
     assert event.captured_at == datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
+def test_a_time_with_any_offset_python_accepts_is_kept_in_utc() -> None:
+    """+16:00 is past what PostgreSQL accepts in a time's text; the event carries UTC."""
+    event = parse_event(record(captured_at="2026-11-28T20:00:00+16:00"), LIMITS, NOW)
+    assert event.captured_at == datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
+    assert event.captured_at.tzinfo is UTC
+
+
 def test_fields_an_older_writer_lacks_take_the_defaults() -> None:
     old = record()
     del old["latency_ms"], old["extras"]
@@ -80,6 +87,11 @@ def _with_plate(**plate: Any) -> dict[str, Any]:
             id="uuid without hyphens",
         ),
         pytest.param(record(captured_at="yesterday"), RejectReason.INVALID_TIMESTAMP, id="time"),
+        pytest.param(
+            record(captured_at="0001-01-01T00:00:00+01:00"),
+            RejectReason.INVALID_TIMESTAMP,
+            id="before year 1 in UTC",
+        ),
         pytest.param(
             record(captured_at="2026-12-05T00:00:00Z"),
             RejectReason.TIMESTAMP_OUT_OF_RANGE,
