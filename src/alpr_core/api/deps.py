@@ -56,13 +56,13 @@ async def current_key(request: Request, token: Token) -> ApiKey:
     miss, and returns it before the route borrows its own: a request never holds two, which
     would deadlock once the pool is shared out. (A connection held as a dependency for the
     whole request cost every request FastAPI's generator machinery, about 3 % of its CPU.)"""
-    pool = resources_of(request).pool
+    resources = resources_of(request)
 
     async def select(digest: bytes) -> ApiKey | None:
-        async with pool.connection() as conn:
+        async with resources.pool.connection() as conn:
             return await _select_key(conn, digest)
 
-    return await _find_key(resources_of(request).keys, token, select)
+    return await _find_key(resources.keys, token, select)
 
 
 async def _find_key(

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.problems import Problem
+from alpr_core.events.parse import in_utc
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """The time in UTC. Converted here, not left to PostgreSQL: Python accepts offsets up to
-    23:59, PostgreSQL only to 15:59, and one-shot statements carry the time as text with its
-    offset (``+16:00`` gave a 500, found by schemathesis)."""
+    """A time from a query parameter, in UTC (``events.parse.in_utc``): ``+16:00`` had reached
+    PostgreSQL, which refused it (a 500, found by schemathesis)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
     try:
-        return value.astimezone(UTC)
+        return in_utc(value)
     except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is in year 0 in UTC
         raise Problem(422, "Time out of range", "A time falls outside years 1-9999 in UTC."
                       ) from error  # fmt: skip

@@ -60,6 +60,15 @@ class EventLimits:
     max_age: timedelta
 
 
+def in_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a time without a zone is UTC. Converted in Python, not by PostgreSQL:
+    Python accepts offsets up to 23:59, PostgreSQL only to 15:59 in a time's text (as COPY and
+    one-shot statements send it). Raises ``OverflowError`` past year 1-9999 in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
 def normalize_plate(text: str) -> str:
     """The canonical search form of a plate: upper case letters and digits only."""
     return _NOT_PLATE_CHARS.sub("", text.upper())
@@ -135,15 +144,12 @@ def _captured_at(value: Any, limits: EventLimits, now: datetime) -> datetime:
         raise RejectedEvent(
             RejectReason.INVALID_TIMESTAMP, "captured_at is not ISO 8601"
         ) from error
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    else:  # in UTC: PostgreSQL refuses offsets past 15:59 in a time's text, Python does not
-        try:
-            parsed = parsed.astimezone(UTC)
-        except OverflowError as error:
-            raise RejectedEvent(
-                RejectReason.INVALID_TIMESTAMP, "captured_at is out of range in UTC"
-            ) from error
+    try:
+        parsed = in_utc(parsed)
+    except OverflowError as error:
+        raise RejectedEvent(
+            RejectReason.INVALID_TIMESTAMP, "captured_at is out of range in UTC"
+        ) from error
     if parsed > now + limits.max_clock_skew or parsed < now - limits.max_age:
         raise RejectedEvent(
             RejectReason.TIMESTAMP_OUT_OF_RANGE, f"captured_at {parsed.isoformat()} is out of range"
