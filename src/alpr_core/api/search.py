@@ -54,9 +54,22 @@ def plate_match(mode: MatchMode, plate_text: str) -> PlateMatch:
         return PlateMatch("plate_normalized = %(term)s", NEWEST, {"term": term}, keyset=True,
                           generic_plan_safe=True)  # fmt: skip
     if mode is MatchMode.PREFIX:
-        return PlateMatch("plate_normalized LIKE %(pattern)s", NEWEST,
-                          {"pattern": term + "%"}, keyset=True, broad=True)  # fmt: skip
+        return _prefix(term)
     return _fuzzy(term)
+
+
+def _prefix(term: str) -> PlateMatch:
+    """The plates from ``term`` up to the next prefix in byte order: for ``OTY``, from ``OTY``
+    to ``OTZ`` (normalized plates hold only A-Z and 0-9). ``LIKE 'OTY%'`` means the same, but
+    PostgreSQL turns it into that index range only when it plans for the value: a statement
+    planned at each call cost 1.7 ms of planning across the day partitions, more than it ran.
+    The range is an index condition in the generic plan too, so prefix search is prepared."""
+    following = term[:-1] + chr(ord(term[-1]) + 1)
+    return PlateMatch(
+        "plate_normalized ~>=~ %(prefix)s AND plate_normalized ~<~ %(following_prefix)s",
+        NEWEST, {"prefix": term, "following_prefix": following},
+        keyset=True, generic_plan_safe=True, broad=True,
+    )  # fmt: skip
 
 
 def _wildcard(plate_text: str) -> PlateMatch:

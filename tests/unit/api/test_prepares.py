@@ -49,7 +49,8 @@ def test_searches_follow_their_match_whatever_the_filters() -> None:
     filters, scoped = PlateFilters(camera_ids=["cam-1", "cam-2"]), _key(sites=["a", "b"])
     assert prepares(plate_match(MatchMode.EXACT, "ABC123"), filters, scoped)
     assert prepares(plate_match(MatchMode.FUZZY, "ABC123"), filters, scoped)
-    assert not prepares(plate_match(MatchMode.PREFIX, "ABC"), PlateFilters(), _key())
+    assert prepares(plate_match(MatchMode.PREFIX, "ABC"), filters, scoped)
+    assert not prepares(plate_match(MatchMode.WILDCARD, "*ABC*"), PlateFilters(), _key())
 
 
 def test_one_value_is_an_equality_and_several_are_any() -> None:
