@@ -75,10 +75,11 @@ def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[Literal
 def prepares(match: PlateMatch | None, filters: PlateFilters, key: ApiKey) -> bool:
     """Whether a page's statement is prepared and run with its generic plan, or sent one-shot
     and planned for its values (``api/statements.py``). Exact, prefix and fuzzy search are
-    prepared: the plate decides their plan. So is the list, unless several cameras or sites (or none, for
-    a key that may see none) restrict it, by its filters or the key's scope: for ``camera_id =
-    ANY($1)`` the generic plan cannot tell a busy camera from one with few reads, and walked the
-    time index filtering by camera, which for a camera without reads read all 10M rows (7-9 s).
+    prepared: the plate decides their plan. So is the list, unless several cameras or sites (or
+    none, for a key that may see none) restrict it, by its filters or the key's scope: for
+    ``camera_id = ANY($1)`` the generic plan cannot tell a busy camera from one with few reads,
+    and walked the time index filtering by camera, which for a camera without reads read all 10M
+    rows (7-9 s).
     One camera or site is ``= $1``, which the generic plan reads from its (camera, time) or
     (site, time) index (docs/query-plans.md)."""
     if match is not None:
