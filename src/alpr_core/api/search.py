@@ -36,7 +36,9 @@ class PlateMatch:
     keyset: bool  # whether pages continue with a cursor (not for ranked results)
     generic_plan_safe: bool = False  # True when a prepared (generic) plan uses the same index
     broad: bool = False  # may match many reads: search newest-first windows (time_windows)
-    plate_days: LiteralString | None = None  # rows (plate, since, until) ``where`` joins, as pd
+    # plates in rank order (plate, ocr_distance, raw_distance), as fp; ``where`` joins each
+    # with the days it was read on, as pd (since, until): ``queries._ranked_page``
+    ranked_plates: LiteralString | None = None
 
 
 NEWEST: LiteralString = '"timestamp" DESC, id DESC'
@@ -88,21 +90,20 @@ def _wildcard(plate_text: str) -> PlateMatch:
 def _fuzzy(term: str) -> PlateMatch:
     """Look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) cost nothing; up to two other edits.
 
-    ``alpr_fuzzy_plate_days`` (migration 0006) finds the plates within reach in ``plate_texts``
-    by their deletion variants, and among the plates not yet indexed (a few seconds' worth),
-    at most ``FUZZY_MAX_PLATES``, closest first, with the days each was read on; each plate's
-    reads are then fetched from those days' partitions only. The plan does not depend on the
-    term, so it is prepared like the list query."""
+    ``alpr_fuzzy_plates`` (migration 0009) finds the plates within reach in ``plate_texts`` by
+    their deletion variants, and among the plates not yet indexed (a few seconds' worth), at
+    most ``FUZZY_MAX_PLATES``, ranked by folded distance, then raw distance, then plate. The
+    page is their reads in that order, each plate's newest first, read plate by plate from the
+    days each was read on until the page is full. The plan does not depend on the term, so it
+    is prepared like the list query."""
     where: LiteralString = (
-        'plate_normalized = pd.plate AND "timestamp" >= pd.since AND "timestamp" < pd.until'
+        'plate_normalized = fp.plate AND "timestamp" >= pd.since AND "timestamp" < pd.until'
     )
-    plate_days: LiteralString = (
-        "alpr_fuzzy_plate_days(alpr_ocr_key(%(term)s), %(edits)s, %(max_plates)s)"
-    )
-    order_by: LiteralString = (
+    ranked_plates: LiteralString = "alpr_fuzzy_plates(%(term)s, %(edits)s, %(max_plates)s)"
+    order_by: LiteralString = (  # the same order, from a page's rows (audit.audited)
         "levenshtein(alpr_ocr_key(plate_normalized), alpr_ocr_key(%(term)s)),"
-        " levenshtein(plate_normalized, %(term)s), " + NEWEST
+        " levenshtein(plate_normalized, %(term)s), plate_normalized, " + NEWEST
     )
     params = {"term": term, "edits": FUZZY_MAX_EDITS, "max_plates": FUZZY_MAX_PLATES}
     return PlateMatch(where, order_by, params, keyset=False, generic_plan_safe=True,
-                      plate_days=plate_days)  # fmt: skip
+                      ranked_plates=ranked_plates)  # fmt: skip

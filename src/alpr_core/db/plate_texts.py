@@ -3,7 +3,7 @@
 Writers append each batch's (plate, day) pairs to ``plate_texts_pending`` in the batch's
 transaction (``record_plate_texts``); ``index_pending_plates`` moves them into ``plate_texts``,
 where each new plate is indexed by its deletion variants, and ``plate_days`` (migrations 0005 and
-0006). Fuzzy search reads all three (``alpr_fuzzy_plate_days``).
+0006). Fuzzy search reads all three (``alpr_fuzzy_plates``, ``alpr_plate_days``).
 """
 
 from __future__ import annotations

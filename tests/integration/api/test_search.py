@@ -6,18 +6,24 @@ import random
 import re
 import string
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg_pool import ConnectionPool
 
+from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.events.avro import DecodedEvent
-from alpr_core.events.parse import normalize_plate
-from alpr_core.simulator.events import SimulatedRead
+from alpr_core.events.parse import normalize_plate, parse_event
+from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.simulator.events import SimulatedRead, cameras, tracks
 from alpr_core.simulator.plates import LOOKALIKE_GROUPS
-from tests.integration.api.conftest import Keys, as_key
+from alpr_core.storage.sink import DetectionSink
+from tests.integration.api.conftest import LIMITS, Keys, as_key
 
 _FOLD = str.maketrans({c: g[0] for g in LOOKALIKE_GROUPS for c in g})
 
@@ -97,8 +103,16 @@ def test_fuzzy_search_finds_the_simulators_misreads_of_a_plate(
         }  # fmt: skip
         assert lookalike_only <= found_ids  # every look-alike misread is found
         assert found_ids == close  # every read within two edits, and nothing further
-        distances = [_edits(_folded(i["plate_normalized"]), _folded(truth)) for i in found]
-        assert distances == sorted(distances)  # closest first
+        assert found == sorted(found, key=lambda item: _rank(item, truth))  # closest first
+        # a short page is the start of the ranking: the closest plates' reads, newest first
+        assert _search(client, keys.viewer, plate_text=truth, mode="fuzzy", limit=3) == found[:3]
+
+
+def _rank(item: dict[str, Any], term: str) -> tuple[int, int, str, float, int]:
+    """Fuzzy results' order: folded distance, raw distance, plate, then newest first."""
+    plate = item["plate_normalized"]
+    newest = -datetime.fromisoformat(item["timestamp"]).timestamp()
+    return _edits(_folded(plate), _folded(term)), _edits(plate, term), plate, newest, -item["id"]
 
 
 def _random_edits(plate: str, count: int, rng: random.Random) -> str:
@@ -201,3 +215,32 @@ def test_searches_that_cannot_use_an_index_are_refused(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"]
+
+
+def test_fuzzy_ranks_plates_then_each_plates_reads_newest_first(
+    settings: Settings, images: ObjectImageStore, keys: Keys
+) -> None:
+    """Closest plate first (folded, then raw distance), ties by plate; a plate's reads together,
+    newest first, even when another plate as close was read in between."""
+    now = datetime.now(UTC)
+    reads = {"KLM1235": [1, 3], "KLM1236": [2, 4], "KLM1Z34": [6], "KLM1234": [5]}  # hours ago
+    records = islice(tracks(random.Random(3), cameras(2), now, 0.0), 6)
+    events = []
+    for (plate, hours), read in zip(
+        ((plate, hours) for plate, ago in reads.items() for hours in ago), records, strict=False
+    ):
+        read.record["plate"]["text"] = read.record["plate"]["normalized_text"] = plate
+        read.record["captured_at"] = (now - timedelta(hours=hours)).isoformat()
+        events.append(DecodedEvent(parse_event(read.record, LIMITS, now), 1))
+    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
+        DetectionSink(pool, images, upload_threads=1).write(events)
+    with TestClient(create_app(settings)) as client:
+        found = _search(client, keys.viewer, plate_text="KLM1234", mode="fuzzy")
+        first_two = _search(client, keys.viewer, plate_text="KLM1234", mode="fuzzy", limit=2)
+    order = [(item["plate_normalized"], item["timestamp"]) for item in found]
+    expected = [  # KLM1Z34 folds to KLM1234 but is one raw edit away
+        (plate, (now - timedelta(hours=hours)).isoformat(timespec="microseconds"))
+        for plate in ("KLM1234", "KLM1Z34", "KLM1235", "KLM1236") for hours in reads[plate]
+    ]  # fmt: skip
+    assert order == [(plate, at.replace("+00:00", "Z")) for plate, at in expected]
+    assert first_two == found[:2]
