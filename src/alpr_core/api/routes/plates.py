@@ -6,10 +6,10 @@ audit row.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 from psycopg import AsyncConnection
 from pydantic_core import to_json
@@ -18,7 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from alpr_core.api.audit import audited, record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, Resources, resources_of
-from alpr_core.api.params import as_utc, parse_cursor
+from alpr_core.api.params import parse_cursor
+from alpr_core.api.plate_query import (
+    PlateListQuery,
+    PlateSearchQuery,
+    openapi_parameters,
+    read_query,
+)
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.queries import (
     SUMMARY_FIELDS,
@@ -28,63 +34,14 @@ from alpr_core.api.queries import (
     prepares,
 )
 from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, Vehicle
-from alpr_core.api.search import MatchMode, PlateMatch, plate_match
+from alpr_core.api.search import PlateMatch, plate_match
 from alpr_core.api.statements import fetch_audited_page, fetch_rows
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/plates", tags=["plates"])
-MAX_LIMIT = 1000
 
 _PROBLEMS = problem_responses(401, 403, 422)
 _NOT_FOUND = problem_responses(404)
-
-StartTime = Annotated[
-    datetime | None,
-    Query(
-        description="ISO 8601; a time without a zone means UTC.", examples=["2025-12-26T00:00:00"]
-    ),
-]
-EndTime = Annotated[
-    datetime | None,
-    Query(description="ISO 8601, inclusive; a time without a zone means UTC.",
-          examples=["2025-12-26T23:59:59"]),
-]  # fmt: skip
-_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as bad input
-CameraIds = Annotated[
-    list[str] | None,
-    Query(alias="camera_id", description="Repeat to ask for several cameras.", max_length=100),
-]
-Site = Annotated[
-    str | None, Query(description="Only reads from this site.", max_length=200, pattern=_NO_NUL)
-]
-MinConfidence = Annotated[float | None, Query(ge=0, le=1, description="Lowest confidence.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-CursorParam = Annotated[
-    str | None, Query(description="`next_cursor` from the previous page.", max_length=200)
-]
-
-
-async def plate_filters(
-    request: Request,
-    start_time: StartTime = None,
-    end_time: EndTime = None,
-    camera_ids: CameraIds = None,
-    site: Site = None,
-    min_confidence: MinConfidence = None,
-) -> PlateFilters:
-    """The filters every plate listing and search accepts, checked."""
-    if camera_ids and any("\x00" in camera for camera in camera_ids):
-        raise Problem(422, "Invalid camera_id", "camera_id cannot contain NUL characters.")
-    start, end = as_utc(start_time), as_utc(end_time)
-    if start and end and start > end:
-        raise Problem(422, "Invalid time range", "start_time is after end_time.")
-    max_days = resources_of(request).settings.max_range_days
-    if start and end and end - start > timedelta(days=max_days):
-        raise Problem(422, "Time range too long", f"Ask for at most {max_days} days at a time.")
-    return PlateFilters(start, end, camera_ids or [], site, min_confidence)
-
-
-Filters = Annotated[PlateFilters, Depends(plate_filters)]
 
 
 def _summary_fields(row: dict[str, Any], bucket: str) -> dict[str, Any]:
@@ -138,48 +95,26 @@ async def _page(
     return Response(to_json(body), media_type="application/json")
 
 
-@router.get("", response_model=PlatePage, responses=_PROBLEMS, summary="List plate reads")
-async def list_plates(
-    request: Request,
-    key: ReaderKey,
-    filters: Filters,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
-) -> Response:
+@router.get("", response_model=PlatePage, responses=_PROBLEMS, summary="List plate reads",
+            openapi_extra={"parameters": openapi_parameters(PlateListQuery)})  # fmt: skip
+async def list_plates(request: Request, key: ReaderKey) -> Response:
     """Newest first. Pages are keyset-based: follow `next_cursor`; they stay fast at any depth."""
-    return await _page(request, key, filters, limit, cursor)
+    query = read_query(PlateListQuery, request)
+    filters = query.filters(resources_of(request).settings.max_range_days)
+    return await _page(request, key, filters, query.limit, query.cursor)
 
 
-PlateText = Annotated[
-    str,
-    Query(min_length=1, max_length=40, examples=["ABC123"], pattern=_NO_NUL,
-          description="The plate to look for; spaces and dashes are ignored. For `wildcard`, "
-          "`?` stands for one character and `*` for any run."),
-]  # fmt: skip
-Mode = Annotated[
-    MatchMode,
-    Query(description="`exact` (normalized text), `prefix`, `wildcard` (`AB?12*`), or `fuzzy`: "
-          "OCR look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) plus up to two other edits, "
-          "closest first."),
-]  # fmt: skip
-
-
-@router.get("/search", response_model=PlatePage, responses=_PROBLEMS, summary="Search by plate")
-async def search_plates(
-    request: Request,
-    key: ReaderKey,
-    plate_text: PlateText,
-    filters: Filters,
-    mode: Mode = MatchMode.EXACT,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
-) -> Response:
+@router.get("/search", response_model=PlatePage, responses=_PROBLEMS, summary="Search by plate",
+            openapi_extra={"parameters": openapi_parameters(PlateSearchQuery)})  # fmt: skip
+async def search_plates(request: Request, key: ReaderKey) -> Response:
     """Every `/plates` filter applies. Exact, prefix and wildcard results are newest first and
     page with `next_cursor`; fuzzy results are ranked by closeness and come in one page."""
-    match = plate_match(mode, plate_text)
-    if cursor is not None and not match.keyset:
+    query = read_query(PlateSearchQuery, request)
+    filters = query.filters(resources_of(request).settings.max_range_days)
+    match = plate_match(query.mode, query.plate_text)
+    if query.cursor is not None and not match.keyset:
         raise Problem(422, "No pages for fuzzy search", "Fuzzy results come in one ranked page.")
-    return await _page(request, key, filters, limit, cursor, match)
+    return await _page(request, key, filters, query.limit, query.cursor, match)
 
 
 async def _visible_row(
