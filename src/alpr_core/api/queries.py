@@ -72,18 +72,25 @@ def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[Literal
     return clauses
 
 
-def prepares(match: PlateMatch | None, filters: PlateFilters, key: ApiKey) -> bool:
+def prepares(
+    match: PlateMatch | None, filters: PlateFilters, key: ApiKey, cursor: Cursor | None = None
+) -> bool:
     """Whether a page's statement is prepared and run with its generic plan, or sent one-shot
-    and planned for its values (``api/statements.py``). Exact, prefix and fuzzy search are
-    prepared: the plate decides their plan. So is the list, unless several cameras or sites (or
-    none, for a key that may see none) restrict it, by its filters or the key's scope: for
-    ``camera_id = ANY($1)`` the generic plan cannot tell a busy camera from one with few reads,
-    and walked the time index filtering by camera, which for a camera without reads read all 10M
-    rows (7-9 s).
-    One camera or site is ``= $1``, which the generic plan reads from its (camera, time) or
-    (site, time) index (docs/query-plans.md)."""
+    and planned for its values (``api/statements.py``). Searches are prepared: the plate
+    decides their plan. A broad search (prefix, wildcard) only when its time windows count back
+    from today: their day bounds are part of its text (``_in_windows``), so the same statement
+    serves every first page all day, while the windows of a page past a cursor, or before an
+    ``end_time``, start on that day and would mostly be prepared for one use (one more round
+    trip, one more plan kept per connection). The list is prepared unless several cameras or
+    sites (or none, for a key that may see none) restrict it, by its filters or the key's
+    scope: for ``camera_id = ANY($1)`` the generic plan cannot tell a busy camera from one with
+    few reads, and walked the time index filtering by camera, which for a camera without reads
+    read all 10M rows (7-9 s). One camera or site is ``= $1``, which the generic plan reads from
+    its (camera, time) or (site, time) index (docs/query-plans.md)."""
     if match is not None:
-        return match.generic_plan_safe
+        return match.generic_plan_safe and (
+            not match.broad or (cursor is None and filters.end_time is None)
+        )
     restrictions = (filters.camera_ids or None, key.sites, key.cameras)
     return all(values is None or len(values) == 1 for values in restrictions)
 
@@ -175,20 +182,29 @@ def _in_windows(
 ) -> Statement:
     """One page from newest-first windows: ``UNION ALL`` runs its branches in order, and the
     outer LIMIT stops it once the page is full (no parallel plans: the API's connections turn
-    them off). Each branch bounds "timestamp" with values, so it is planned for its own
-    partitions."""
+    them off). Each branch bounds "timestamp" with its days written as constants, not
+    parameters: PostgreSQL then plans each branch for its own partitions only, and knows that
+    they hold nothing else, even in a generic plan. With the bounds as parameters, a wildcard's
+    generic plan ANDed the whole time index of each day into its trigram search (137 ms
+    instead of 1, docs/decisions.md)."""
     branches: list[LiteralString] = []
-    for number, window in enumerate(windows):
+    for window in windows:
         bounds: list[LiteralString] = []
         if window.since is not None:
-            bounds.append(f'"timestamp" >= %(window{number}_since)s')
-            params[f"window{number}_since"] = window.since
+            bounds.append(f'"timestamp" >= {_day_constant(window.since)}')
         if window.until is not None:
-            bounds.append(f'"timestamp" < %(window{number}_until)s')
-            params[f"window{number}_until"] = window.until
+            bounds.append(f'"timestamp" < {_day_constant(window.until)}')
         branches.append(f"({_page_of(clauses + bounds, order_by, searched=True)})")
     union: LiteralString = " UNION ALL ".join(branches)
     return f"SELECT * FROM ({union}) AS newest_first LIMIT %(limit)s", params
+
+
+def _day_constant(midnight: datetime) -> LiteralString:
+    """A window edge (midnight UTC) as a SQL constant. Only digits of a date reach the text."""
+    if midnight != datetime(midnight.year, midnight.month, midnight.day, tzinfo=UTC):
+        raise ValueError(f"a window edge must be midnight UTC, not {midnight.isoformat()}")
+    day = f"{midnight.year:04d}-{midnight.month:02d}-{midnight.day:02d}"
+    return f"'{day} 00:00:00+00'::timestamptz"
 
 
 def detail_query(key: ApiKey, plate_id: int) -> tuple[LiteralString, dict[str, Any]]:

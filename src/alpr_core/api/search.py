@@ -84,7 +84,7 @@ def _wildcard(plate_text: str) -> PlateMatch:
         )
     pattern = cleaned.replace("?", "_").replace("*", "%")
     return PlateMatch("plate_normalized LIKE %(pattern)s", NEWEST, {"pattern": pattern},
-                      keyset=True, broad=True)  # fmt: skip
+                      keyset=True, generic_plan_safe=True, broad=True)  # fmt: skip
 
 
 def _fuzzy(term: str) -> PlateMatch:

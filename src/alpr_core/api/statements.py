@@ -1,14 +1,13 @@
 """How the API sends a query: prepared with a generic plan, or one-shot, planned for its values.
 
 The API's connections run every prepared statement with its generic plan
-(``plan_cache_mode=force_generic_plan``, see ``app.api_conninfo``): the list, exact, prefix and
-fuzzy search and one-read queries, whose generic plans are as good as planning each time, and
-cost no planning.
-PostgreSQL applies that mode to every statement sent with parameters, prepared or not, and the
-statements whose best plan depends on the values (wildcard windows, several cameras) must be
-planned for them: those are bound by psycopg on the client (``AsyncClientCursor``, values
-quoted by psycopg) and sent as one-shot statements, which PostgreSQL always plans for the
-values given.
+(``plan_cache_mode=force_generic_plan``, see ``app.api_conninfo``): the list, exact, prefix,
+wildcard and fuzzy search and one-read queries, whose generic plans are as good as planning
+each time, and cost no planning. PostgreSQL applies that mode to every statement sent with
+parameters, prepared or not, and the statements whose best plan depends on the values (several
+cameras, the time windows of a later page) must be planned for them: those are bound by psycopg
+on the client (``AsyncClientCursor``, values quoted by psycopg) and sent as one-shot
+statements, which PostgreSQL always plans for the values given.
 """
 
 from __future__ import annotations

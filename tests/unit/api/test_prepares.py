@@ -7,6 +7,7 @@ from uuid import UUID
 
 import pytest
 
+from alpr_core.api.cursor import Cursor
 from alpr_core.api.queries import PlateFilters, page_queries, prepares
 from alpr_core.api.search import MatchMode, plate_match
 from alpr_core.db.api_keys import ApiKey
@@ -50,7 +51,29 @@ def test_searches_follow_their_match_whatever_the_filters() -> None:
     assert prepares(plate_match(MatchMode.EXACT, "ABC123"), filters, scoped)
     assert prepares(plate_match(MatchMode.FUZZY, "ABC123"), filters, scoped)
     assert prepares(plate_match(MatchMode.PREFIX, "ABC"), filters, scoped)
-    assert not prepares(plate_match(MatchMode.WILDCARD, "*ABC*"), PlateFilters(), _key())
+    assert prepares(plate_match(MatchMode.WILDCARD, "*ABC*"), filters, scoped)
+
+
+@pytest.mark.parametrize("mode", [MatchMode.PREFIX, MatchMode.WILDCARD])
+def test_a_broad_search_is_prepared_only_when_its_windows_count_back_from_today(
+    mode: MatchMode,
+) -> None:
+    match, key = plate_match(mode, "*ABC*" if mode is MatchMode.WILDCARD else "ABC"), _key()
+    then = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    assert prepares(match, PlateFilters(start_time=then), key)
+    assert not prepares(match, PlateFilters(end_time=then), key)
+    assert not prepares(match, PlateFilters(), key, cursor=Cursor(then, 7))
+    assert prepares(plate_match(MatchMode.EXACT, "ABC"), PlateFilters(end_time=then), key,
+                    cursor=Cursor(then, 7))  # fmt: skip
+
+
+def test_window_edges_are_constants_in_the_statement() -> None:
+    now = datetime(2026, 3, 9, 15, 30, tzinfo=UTC)
+    match = plate_match(MatchMode.WILDCARD, "*ABC*")
+    [(first, params), _older] = page_queries(_key(), PlateFilters(), None, 50, match, now=now)
+    assert "\"timestamp\" >= '2026-03-09 00:00:00+00'::timestamptz" in first
+    assert "\"timestamp\" < '2026-03-09 00:00:00+00'::timestamptz" in first  # the next window
+    assert not any(name.startswith("window") for name in params)
 
 
 def test_one_value_is_an_equality_and_several_are_any() -> None:

@@ -88,11 +88,12 @@ async def _page(
     cursor: str | None,
     match: PlateMatch | None = None,
 ) -> Response:
-    statements = page_queries(key, filters, parse_cursor(cursor), limit, match)
+    after = parse_cursor(cursor)
+    statements = page_queries(key, filters, after, limit, match)
     resources = resources_of(request)
     async with resources.pool.connection() as conn:
         rows = await fetch_audited_page(conn, statements, limit, match, key, request,
-                                        prepared=prepares(match, filters, key))  # fmt: skip
+                                        prepared=prepares(match, filters, key, after))  # fmt: skip
     page = _summaries(rows[:limit], resources.bucket)
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
