@@ -36,7 +36,10 @@ def newest_first(newest: datetime, oldest: datetime | None) -> list[Window]:
     until: datetime | None = None
     day = newest.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     for days in WINDOW_EDGES_DAYS:
-        since = day - timedelta(days=days)
+        try:
+            since = day - timedelta(days=days)
+        except OverflowError:  # before year 1: the last window, open below, holds the rest
+            break
         if oldest is not None and since <= oldest:
             break
         windows.append(Window(since, until))

@@ -84,6 +84,19 @@ def test_any_utc_offset_python_accepts_is_a_time_not_a_500(
     assert search.status_code == 200
 
 
+@pytest.mark.parametrize("mode", ["prefix", "wildcard"])
+def test_a_broad_search_ending_in_year_one_is_an_empty_page(
+    client: TestClient, keys: Keys, mode: str
+) -> None:
+    """Its time windows count back from end_time, and they overflowed there (a 500)."""
+    response = client.get("/plates/search", headers=as_key(keys.viewer), params={
+        "mode": mode, "plate_text": "ABC*" if mode == "wildcard" else "AB",
+        "end_time": "0001-01-03T00:00:00",
+    })  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
 def test_the_seed_examples_work_as_written(client: TestClient, keys: Keys) -> None:
     assert len(client.get("/plates?limit=10", headers=as_key(keys.viewer)).json()["items"]) == 10
     today = datetime.now(UTC).date()

@@ -41,3 +41,14 @@ def test_an_oldest_time_ends_the_walk() -> None:
 
 def test_a_range_within_the_newest_day_is_one_window() -> None:
     assert newest_first(NOW, MIDNIGHT + timedelta(hours=1)) == [Window(None, None)]
+
+
+def test_windows_near_year_one_end_with_the_open_window() -> None:
+    """An end_time or cursor in the first days of year 1 (a 500 before: the window edges
+    overflowed ``datetime``)."""
+    windows = newest_first(datetime(1, 1, 3, 5, tzinfo=UTC), None)
+    assert windows == [
+        Window(datetime(1, 1, 3, tzinfo=UTC), None),
+        Window(datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 3, tzinfo=UTC)),
+        Window(None, datetime(1, 1, 1, tzinfo=UTC)),
+    ]
