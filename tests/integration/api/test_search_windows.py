@@ -113,3 +113,22 @@ def test_a_broad_search_within_a_time_range(
                        start_time=start.isoformat(), end_time=end.isoformat())  # fmt: skip
     assert found == expected
     assert len(expected) > 30
+
+
+@pytest.mark.parametrize(
+    ("limit", "statements"),
+    [(3, "the first fills the page"), (1000, "the second completes it")],
+)
+def test_a_broad_search_writes_one_audit_row_with_its_count(
+    spread_client: TestClient, settings: Settings, keys: Keys, limit: int, statements: str
+) -> None:
+    """The audit row is written by whichever of the page's statements completes it."""
+    params: dict[str, str | int] = {"plate_text": "PQR", "mode": "prefix", "limit": limit}
+    response = spread_client.get("/plates/search", params=params, headers=as_key(keys.viewer))
+    found = len(response.json()["items"])
+    assert found == min(limit, len(_expected(settings, "plate_normalized LIKE 'PQR%%'")))
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        audit = conn.execute(
+            "SELECT path, params->'limit', result_count FROM audit_log ORDER BY id"
+        ).fetchall()
+    assert audit == [("/plates/search", [str(limit)], found)], statements
