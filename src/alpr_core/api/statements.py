@@ -42,9 +42,9 @@ async def fetch(
     prepared: bool,
     row_factory: AsyncRowFactory[Row],
 ) -> list[Row]:
-    if prepared:
-        cursor = conn.cursor(row_factory=row_factory)
-    else:
+    if prepared:  # results in binary: no text to format and parse for times and numbers
+        cursor = conn.cursor(row_factory=row_factory, binary=True)
+    else:  # (client-side binding has no binary results)
         cursor = AsyncClientCursor(conn, row_factory=row_factory)
     async with cursor:
         await cursor.execute(query, params, prepare=prepared)
