@@ -9,6 +9,7 @@ rules and the same 422 problems, and the OpenAPI document describes its fields a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Request
@@ -22,7 +23,6 @@ from alpr_core.api.search import MatchMode
 
 MAX_LIMIT = 1000
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as bad input
-_REPEATABLE = frozenset({"camera_id"})  # the parameters that may be given more than once
 
 
 class PlateListQuery(BaseModel):
@@ -88,12 +88,23 @@ def read_query(model: type[Query], request: Request) -> Query:
     """The request's query string as ``model``; a 422 problem naming each bad parameter (the
     problem FastAPI's own parameters give). Unknown parameters are ignored, as FastAPI does."""
     given = request.query_params
-    values = {name: given.getlist(name) if name in _REPEATABLE else given[name] for name in given}
+    repeatable = _repeatable(model)
+    values = {name: given.getlist(name) if name in repeatable else given[name] for name in given}
     try:
         return model.model_validate(values)
     except ValidationError as error:
         errors = [{**e, "loc": ("query", *e["loc"])} for e in error.errors(include_url=False)]
         raise RequestValidationError(errors) from error
+
+
+@cache
+def _repeatable(model: type[PlateListQuery]) -> frozenset[str]:
+    """The fields that take a list: parameters that may be given more than once."""
+    properties = model.model_json_schema()["properties"]
+    return frozenset(
+        name for name, schema in properties.items()
+        if any(branch.get("type") == "array" for branch in schema.get("anyOf", [schema]))
+    )  # fmt: skip
 
 
 def openapi_parameters(model: type[PlateListQuery]) -> list[dict[str, Any]]:

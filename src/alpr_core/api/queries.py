@@ -88,9 +88,7 @@ def prepares(
     read all 10M rows (7-9 s). One camera or site is ``= $1``, which the generic plan reads from
     its (camera, time) or (site, time) index (docs/query-plans.md)."""
     if match is not None:
-        return match.generic_plan_safe and (
-            not match.broad or (cursor is None and filters.end_time is None)
-        )
+        return not match.broad or (cursor is None and filters.end_time is None)
     restrictions = (filters.camera_ids or None, key.sites, key.cameras)
     return all(values is None or len(values) == 1 for values in restrictions)
 

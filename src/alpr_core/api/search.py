@@ -34,7 +34,6 @@ class PlateMatch:
     order_by: LiteralString
     params: dict[str, Any]
     keyset: bool  # whether pages continue with a cursor (not for ranked results)
-    generic_plan_safe: bool = False  # True when a prepared (generic) plan uses the same index
     broad: bool = False  # may match many reads: search newest-first windows (time_windows)
     # plates in rank order (plate, ocr_distance, raw_distance), as fp; ``where`` joins each
     # with the days it was read on, as pd (since, until): ``queries._ranked_page``
@@ -53,8 +52,7 @@ def plate_match(mode: MatchMode, plate_text: str) -> PlateMatch:
         raise Problem(422, "Search term too short",
                       f"{mode} search needs at least {minimum} letters or digits.")  # fmt: skip
     if mode is MatchMode.EXACT:
-        return PlateMatch("plate_normalized = %(term)s", NEWEST, {"term": term}, keyset=True,
-                          generic_plan_safe=True)  # fmt: skip
+        return PlateMatch("plate_normalized = %(term)s", NEWEST, {"term": term}, keyset=True)
     if mode is MatchMode.PREFIX:
         return _prefix(term)
     return _fuzzy(term)
@@ -70,7 +68,7 @@ def _prefix(term: str) -> PlateMatch:
     return PlateMatch(
         "plate_normalized ~>=~ %(prefix)s AND plate_normalized ~<~ %(following_prefix)s",
         NEWEST, {"prefix": term, "following_prefix": following},
-        keyset=True, generic_plan_safe=True, broad=True,
+        keyset=True, broad=True,
     )  # fmt: skip
 
 
@@ -84,7 +82,7 @@ def _wildcard(plate_text: str) -> PlateMatch:
         )
     pattern = cleaned.replace("?", "_").replace("*", "%")
     return PlateMatch("plate_normalized LIKE %(pattern)s", NEWEST, {"pattern": pattern},
-                      keyset=True, generic_plan_safe=True, broad=True)  # fmt: skip
+                      keyset=True, broad=True)  # fmt: skip
 
 
 def _fuzzy(term: str) -> PlateMatch:
@@ -105,5 +103,5 @@ def _fuzzy(term: str) -> PlateMatch:
         " levenshtein(plate_normalized, %(term)s), plate_normalized, " + NEWEST
     )
     params = {"term": term, "edits": FUZZY_MAX_EDITS, "max_plates": FUZZY_MAX_PLATES}
-    return PlateMatch(where, order_by, params, keyset=False, generic_plan_safe=True,
+    return PlateMatch(where, order_by, params, keyset=False,
                       ranked_plates=ranked_plates)  # fmt: skip

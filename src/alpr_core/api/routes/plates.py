@@ -66,7 +66,7 @@ def _image_url(plate_id: int, object_key: str | None, plate_url: str | None, our
                ) -> str | None:  # fmt: skip
     """The read's image link: an image we stored, or the edge's upload in our bucket (``ours``,
     from ``_bucket_url``)."""
-    has_image = object_key is not None or (plate_url is not None and plate_url.startswith(ours))
+    has_image = object_key is not None or _own_object_key(plate_url, ours)
     return f"/plates/{plate_id}/image" if has_image else None
 
 
@@ -74,23 +74,25 @@ def _bucket_url(bucket: str) -> str:
     return f"s3://{bucket}/"
 
 
-def _own_object_key(url: str | None, bucket: str) -> str | None:
-    """The key of an edge-uploaded image when it is in our bucket (``s3://bucket/key``)."""
-    prefix = _bucket_url(bucket)
-    return url[len(prefix) :] if url and url.startswith(prefix) else None
+def _own_object_key(url: str | None, ours: str) -> str | None:
+    """The key of an edge-uploaded image when it is in our bucket (``ours``, ``s3://bucket/``)."""
+    return url[len(ours) :] if url and url.startswith(ours) else None
+
+
+def _filters(request: Request, query: PlateListQuery) -> PlateFilters:
+    return query.filters(resources_of(request).settings.max_range_days)
 
 
 async def _page(
     request: Request,
     key: ApiKey,
+    query: PlateListQuery,
     filters: PlateFilters,
-    limit: int,
-    cursor: str | None,
     match: PlateMatch | None = None,
 ) -> Response:
-    after = parse_cursor(cursor)
-    statements = page_queries(key, filters, after, limit, match)
     resources = resources_of(request)
+    limit, after = query.limit, parse_cursor(query.cursor)
+    statements = page_queries(key, filters, after, limit, match)
     async with resources.pool.connection() as conn:
         rows = await fetch_audited_page(conn, statements, limit, match, key, request,
                                         prepared=prepares(match, filters, key, after))  # fmt: skip
@@ -110,8 +112,7 @@ async def _page(
 async def list_plates(request: Request, key: ReaderKey) -> Response:
     """Newest first. Pages are keyset-based: follow `next_cursor`; they stay fast at any depth."""
     query = read_query(PlateListQuery, request)
-    filters = query.filters(resources_of(request).settings.max_range_days)
-    return await _page(request, key, filters, query.limit, query.cursor)
+    return await _page(request, key, query, _filters(request, query))
 
 
 @router.get("/search", response_model=PlatePage, responses=_PROBLEMS, summary="Search by plate",
@@ -120,11 +121,11 @@ async def search_plates(request: Request, key: ReaderKey) -> Response:
     """Every `/plates` filter applies. Exact, prefix and wildcard results are newest first and
     page with `next_cursor`; fuzzy results are ranked by closeness and come in one page."""
     query = read_query(PlateSearchQuery, request)
-    filters = query.filters(resources_of(request).settings.max_range_days)
+    filters = _filters(request, query)
     match = plate_match(query.mode, query.plate_text)
     if query.cursor is not None and not match.keyset:
         raise Problem(422, "No pages for fuzzy search", "Fuzzy results come in one ranked page.")
-    return await _page(request, key, filters, query.limit, query.cursor, match)
+    return await _page(request, key, query, filters, match)
 
 
 async def _visible_row(
@@ -191,7 +192,7 @@ async def _image_response(
 ) -> Response:
     row = await _visible_row(conn, key, plate_id)
     object_key = row and (
-        row["image_object_key"] or _own_object_key(row["plate_url"], resources.bucket)
+        row["image_object_key"] or _own_object_key(row["plate_url"], _bucket_url(resources.bucket))
     )
     if object_key and resources.settings.image_redirect:
         return await _redirect_to_image(request, resources, conn, key, plate_id, object_key)
