@@ -32,6 +32,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 import httpx
+import psutil
 import psycopg
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.requests import Request
@@ -50,6 +51,8 @@ from alpr_core.simulator.events import cameras, tracks
 from alpr_core.storage.sink import DetectionSink
 from bench.prefill import prefill
 from bench.resources import (
+    ServerProcesses,
+    cpu_delta,
     database,
     free_port,
     fresh_settings,
@@ -69,6 +72,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     failed: int = 0  # non-2xx/3xx answers and client timeouts (wrk's 2 s)
+    # CPU milliseconds per request, by process ("api", "postgres", "wrk"), through the API only
+    cpu_ms: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, name: str, seconds: float, latencies_ms: list[float]) -> Result:
@@ -188,9 +193,10 @@ end
 """
 
 
-def through_api(base: str, token: str, scenario: Scenario, clients: int, seconds: float
-                ) -> Result:  # fmt: skip
-    """Load from wrk (C, two threads), so the load generator is not what is measured."""
+def through_api(base: str, token: str, scenario: Scenario, clients: int, seconds: float,
+                servers: ServerProcesses) -> Result:  # fmt: skip
+    """Load from wrk (C, two threads), so the load generator is not what is measured. ``servers``
+    (the API's process among them) give the CPU each process spent per request."""
     if shutil.which("wrk") is None:
         raise SystemExit("bench.api_load needs wrk: apt-get install -y wrk")
     rng = random.Random(11)
@@ -199,15 +205,22 @@ def through_api(base: str, token: str, scenario: Scenario, clients: int, seconds
         script.write(_WRK_SCRIPT % (paths, token))
         script.flush()
         for duration in (WARM_UP_S, seconds):  # the first seconds after a start run slow
+            before = servers.cpu_seconds()
             out = subprocess.run(
                 ["wrk", "-t2", f"-c{clients}", f"-d{duration:.0f}s", "--latency", "-s",
                  script.name, base],
                 capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
+            used = cpu_delta(before, servers.cpu_seconds())
     failed = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|timeout):? (\d+)", out))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     p50, p99 = (_ms(re.search(rf"\s{q}%\s+([\d.]+\w+)", out)[1]) for q in (50, 99))  # type: ignore[index]
-    return Result(f"{scenario.name} (API)", rate, p50, p99, failed)
+    answered = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
+    # wrk is this process's child: its CPU is counted as this process's once it has exited
+    cpu_ms = {name: 1000 * used[source] / max(answered, 1)
+              for name, source in (("api", "api"), ("postgres", "postgres"),
+                                   ("wrk", "bench process"))}  # fmt: skip
+    return Result(f"{scenario.name} (API)", rate, p50, p99, failed, cpu_ms)
 
 
 def _ms(text: str) -> float:
@@ -297,13 +310,15 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiK
     _check_fuzzy_finds(settings, plates)
     port = free_port()
     api = start_api(settings, port, args.api_workers, args.pool_size)
+    found = ServerProcesses.find()
+    servers = ServerProcesses({"postgres": found.roots["postgres"], "api": psutil.Process(api.pid)})
     results: list[tuple[Result, Result | None, Result | None]] = []
     try:
         for scenario in scenarios(plates, image_ids, sample_cameras(settings)):
             if args.only and scenario.name not in args.only:
                 continue
             via_api = through_api(f"http://127.0.0.1:{port}", token, scenario, args.clients,
-                                  args.seconds)  # fmt: skip
+                                  args.seconds, servers)  # fmt: skip
             sql, alone = None, None
             if scenario.page(random.Random(0)).pages:
                 sql, alone = (
@@ -335,7 +350,25 @@ def report(rows: int, args: argparse.Namespace,
                      f"{api.rate / alone.rate:.2f}")  # fmt: skip
         print(f"| {name} | {api.rate:,.0f} | {api.p50_ms:.1f} | {api.p99_ms:.1f} | {api.failed} |"
               f" {cells} |")  # fmt: skip
+    report_cpu([api for api, _sql, _alone in results], args.api_workers)
     sys.stdout.flush()
+
+
+def report_cpu(results: list[Result], workers: int) -> None:
+    """CPU per request through the API, and the rates it allows: the machine's cores divided by
+    every process's CPU per request, and the API's workers (each one core at most) divided by
+    the API's. No scenario can run faster than the lower of the two on this machine."""
+    cores = os.cpu_count() or 1
+    print(f"\nCPU per request through the API (ms), and the rates it allows on {cores} cores:\n")
+    print("| scenario | API | PostgreSQL | wrk | all | cores ÷ all, req/s"
+          " | API workers ÷ API, req/s |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for result in results:
+        cpu = result.cpu_ms
+        every = sum(cpu.values())
+        print(f"| {result.name.removesuffix(' (API)')} | {cpu['api']:.3f} |"
+              f" {cpu['postgres']:.3f} | {cpu['wrk']:.3f} | {every:.3f} |"
+              f" {1000 * cores / every:,.0f} | {1000 * workers / cpu['api']:,.0f} |")  # fmt: skip
 
 
 def main() -> None:

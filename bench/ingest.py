@@ -8,6 +8,7 @@ against each component alone (bare COPY into the same table, bare S3 PUTs of the
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import signal
 import subprocess
@@ -328,14 +329,20 @@ def report(args: argparse.Namespace, runs: list[Run]) -> None:
     for run in runs:
         ratio = batched.rate / run.rate if run.rate else float("nan")
         print(f"| {run.name} | {run.events} | {run.seconds:.2f} | {run.rate:,.0f} | {ratio:.2f} |")
-    print("\nCPU per event (ms), by process:\n")
+    # What the machine allows: its cores divided by every process's CPU per event. A run cannot
+    # go faster than that, however well its processes share the cores.
+    cores = os.cpu_count() or 1
+    print(f"\nCPU per event (ms), by process, and the rate it allows on {cores} cores:\n")
     names = sorted({n for run in runs for n in run.cpu})
-    print("| run | " + " | ".join(names) + " |")
-    print("|---|" + "---:|" * len(names))
+    print("| run | " + " | ".join(names) + " | all | cores ÷ all, events/s |")
+    print("|---|" + "---:|" * (len(names) + 2))
     for run in runs:
-        cells = [
-            f"{1000 * run.cpu.get(n, 0) / run.events:.3f}" if run.events else "-" for n in names
-        ]
+        if not run.events:
+            print(f"| {run.name} |" + " - |" * (len(names) + 2))
+            continue
+        per_event = [1000 * run.cpu.get(n, 0) / run.events for n in names]
+        every = sum(per_event)
+        cells = [f"{ms:.3f}" for ms in per_event] + [f"{every:.3f}", f"{1000 * cores / every:,.0f}"]
         print(f"| {run.name} | " + " | ".join(cells) + " |")
 
 
