@@ -4,41 +4,31 @@
 
 Throughput on this VM moves by a quarter from run to run, more than a small change to the API
 can; CPU time per request moves much less. Starts `alpr api` (one worker) over a database kept
-by ``bench.api_load --keep-db``, warms each scenario up, then runs wrk ``--repeats`` times and
-divides the process's CPU time by the requests it answered. To compare two versions of the
-code, run this alternately with ``PYTHONPATH=<other checkout>/src:.``.
+by ``bench.api_load --keep-db``, then loads each scenario ``--repeats`` times as
+``bench.api_load`` does (``through_api``: wrk over the scenario's varied paths, after a
+warm-up), and prints the requests answered and the CPU the API and PostgreSQL spent on each.
+To compare two versions of the code, run this alternately with
+``PYTHONPATH=<other checkout>/src:.``.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
-import re
 import shutil
-import subprocess
-import tempfile
 
-import psutil
 import psycopg
 
 from alpr_core.db.api_keys import create_key
 from bench.api_load import (
+    api_and_database,
     sample_cameras,
     sample_plates,
     scenarios,
     start_api,
     stored_image_ids,
+    through_api,
 )
 from bench.resources import free_port, kept_settings, load_services_env
-
-
-def _wrk(base: str, path: str, script: str, clients: int, seconds: int) -> int:
-    """Requests answered in ``seconds``."""
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", script, base + path],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
 
 
 def main() -> None:
@@ -60,24 +50,15 @@ def main() -> None:
     chosen = [scenario for scenario in every if scenario.name in args.only]
     port = free_port()
     api = start_api(settings, port, 1)
-    process = psutil.Process(api.pid)
-    base = f"http://127.0.0.1:{port}"
+    servers = api_and_database(api)
     try:
-        with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-            script.write(f'wrk.headers["X-API-Key"] = "{token}"\n')
-            script.flush()
-            for scenario in chosen:
-                path = scenario.page(random.Random(3)).path
-                _wrk(base, path, script.name, args.clients, 2)  # warm up
-                for _ in range(args.repeats):
-                    before = process.cpu_times()
-                    answered = _wrk(base, path, script.name, args.clients, args.seconds)
-                    after = process.cpu_times()
-                    cpu = after.user + after.system - before.user - before.system
-                    rate = answered / args.seconds
-                    per_request = 1000 * cpu / answered
-                    print(f"{scenario.name}: {rate:,.0f} requests/s,"
-                          f" API CPU {per_request:.3f} ms per request", flush=True)  # fmt: skip
+        for scenario in chosen:
+            for _ in range(args.repeats):
+                result = through_api(f"http://127.0.0.1:{port}", token, scenario, args.clients,
+                                     args.seconds, servers)  # fmt: skip
+                print(f"{scenario.name}: {result.rate:,.0f} requests/s,"
+                      f" API CPU {result.cpu_ms['api']:.3f} ms per request,"
+                      f" PostgreSQL {result.cpu_ms['postgres']:.3f}", flush=True)  # fmt: skip
     finally:
         api.terminate()
         api.wait(30)

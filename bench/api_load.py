@@ -294,6 +294,13 @@ def start_api(settings: Settings, port: int, workers: int, pool_size: int = 16
     raise RuntimeError("the API did not become ready")
 
 
+def api_and_database(api: subprocess.Popen[bytes]) -> ServerProcesses:
+    """The processes whose CPU ``through_api`` counts: the API (its workers with it) and
+    PostgreSQL."""
+    postgres = ServerProcesses.find().roots["postgres"]
+    return ServerProcesses({"postgres": postgres, "api": psutil.Process(api.pid)})
+
+
 def _check_fuzzy_finds(settings: Settings, plates: list[str]) -> None:
     """A fuzzy search for a stored plate must find it: a database whose fuzzy dictionary was not
     filled would answer every search at once, with nothing."""
@@ -310,8 +317,7 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiK
     _check_fuzzy_finds(settings, plates)
     port = free_port()
     api = start_api(settings, port, args.api_workers, args.pool_size)
-    found = ServerProcesses.find()
-    servers = ServerProcesses({"postgres": found.roots["postgres"], "api": psutil.Process(api.pid)})
+    servers = api_and_database(api)
     results: list[tuple[Result, Result | None, Result | None]] = []
     try:
         for scenario in scenarios(plates, image_ids, sample_cameras(settings)):
