@@ -46,7 +46,7 @@ from alpr_core.db.api_keys import ApiKey, create_key
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import EventLimits, parse_event
 from alpr_core.images.buckets import ensure_bucket
-from alpr_core.images.object_store import s3_image_store
+from alpr_core.images.object_store import edge_uploads_of, s3_image_store
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.storage.sink import DetectionSink
 from bench.prefill import prefill
@@ -105,7 +105,9 @@ def store_images(settings: Settings, count: int) -> list[int]:
     limits = EventLimits(1_048_576, timedelta(days=1), timedelta(days=90))
     events = [DecodedEvent(parse_event(r.record, limits, datetime.now(UTC)), 1) for r in reads]
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, s3_image_store(settings.object_store), 16)
+        sink = DetectionSink(
+            pool, s3_image_store(settings.object_store), 16, edge_uploads_of(settings)
+        )
         sink.write(events)
         sink.close()
     return stored_image_ids(settings)

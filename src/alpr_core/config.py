@@ -88,8 +88,24 @@ class ObjectStoreSettings(BaseSettings):
     bucket: str = "alpr-plate-images"
     secure: bool = False
     region: str = "us-east-1"
+    # Where edges that upload their own crops put them; a read may name only objects under its
+    # own camera's (or site's) prefix as its plate_url (images/ownership.py).
+    edge_prefixes: list[str] = Field(default_factory=lambda: ["edge/{camera_id}/"])
 
     _no_placeholder = field_validator("access_key", "secret_key")(refuse_placeholder)
+
+    @field_validator("edge_prefixes")
+    @classmethod
+    def _edge_prefix_templates(cls, prefixes: list[str]) -> list[str]:
+        for prefix in prefixes:
+            try:
+                formatted = prefix.format(camera_id="c", site="s")
+            except (KeyError, IndexError, ValueError) as error:
+                allowed = "only {camera_id} and {site} may be used"
+                raise ValueError(f"{prefix!r}: {allowed}") from error
+            if not formatted.endswith("/") or formatted.startswith("/") or ".." in prefix:
+                raise ValueError(f"{prefix!r}: a prefix is a folder such as 'edge/{{camera_id}}/'")
+        return prefixes
 
     def endpoint_url(self) -> str:
         if "://" in self.endpoint:

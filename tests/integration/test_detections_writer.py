@@ -50,7 +50,7 @@ def test_rows_keep_every_field_of_the_event(settings: Settings) -> None:
     event = row.event
     assert stored == (
         uuid.UUID(event.event_id), "AB12 CDE", "AB12CDE", "cam-001", "trk-17", "site-1", "edge-001",
-        "Ford", "lane-1", 42, "s3://alpr-plate-images/edge/x.jpg", 1,
+        "Ford", "lane-1", 42, "s3://alpr-plate-images/edge/cam-001/x.jpg", 1,
     )  # fmt: skip
 
 

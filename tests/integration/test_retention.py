@@ -15,7 +15,7 @@ from alpr_core.db.plate_texts import index_pending_plates
 from alpr_core.db.retention import apply_retention
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
-from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.retention_schedule import RetentionSchedule
 from alpr_core.storage.sink import DetectionSink
@@ -59,7 +59,7 @@ def _times() -> tuple[datetime, datetime, datetime]:
 def _store(settings: Settings, images: ObjectImageStore, *batches: list[DecodedEvent]) -> None:
     """Write each batch through the storage sink, as the consumer does."""
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, images, upload_threads=2)
+        sink = DetectionSink(pool, images, 2, edge_uploads_of(settings))
         for batch in batches:
             sink.write(batch)
         sink.close()

@@ -24,7 +24,7 @@ _RECORD: dict[str, Any] = {
     "plate": {"text": "AB12 CDE", "normalized_text": "AB12CDE", "confidence": 0.93, "region": "GB"},
     "vehicle": {"type": "car", "make": "Ford", "model": "Focus", "color": "blue"},
     "images": {
-        "plate_url": "s3://alpr-plate-images/edge/x.jpg",
+        "plate_url": "s3://alpr-plate-images/edge/cam-001/x.jpg",
         "vehicle_url": None,
         "frame_url": None,
     },

@@ -22,7 +22,7 @@ from alpr_core.api.problems import install_problem_handlers
 from alpr_core.api.routes import audit, events, health, plates
 from alpr_core.config import Settings
 from alpr_core.events.avro import EventDecoder
-from alpr_core.images.object_store import ObjectImageStore, image_store
+from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, image_store
 from alpr_core.ingest.rate_limit import RateLimiter
 from alpr_core.ingest.service import EventIngest
 from alpr_core.metrics import IngestMetrics
@@ -89,7 +89,9 @@ def open_event_ingest(
         SchemaRegistryClient({"url": settings.registry.url}) if settings.registry.url else None
     )
     decoder = EventDecoder(registry, event_limits(settings))
-    sink = DetectionSink(pool, images, settings.storage.image_upload_concurrency)
+    sink = DetectionSink(
+        pool, images, settings.storage.image_upload_concurrency, edge_uploads_of(settings)
+    )
     return EventIngest(decoder, event_limits(settings), sink, metrics), pool
 
 
@@ -114,9 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         images = image_store(settings)
         keys = KeyCache(settings.api.key_cache_ttl_s)
         listener = asyncio.create_task(listen_for_key_changes(api_conninfo(settings), keys))
-        app.state.resources = Resources(
-            pool, images, settings.object_store.bucket, settings.api, keys
-        )
+        app.state.resources = Resources(pool, images, edge_uploads_of(settings), settings.api, keys)
         ingest, ingest_pool = open_event_ingest(settings, images, ingest_metrics)
         limiter = RateLimiter(settings.api.ingest_rate_per_s, settings.api.ingest_burst)
         app.state.ingest = IngestResources(ingest, limiter, ingest_metrics)

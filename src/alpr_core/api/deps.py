@@ -17,6 +17,7 @@ from alpr_core.api.problems import Problem
 from alpr_core.config import ApiSettings
 from alpr_core.db.api_keys import KEY_COLUMNS, ApiKey, token_hash
 from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.images.ownership import EdgeUploads
 from alpr_core.ingest.rate_limit import RateLimiter
 from alpr_core.ingest.service import EventIngest
 from alpr_core.metrics import IngestMetrics
@@ -33,7 +34,7 @@ class Resources:
 
     pool: AsyncConnectionPool
     images: ObjectImageStore
-    bucket: str
+    edge_uploads: EdgeUploads
     settings: ApiSettings
     keys: KeyCache
 

@@ -149,3 +149,19 @@ def _insert_new_only(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]
         f" SELECT {_COLUMN_LIST} FROM {_STAGING}"
         ' ON CONFLICT (event_id, "timestamp") DO NOTHING'
     ).rowcount
+
+
+def images_in_use(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> set[str]:
+    """The image keys of ``rows`` that a stored read names (found by each row's natural key)."""
+    found = conn.execute(
+        "SELECT image_object_key FROM plate_detections"
+        ' WHERE (event_id, "timestamp") IN'
+        " (SELECT * FROM unnest(%s::uuid[], %s::timestamptz[]))"
+        " AND image_object_key = ANY(%s)",
+        (
+            [row.event.event_id for row in rows],
+            [row.event.captured_at for row in rows],
+            [row.image_object_key for row in rows],
+        ),
+    ).fetchall()
+    return {key for (key,) in found}

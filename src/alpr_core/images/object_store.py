@@ -16,6 +16,7 @@ from typing import Any
 
 import obstore
 from obstore.exceptions import (
+    AlreadyExistsError,
     GenericError,
     JoinError,
     NotFoundError,
@@ -24,6 +25,7 @@ from obstore.store import LocalStore, S3Store
 
 from alpr_core.config import ObjectStoreSettings, Settings
 from alpr_core.errors import TransientError
+from alpr_core.images.ownership import EdgeUploads
 from alpr_core.images.store import StoredObject
 
 _DELETE_BATCH = 1000
@@ -68,15 +70,26 @@ class ObjectImageStore:
         self._keeps_attributes = not isinstance(store, LocalStore)  # a directory has no metadata
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        attributes = {"Content-Type": content_type} if self._keeps_attributes else None
         with _transient_on_failure():
-            obstore.put(self._store, key, data, attributes=attributes)
+            obstore.put(self._store, key, data, attributes=self._attributes(content_type))
+
+    def put_new(self, key: str, data: bytes, content_type: str) -> bool:
+        with _transient_on_failure():
+            try:
+                attributes = self._attributes(content_type)
+                obstore.put(self._store, key, data, attributes=attributes, mode="create")
+            except AlreadyExistsError:
+                return False
+        return True
+
+    def _attributes(self, content_type: str) -> dict[str, str] | None:
+        return {"Content-Type": content_type} if self._keeps_attributes else None
 
     def get(self, key: str) -> StoredObject | None:
         with _transient_on_failure():
             try:
                 result = obstore.get(self._store, key)
-            except (NotFoundError, FileNotFoundError):
+            except (NotFoundError, FileNotFoundError, ValueError):  # ValueError: not a valid path
                 return None
             data = bytes(result.bytes())
         attributes: Any = result.attributes
@@ -131,3 +144,8 @@ def image_store(settings: Settings) -> ObjectImageStore:
     if settings.object_store.endpoint:
         return s3_image_store(settings.object_store)
     return ObjectImageStore(local_store(settings.local.images_dir(settings.object_store.bucket)))
+
+
+def edge_uploads_of(settings: Settings) -> EdgeUploads:
+    """Which objects of the configured bucket reads may name as their edge-uploaded image."""
+    return EdgeUploads.of(settings.object_store.bucket, settings.object_store.edge_prefixes)

@@ -22,7 +22,7 @@ from alpr_core.errors import TransientError
 from alpr_core.events.avro import EventDecoder
 from alpr_core.events.parse import EventLimits
 from alpr_core.images.buckets import ensure_bucket
-from alpr_core.images.object_store import image_store
+from alpr_core.images.object_store import edge_uploads_of, image_store
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.backoff import Backoff
 from alpr_core.storage.batch_writer import BatchWriter
@@ -137,7 +137,9 @@ def build_storage(
     )
     pool.open(wait=False)
     writer = BatchWriter(
-        DetectionSink(pool, images, settings.storage.image_upload_concurrency),
+        DetectionSink(
+            pool, images, settings.storage.image_upload_concurrency, edge_uploads_of(settings)
+        ),
         DeadLetterPublisher(dead_letter_producer(settings), settings.kafka.dlq_topic),
         metrics,
         backoff(settings),

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from alpr_core.db.detections import DetectionRow, DetectionWriter
+from alpr_core.db.detections import DetectionRow, DetectionWriter, images_in_use
 from alpr_core.errors import RejectedEvent, RejectReason, TransientError
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.images.keys import plate_image_key
+from alpr_core.images.ownership import EdgeUploads
 from alpr_core.images.store import ImageStore
 
 
@@ -41,32 +42,74 @@ class SinkResult:
 
 
 class DetectionSink:
-    def __init__(self, pool: ConnectionPool, images: ImageStore, upload_threads: int) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        images: ImageStore,
+        upload_threads: int,
+        edge_uploads: EdgeUploads,
+    ) -> None:
         self._pool = pool
         self._images = images
+        self._edge = edge_uploads
         self._uploads = ThreadPoolExecutor(upload_threads, thread_name_prefix="image-upload")
         self._writer = DetectionWriter()
 
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
         rows = [_row(decoded) for decoded in events]
-        stored = self._store_images(rows)
-        inserted, unstorable = self._insert_or_split(rows, first_index=0)
-        return SinkResult(inserted, stored, tuple(unstorable))
+        borrowed = self._borrowed_images(rows)
+        storable = [row for index, row in enumerate(rows) if index not in borrowed]
+        positions = [index for index in range(len(rows)) if index not in borrowed]
+        stored = self._store_images(storable)
+        inserted, unstorable = self._insert_or_split(storable, first_index=0)
+        if inserted < len(storable):
+            stored -= self._remove_unused_images(storable)
+        refused = [Unstorable(positions[u.index], u.error) for u in unstorable]
+        return SinkResult(inserted, stored, _by_index(refused + list(borrowed.values())))
 
     def close(self) -> None:
         self._uploads.shutdown(wait=True)
 
+    def _borrowed_images(self, rows: Sequence[DetectionRow]) -> dict[int, Unstorable]:
+        """Rows whose ``plate_url`` names an object in our bucket that is not theirs."""
+        borrowed = {}
+        for index, row in enumerate(rows):
+            event = row.event
+            url = event.images.plate_url
+            if self._edge.in_bucket(url) and not self._edge.owned_key(
+                url, event.camera_id, event.site
+            ):
+                detail = "plate_url names an object in our bucket that this read does not own"
+                error = RejectedEvent(RejectReason.IMAGE_NOT_OWNED, detail)
+                borrowed[index] = Unstorable(index, error)
+        return borrowed
+
     def _store_images(self, rows: Sequence[DetectionRow]) -> int:
+        """Put each inline image unless its key is taken: a replay never replaces the first
+        read's image. Returns how many objects this call created."""
         uploads = [
             self._uploads.submit(
-                self._images.put, row.image_object_key, image.data, image.content_type
+                self._images.put_new, row.image_object_key, image.data, image.content_type
             )
             for row in rows
             if row.image_object_key and (image := row.event.plate_image)
         ]
-        for upload in uploads:
-            upload.result()  # re-raises the first TransientError; the whole step is retried
-        return len(uploads)
+        # result() re-raises the first TransientError; the whole step is retried
+        return sum(upload.result() for upload in uploads)
+
+    def _remove_unused_images(self, rows: Sequence[DetectionRow]) -> int:
+        """Delete the images of ``rows`` that no stored read names (rows that were refused, or
+        replays whose first read had no such image), so no object outlives every row."""
+        keyed = [row for row in rows if row.image_object_key and row.event.plate_image]
+        if not keyed:
+            return 0
+        try:
+            with self._pool.connection() as conn:
+                used = images_in_use(conn, keyed)
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            raise TransientError(f"database: {error}") from error
+        unused = [row.image_object_key for row in keyed if row.image_object_key not in used]
+        return self._images.delete_many([key for key in unused if key])
 
     def _insert_or_split(
         self, rows: Sequence[DetectionRow], first_index: int
@@ -93,6 +136,10 @@ class DetectionSink:
 # Errors about the rows themselves (SQLSTATE classes 22 and 23); a replay's unique violations
 # never get here, the writer handles them.
 _REFUSED_DATA = (psycopg.DataError, psycopg.IntegrityError)
+
+
+def _by_index(unstorable: list[Unstorable]) -> tuple[Unstorable, ...]:
+    return tuple(sorted(unstorable, key=lambda entry: entry.index))
 
 
 def _row(decoded: DecodedEvent) -> DetectionRow:

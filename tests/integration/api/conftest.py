@@ -18,7 +18,7 @@ from alpr_core.config import Settings
 from alpr_core.db.api_keys import create_key, revoke_key
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import EventLimits, parse_event
-from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
 from alpr_core.simulator.events import SimulatedRead, cameras, tracks
 from alpr_core.storage.sink import DetectionSink
 
@@ -49,7 +49,7 @@ def stored(
     """The simulated reads, written through the storage sink (images, then rows)."""
     events = [DecodedEvent(parse_event(r.record, LIMITS, datetime.now(UTC)), 1) for r in simulated]
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, images, upload_threads=8)
+        sink = DetectionSink(pool, images, 8, edge_uploads_of(settings))
         sink.write(events)
         sink.close()
     return events

@@ -19,7 +19,7 @@ from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import normalize_plate, parse_event
-from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
 from alpr_core.simulator.events import SimulatedRead, cameras, tracks
 from alpr_core.simulator.plates import LOOKALIKE_GROUPS
 from alpr_core.storage.sink import DetectionSink
@@ -233,7 +233,7 @@ def test_fuzzy_ranks_plates_then_each_plates_reads_newest_first(
         read.record["captured_at"] = (now - timedelta(hours=hours)).isoformat()
         events.append(DecodedEvent(parse_event(read.record, LIMITS, now), 1))
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        DetectionSink(pool, images, upload_threads=1).write(events)
+        DetectionSink(pool, images, 1, edge_uploads_of(settings)).write(events)
     with TestClient(create_app(settings)) as client:
         found = _search(client, keys.viewer, plate_text="KLM1234", mode="fuzzy")
         first_two = _search(client, keys.viewer, plate_text="KLM1234", mode="fuzzy", limit=2)

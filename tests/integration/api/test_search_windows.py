@@ -18,7 +18,7 @@ from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
-from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.storage.sink import DetectionSink
 from tests.integration.api.conftest import LIMITS, Keys, as_key
@@ -48,7 +48,7 @@ def spread_client(settings: Settings, images: ObjectImageStore) -> Iterator[Test
             record["plate"]["text"] = record["plate"]["normalized_text"] = f"PQR{number:04d}"
         events.append(DecodedEvent(parse_event(record, LIMITS, NOW), 1))
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, images, upload_threads=4)
+        sink = DetectionSink(pool, images, 4, edge_uploads_of(settings))
         sink.write(events)
         sink.close()
     with TestClient(create_app(settings)) as client:

@@ -18,7 +18,7 @@ def test_a_valid_record_becomes_an_event() -> None:
     assert (event.plate_text, event.plate_normalized) == ("AB12 CDE", "AB12CDE")
     assert event.confidence == pytest.approx(0.93)
     assert event.vehicle.make == "Ford"
-    assert event.images.plate_url == "s3://alpr-plate-images/edge/x.jpg"
+    assert event.images.plate_url == "s3://alpr-plate-images/edge/cam-001/x.jpg"
     assert (event.site, event.host, event.latency_ms) == ("site-1", "edge-001", 42)
     assert event.extras == {
         "direction": "in",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from alpr_core.images.object_store import ObjectImageStore, local_store
 
 
@@ -41,3 +43,17 @@ def test_a_directory_store_has_no_presigned_urls(tmp_path: Path) -> None:
     store = ObjectImageStore(local_store(tmp_path))
     store.put("k.jpg", b"one", "image/jpeg")
     assert store.presigned_url("k.jpg", timedelta(minutes=5)) is None
+
+
+def test_put_new_keeps_the_first_image(tmp_path: Path) -> None:
+    store = ObjectImageStore(local_store(tmp_path))
+    assert store.put_new("k.jpg", b"first", "image/jpeg") is True
+    assert store.put_new("k.jpg", b"second", "image/jpeg") is False
+    got = store.get("k.jpg")
+    assert got is not None
+    assert got.data == b"first"
+
+
+@pytest.mark.parametrize("key", ["../x.jpg", "a/../b.jpg", "a//b.jpg", "a/./b.jpg"])
+def test_get_of_an_invalid_path_is_none(tmp_path: Path, key: str) -> None:
+    assert ObjectImageStore(local_store(tmp_path)).get(key) is None

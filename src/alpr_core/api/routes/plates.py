@@ -37,6 +37,7 @@ from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, Vehicle
 from alpr_core.api.search import PlateMatch, plate_match
 from alpr_core.api.statements import fetch_audited_page, fetch_rows
 from alpr_core.db.api_keys import ApiKey
+from alpr_core.images.ownership import EdgeUploads
 
 router = APIRouter(prefix="/plates", tags=["plates"])
 
@@ -44,39 +45,31 @@ _PROBLEMS = problem_responses(401, 403, 422)
 _NOT_FOUND = problem_responses(404)
 
 
-def _summary_fields(row: dict[str, Any], bucket: str) -> dict[str, Any]:
+def _summary_fields(row: dict[str, Any], edge: EdgeUploads) -> dict[str, Any]:
     fields = {name: row[name] for name in SUMMARY_FIELDS}
-    fields["image_url"] = _image_url(row["id"], row["image_object_key"], row["plate_url"],
-                                     _bucket_url(bucket))  # fmt: skip
+    fields["image_url"] = _image_url(row["id"], _image_key(row, edge))
     return fields
 
 
-def _summaries(rows: list[tuple[Any, ...]], bucket: str) -> list[dict[str, Any]]:
+def _summaries(rows: list[tuple[Any, ...]], edge: EdgeUploads) -> list[dict[str, Any]]:
     """A page's rows (``SUMMARY_COLUMNS``, in order) as ``PlateSummary`` says."""
-    ours = _bucket_url(bucket)
     page = []
     for row in rows:
         fields = dict(zip(SUMMARY_FIELDS, row, strict=False))
-        fields["image_url"] = _image_url(row[0], row[-2], row[-1], ours)
+        key = row[-2] or edge.owned_key(row[-1], fields["camera_id"], fields["site"])
+        fields["image_url"] = _image_url(row[0], key)
         page.append(fields)
     return page
 
 
-def _image_url(plate_id: int, object_key: str | None, plate_url: str | None, ours: str
-               ) -> str | None:  # fmt: skip
-    """The read's image link: an image we stored, or the edge's upload in our bucket (``ours``,
-    from ``_bucket_url``)."""
-    has_image = object_key is not None or _own_object_key(plate_url, ours)
-    return f"/plates/{plate_id}/image" if has_image else None
+def _image_url(plate_id: int, object_key: str | None) -> str | None:
+    return f"/plates/{plate_id}/image" if object_key else None
 
 
-def _bucket_url(bucket: str) -> str:
-    return f"s3://{bucket}/"
-
-
-def _own_object_key(url: str | None, ours: str) -> str | None:
-    """The key of an edge-uploaded image when it is in our bucket (``ours``, ``s3://bucket/``)."""
-    return url[len(ours) :] if url and url.startswith(ours) else None
+def _image_key(row: dict[str, Any], edge: EdgeUploads) -> str | None:
+    """The key of the read's image: the one we stored, or its camera's own edge upload."""
+    stored: str | None = row["image_object_key"]
+    return stored or edge.owned_key(row["plate_url"], row["camera_id"], row["site"])
 
 
 def _filters(request: Request, query: PlateListQuery) -> PlateFilters:
@@ -96,7 +89,7 @@ async def _page(
     async with resources.pool.connection() as conn:
         rows = await fetch_audited_page(conn, statements, limit, match, key, request,
                                         prepared=prepares(match, filters, key, after))  # fmt: skip
-    page = _summaries(rows[:limit], resources.bucket)
+    page = _summaries(rows[:limit], resources.edge_uploads)
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
     next_cursor = Cursor(last["timestamp"], last["id"]).encode() if last else None
@@ -156,7 +149,7 @@ async def get_plate(request: Request, key: ReaderKey, plate_id: PlateId) -> Plat
     if row is None:
         raise Problem(404, "Not found", f"There is no plate read {plate_id}.")
     return PlateDetail(
-        **_summary_fields(row, resources.bucket),
+        **_summary_fields(row, resources.edge_uploads),
         region=row["region"],
         vehicle=Vehicle(type=row["vehicle_type"], make=row["vehicle_make"],
                         model=row["vehicle_model"], color=row["vehicle_color"]),
@@ -191,9 +184,7 @@ async def _image_response(
     request: Request, resources: Resources, conn: AsyncConnection[Any], key: ApiKey, plate_id: int
 ) -> Response:
     row = await _visible_row(conn, key, plate_id)
-    object_key = row and (
-        row["image_object_key"] or _own_object_key(row["plate_url"], _bucket_url(resources.bucket))
-    )
+    object_key = _image_key(row, resources.edge_uploads) if row else None
     if object_key and resources.settings.image_redirect:
         return await _redirect_to_image(request, resources, conn, key, plate_id, object_key)
     stored = await run_in_threadpool(resources.images.get, object_key) if object_key else None
