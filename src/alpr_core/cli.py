@@ -6,6 +6,7 @@ stand-ins (an embedded PostgreSQL, an image directory) before the command runs.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
@@ -17,7 +18,7 @@ import typer
 from alpr_core.all_in_one import RunOptions, run_all
 from alpr_core.api.app import create_app
 from alpr_core.api.serve import api_server, serve_until_signalled, serve_workers
-from alpr_core.db.api_keys import ROLES, create_key, list_keys, revoke_key
+from alpr_core.db.api_keys import ROLES, ApiKey, create_key, list_keys, revoke_key, rotate_key
 from alpr_core.db.migrate import migrate
 from alpr_core.db.retention import apply_retention
 from alpr_core.images.buckets import ensure_bucket
@@ -125,31 +126,81 @@ keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=Tru
 app.add_typer(keys, name="keys")
 
 
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str | None) -> timedelta | None:
+    """``30d``, ``12h``, ``15m`` or ``90s``; None for no expiry."""
+    if text is None:
+        return None
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        raise typer.BadParameter(f"{text!r}: use a number and d, h, m or s, e.g. 90d")
+    return timedelta(seconds=int(match[1]) * _UNIT_S[match[2]])
+
+
+ExpiresIn = Annotated[
+    str | None, typer.Option(help="The key stops working after this long, e.g. 90d or 12h.")
+]
+
+
 @keys.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
     role: Annotated[str, typer.Option(help="viewer, admin or ingest.")] = "viewer",
     site: Annotated[list[str] | None, typer.Option(help="Limit the key to this site.")] = None,
     camera: Annotated[list[str] | None, typer.Option(help="Limit the key to this camera.")] = None,
+    expires_in: ExpiresIn = None,
 ) -> None:
     """Create a key and print its token once (only a hash of it is stored)."""
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
     with psycopg.connect(load_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
-        key, token = create_key(conn, name, role, site, camera)
+        key, token = create_key(conn, name, role, site, camera, _duration(expires_in))
     typer.echo(f"created key {key.id} ({key.role}) for {key.name}")
+    typer.echo(token)
+
+
+@keys.command("rotate")
+def keys_rotate(
+    key_id: Annotated[UUID, typer.Argument(help="The key to replace.")],
+    grace: Annotated[str, typer.Option(help="How long the old key keeps working.")] = "0s",
+    expires_in: ExpiresIn = None,
+) -> None:
+    """Make a new key with the old one's name, role and scope, and print its token once; the
+    old key stops working after the grace period."""
+    with psycopg.connect(load_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
+        rotated = rotate_key(conn, key_id, _duration(grace) or timedelta(0), _duration(expires_in))
+    if rotated is None:
+        typer.echo(f"no valid key {key_id}")
+        raise typer.Exit(1)
+    key, token = rotated
+    typer.echo(f"created key {key.id} ({key.role}) for {key.name}, replacing {key_id}")
     typer.echo(token)
 
 
 @keys.command("list")
 def keys_list() -> None:
-    """List keys (never their tokens)."""
+    """List keys (never their tokens): state, expiry and when each was last used."""
     with psycopg.connect(load_settings("alpr-keys").db.conninfo(), autocommit=True) as conn:
         for key in list_keys(conn):
-            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-            scope = f" sites={key.sites}" if key.sites else ""
-            scope += f" cameras={key.cameras}" if key.cameras else ""
-            typer.echo(f"{key.id}  {key.role:7} {state:18} {key.name}{scope}")
+            typer.echo(f"{key.id}  {key.role:7} {_state(key):22} {key.name}{_scope(key)}")
+
+
+def _state(key: ApiKey) -> str:
+    now = datetime.now(UTC)
+    if key.revoked_at:
+        return f"revoked {key.revoked_at:%Y-%m-%d}"
+    if key.expires_at:
+        return f"{'expired' if key.expired(now) else 'expires'} {key.expires_at:%Y-%m-%d %H:%M}"
+    used = f" used {key.last_used_at:%Y-%m-%d}" if key.last_used_at else ""
+    return "active" + used
+
+
+def _scope(key: ApiKey) -> str:
+    scope = f" sites={key.sites}" if key.sites else ""
+    return scope + (f" cameras={key.cameras}" if key.cameras else "")
 
 
 @keys.command("revoke")

@@ -14,6 +14,7 @@ no ``KAFKA_BOOTSTRAP_SERVERS``, no consumer (events arrive over HTTP). Their dat
 from __future__ import annotations
 
 import json
+from ipaddress import ip_network
 from pathlib import Path
 
 from psycopg.conninfo import make_conninfo
@@ -149,6 +150,24 @@ class ApiSettings(BaseSettings):
     key_cache_ttl_s: float = Field(default=60.0, ge=0)
     image_redirect: bool = False  # 307 to a presigned URL instead of streaming the image
     image_url_ttl_s: int = Field(default=300, ge=1)
+    # how long a browser may keep a crop (0: not at all, so a revoked key sees none)
+    image_max_age_s: int = Field(default=0, ge=0)
+    # proxies whose X-Forwarded-For is believed for the audited client address (IPs or CIDRs)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # failed key lookups: remembered this long, and allowed per client address at this rate
+    failed_key_cache_s: float = Field(default=10.0, ge=0)
+    failed_key_rate_per_s: float = Field(default=1.0, gt=0)
+    failed_key_burst: int = Field(default=20, ge=1)
+    ready_cache_s: float = Field(default=1.0, ge=0)  # /ready answers from memory this long
+    limit_concurrency: int = Field(default=200, ge=1)  # connections and requests at once
+    timeout_keep_alive_s: int = Field(default=5, ge=1)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            ip_network(proxy, strict=False)  # a ValueError names the bad entry
+        return proxies
     # POST /events (HTTP ingest): caps per request, and a token bucket of events per key
     ingest_max_body_bytes: int = Field(default=8_388_608, ge=1024)
     ingest_max_events: int = Field(default=500, ge=1)

@@ -15,12 +15,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_fastapi_instrumentator import Instrumentator
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from alpr_core.api.client_address import trusted_networks
+from alpr_core.api.denials import audit_denial
 from alpr_core.api.deps import IngestResources, Resources, current_key
 from alpr_core.api.in_progress import InProgressMiddleware
 from alpr_core.api.key_cache import KeyCache, listen_for_key_changes
+from alpr_core.api.key_lookup import KeyLookup
 from alpr_core.api.problems import install_problem_handlers
 from alpr_core.api.routes import audit, events, health, plates
-from alpr_core.config import Settings
+from alpr_core.config import ApiSettings, Settings
 from alpr_core.events.avro import EventDecoder
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, image_store
 from alpr_core.ingest.rate_limit import RateLimiter
@@ -90,7 +93,10 @@ def open_event_ingest(
     )
     decoder = EventDecoder(registry, event_limits(settings))
     sink = DetectionSink(
-        pool, images, settings.storage.image_upload_concurrency, edge_uploads_of(settings)
+        pool,
+        images,
+        settings.storage.image_upload_concurrency,
+        edge_uploads_of(settings),
     )
     return EventIngest(decoder, event_limits(settings), sink, metrics), pool
 
@@ -105,6 +111,15 @@ def tune_gc_for_requests() -> None:
     gc.set_threshold(10_000, 20, 100)
 
 
+DENIAL_AUDITS_PER_S = 5.0  # audit rows of denied requests per client address
+DENIAL_AUDITS_BURST = 50
+
+
+def key_lookup(settings: ApiSettings, keys: KeyCache) -> KeyLookup:
+    failures = RateLimiter(settings.failed_key_rate_per_s, settings.failed_key_burst)
+    return KeyLookup(keys, failures)
+
+
 def create_app(settings: Settings) -> FastAPI:
     registry = CollectorRegistry()
     ingest_metrics = IngestMetrics(registry)
@@ -114,9 +129,17 @@ def create_app(settings: Settings) -> FastAPI:
         pool = open_pool(settings)
         await pool.open(wait=False)
         images = image_store(settings)
-        keys = KeyCache(settings.api.key_cache_ttl_s)
+        keys = KeyCache(settings.api.key_cache_ttl_s, settings.api.failed_key_cache_s)
         listener = asyncio.create_task(listen_for_key_changes(api_conninfo(settings), keys))
-        app.state.resources = Resources(pool, images, edge_uploads_of(settings), settings.api, keys)
+        app.state.resources = Resources(
+            pool,
+            images,
+            edge_uploads_of(settings),
+            settings.api,
+            key_lookup(settings.api, keys),
+            trusted_networks(settings.api.trusted_proxies),
+            RateLimiter(DENIAL_AUDITS_PER_S, DENIAL_AUDITS_BURST),
+        )
         ingest, ingest_pool = open_event_ingest(settings, images, ingest_metrics)
         limiter = RateLimiter(settings.api.ingest_rate_per_s, settings.api.ingest_burst)
         app.state.ingest = IngestResources(ingest, limiter, ingest_metrics)
@@ -135,7 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="alpr-core query API", version="1", description=DESCRIPTION,
                   lifespan=lifespan)  # fmt: skip
-    install_problem_handlers(app)
+    install_problem_handlers(app, on_denied=audit_denial)
     app.include_router(health.router)
     app.include_router(plates.router)
     app.include_router(audit.router)

@@ -1,4 +1,5 @@
-"""One audit row per plate query: who, when, which parameters, how many results.
+"""One audit row per plate query: who, from where, when, which parameters, how many results;
+and one per denied request (401, 403, 429).
 
 Reads write theirs in the same statement as the query (``audited``): one round trip, and the row
 is there exactly when the query ran. Image requests, whose outcome depends on S3, and searches
@@ -13,19 +14,25 @@ from fastapi import Request
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
+from alpr_core.api.client_address import client_address
+from alpr_core.api.deps import resources_of
 from alpr_core.db.api_keys import ApiKey
 
-_AUDIT_COLUMNS: LiteralString = "key_id, key_name, method, path, params, status, result_count"
+_AUDIT_COLUMNS: LiteralString = (
+    "key_id, key_name, method, path, params, status, result_count, client_addr"
+)
 
 
-def _who_and_what(key: ApiKey, request: Request) -> dict[str, Any]:
+def _who_and_what(key: ApiKey | None, request: Request) -> dict[str, Any]:
     query = request.query_params
+    resources = resources_of(request)
     return {
-        "audit_key_id": key.id,
-        "audit_key_name": key.name,
+        "audit_key_id": key.id if key else None,
+        "audit_key_name": key.name if key else "",
         "audit_method": request.method,
         "audit_path": request.scope["path"],  # request.url would parse the whole URL
         "audit_params": Jsonb({name: query.getlist(name) for name in query}),
+        "audit_client": client_address(request, resources.trusted_proxies),
     }
 
 
@@ -47,7 +54,7 @@ def audited(
         f"WITH result AS MATERIALIZED ({query}),"
         f" audit AS (INSERT INTO audit_log ({_AUDIT_COLUMNS})"
         " SELECT %(audit_key_id)s, %(audit_key_name)s, %(audit_method)s, %(audit_path)s,"
-        f" %(audit_params)s, {status}, {result_count} FROM result)"
+        f" %(audit_params)s, {status}, {result_count}, %(audit_client)s::inet FROM result)"
         f" SELECT * FROM result{outer_order}"
     )
     return statement, params | _who_and_what(key, request)
@@ -55,14 +62,15 @@ def audited(
 
 async def record_query(
     conn: AsyncConnection[Any],
-    key: ApiKey,
+    key: ApiKey | None,
     request: Request,
     status: int,
     result_count: int | None,
 ) -> None:
     await conn.execute(
         f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (%(audit_key_id)s, %(audit_key_name)s,"
-        " %(audit_method)s, %(audit_path)s, %(audit_params)s, %(status)s, %(result_count)s)",
+        " %(audit_method)s, %(audit_path)s, %(audit_params)s, %(status)s, %(result_count)s,"
+        " %(audit_client)s::inet)",
         _who_and_what(key, request) | {"status": status, "result_count": result_count},
         prepare=True,  # one fixed statement: plan it once per connection
     )

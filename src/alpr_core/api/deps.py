@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -12,17 +11,17 @@ from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
-from alpr_core.api.key_cache import KeyCache
+from alpr_core.api.client_address import Network, client_address
+from alpr_core.api.key_lookup import API_KEY_HEADER, KeyLookup
 from alpr_core.api.problems import Problem
 from alpr_core.config import ApiSettings
-from alpr_core.db.api_keys import KEY_COLUMNS, ApiKey, token_hash
+from alpr_core.db.api_keys import SELECT_AND_TOUCH, ApiKey
 from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.images.ownership import EdgeUploads
 from alpr_core.ingest.rate_limit import RateLimiter
 from alpr_core.ingest.service import EventIngest
 from alpr_core.metrics import IngestMetrics
 
-API_KEY_HEADER = "X-API-Key"
 _api_key_header = APIKeyHeader(
     name=API_KEY_HEADER, auto_error=False, description="An API key from `alpr keys create`."
 )
@@ -36,7 +35,9 @@ class Resources:
     images: ObjectImageStore
     edge_uploads: EdgeUploads
     settings: ApiSettings
-    keys: KeyCache
+    keys: KeyLookup
+    trusted_proxies: tuple[Network, ...]
+    denial_audits: RateLimiter  # audit rows of denied requests, per client address
 
 
 def resources_of(request: Request) -> Resources:
@@ -53,44 +54,25 @@ Token = Annotated[str | None, Security(_api_key_header)]
 
 
 async def current_key(request: Request, token: Token) -> ApiKey:
-    """The key of the request's token. Looking it up borrows a pooled connection only on a cache
-    miss, and returns it before the route borrows its own: a request never holds two, which
-    would deadlock once the pool is shared out. (A connection held as a dependency for the
-    whole request cost every request FastAPI's generator machinery, about 3 % of its CPU.)"""
+    """The key of the request's token (kept on ``request.state`` for the audit of a denial).
+    Looking it up borrows a pooled connection only on a cache miss, and returns it before the
+    route borrows its own: a request never holds two, which would deadlock once the pool is
+    shared out."""
     resources = resources_of(request)
 
     async def select(digest: bytes) -> ApiKey | None:
         async with resources.pool.connection() as conn:
             return await _select_key(conn, digest)
 
-    return await _find_key(resources.keys, token, select)
-
-
-async def _find_key(
-    keys: KeyCache, token: str | None, select: Callable[[bytes], Awaitable[ApiKey | None]]
-) -> ApiKey:
-    """The key of ``token``: remembered, or looked up with ``select`` (only on a miss)."""
-    if not token:
-        raise Problem(401, "API key required", f"Send an API key in the {API_KEY_HEADER} header.")
-    digest = token_hash(token)
-    key = keys.get(digest)
-    if key is not None:
-        return key
-    generation = keys.generation
-    key = await select(digest)
-    if key is None:
-        raise Problem(401, "Invalid API key", "The API key is unknown or has been revoked.")
-    keys.put(digest, key, generation)
+    client = client_address(request, resources.trusted_proxies)
+    key = await resources.keys.key_of(token, client, select)
+    request.state.api_key = key
     return key
 
 
 async def _select_key(conn: AsyncConnection[Any], digest: bytes) -> ApiKey | None:
     cursor = conn.cursor(row_factory=class_row(ApiKey))
-    await cursor.execute(
-        f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
-        (digest,),
-        prepare=True,
-    )
+    await cursor.execute(SELECT_AND_TOUCH, (digest,), prepare=True)
     return await cursor.fetchone()
 
 

@@ -20,14 +20,18 @@ from alpr_core.db.api_keys import ApiKey
 log = logging.getLogger(__name__)
 
 KEYS_CHANNEL = "alpr_api_keys"
-MAX_ENTRIES = 10_000  # only valid keys are cached; a bound in case there are very many
+MAX_ENTRIES = 10_000  # per kind (valid, unknown): a bound in case there are very many
 
 
 class KeyCache:
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl_s: float, unknown_ttl_s: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._ttl_s = ttl_s
+        self._unknown_ttl_s = unknown_ttl_s
         self._clock = clock
         self._entries: dict[bytes, tuple[ApiKey, float]] = {}
+        self._unknown: dict[bytes, float] = {}
         self._generation = 0
         self._listening = False
 
@@ -51,6 +55,24 @@ class KeyCache:
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
         self._entries[digest] = (key, self._clock() + self._ttl_s)
+
+    def remember_unknown(self, digest: bytes) -> None:
+        """A token no valid key has: its next lookups within ``unknown_ttl_s`` skip the database
+        (a key is never created for a token someone tried, so nothing can make it valid)."""
+        if self._unknown_ttl_s <= 0:
+            return
+        if len(self._unknown) >= MAX_ENTRIES:
+            self._unknown.clear()
+        self._unknown[digest] = self._clock() + self._unknown_ttl_s
+
+    def is_unknown(self, digest: bytes) -> bool:
+        until = self._unknown.get(digest)
+        if until is None:
+            return False
+        if until <= self._clock():
+            del self._unknown[digest]
+            return False
+        return True
 
     def forget_all(self) -> None:
         self._generation += 1

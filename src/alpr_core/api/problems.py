@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
@@ -72,9 +73,15 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(
+    app: FastAPI, on_denied: Callable[[Request, int], Awaitable[None]] | None = None
+) -> None:
+    """``on_denied`` runs for every 401, 403 and 429 answer (the audit of denials)."""
+
     @app.exception_handler(Problem)
     async def on_problem(request: Request, error: Problem) -> JSONResponse:
+        if on_denied is not None and error.status in (401, 403, 429):
+            await on_denied(request, error.status)
         return problem_response(
             request, error.status, error.title, error.detail, error.headers, **error.extra
         )

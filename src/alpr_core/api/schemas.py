@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, IPvAnyAddress
 
 
 class PlateSummary(BaseModel):
@@ -73,6 +73,7 @@ class AuditEntry(BaseModel):
     params: dict[str, list[str]]
     status: int
     result_count: int | None
+    client_addr: IPvAnyAddress | None = None
 
 
 class AuditPage(BaseModel):

@@ -9,26 +9,45 @@ from __future__ import annotations
 
 import signal
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from alpr_core.config import ApiSettings
 
+MAX_HEADER_BYTES = 16 * 1024  # a request's line and headers, at most
+
+
+def server_options(settings: ApiSettings) -> dict[str, Any]:
+    """What every API server runs with: past ``API_LIMIT_CONCURRENCY`` connections and requests
+    at once it answers 503, and an idle keep-alive connection is closed after
+    ``API_TIMEOUT_KEEP_ALIVE_S``. Slow clients are the TLS proxy's to cut off."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "limit_concurrency": settings.limit_concurrency,
+        "timeout_keep_alive": settings.timeout_keep_alive_s,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "proxy_headers": False,  # the client address is ours to work out (client_address.py)
+    }
+
 
 def api_server(app: FastAPI, settings: ApiSettings) -> uvicorn.Server:
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                            access_log=False)  # fmt: skip
-    return uvicorn.Server(config)
+    return uvicorn.Server(uvicorn.Config(app, **server_options(settings)))
 
 
 def serve_workers(settings: ApiSettings) -> None:
     """``API_WORKERS`` processes behind one socket. uvicorn's supervisor forwards signals; each
     worker builds its app from the environment (``app.app_from_environment``)."""
     uvicorn.run(
-        "alpr_core.api.app:app_from_environment", factory=True, host=settings.host,
-        port=settings.port, workers=settings.workers, log_config=None, access_log=False,
-    )  # fmt: skip
+        "alpr_core.api.app:app_from_environment",
+        factory=True,
+        workers=settings.workers,
+        **server_options(settings),
+    )
 
 
 def serve_until_signalled(server: uvicorn.Server) -> None:

@@ -1,4 +1,5 @@
-"""A token bucket per API key: ``rate_per_s`` events per second on average, ``burst`` at once.
+"""A token bucket per key (an API key, a client address): ``rate_per_s`` on average, ``burst``
+at once.
 
 Pure logic with an injected clock. One limiter lives in each API process, so with several
 processes each key gets that rate from each of them.
@@ -35,11 +36,16 @@ class RateLimiter:
     """Buckets by key, created full on a key's first request."""
 
     def __init__(
-        self, rate_per_s: float, burst: int, clock: Callable[[], float] = time.monotonic
+        self,
+        rate_per_s: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_buckets: int = 100_000,
     ) -> None:
         self._rate_per_s = rate_per_s
         self._burst = float(burst)
         self._clock = clock
+        self._max_buckets = max_buckets
         self._buckets: dict[Hashable, TokenBucket] = {}
 
     def peek(self, key: Hashable, cost: int = 1) -> float:
@@ -58,8 +64,20 @@ class RateLimiter:
         now = self._clock()
         bucket = self._buckets.get(key)
         if bucket is None:
+            self._make_room(now)
             bucket = self._buckets[key] = TokenBucket(
                 self._rate_per_s, self._burst, self._burst, now
             )
         bucket.refill(now)
         return bucket
+
+    def _make_room(self, now: float) -> None:
+        """Forget full buckets (they start full again anyway) once there are too many."""
+        if len(self._buckets) < self._max_buckets:
+            return
+        for key, bucket in list(self._buckets.items()):
+            bucket.refill(now)
+            if bucket.tokens >= bucket.capacity:
+                del self._buckets[key]
+        if len(self._buckets) >= self._max_buckets:
+            self._buckets.clear()

@@ -133,7 +133,7 @@ def test_images_are_served_with_type_etag_and_cache_headers(client: TestClient, 
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/jpeg"
     assert response.content[:3] == b"\xff\xd8\xff"
-    assert "max-age" in response.headers["cache-control"]
+    assert response.headers["cache-control"] == "private, no-store"
     etag = response.headers["etag"]
     again = client.get(with_image["image_url"],
                        headers={**as_key(keys.viewer), "If-None-Match": etag})  # fmt: skip
@@ -272,9 +272,11 @@ def test_admins_read_the_audit_log_and_nobody_else_does(client: TestClient, keys
     assert client.get("/audit").status_code == 401
 
     log = client.get("/audit", headers=as_key(keys.admin)).json()["items"]
-    assert [(e["key_name"], e["path"], e["result_count"]) for e in log] == [
-        ("site 1 guard", "/plates/search", 0),
-        ("test viewer", "/plates", 3),
+    assert [(e["key_name"], e["path"], e["status"], e["result_count"]) for e in log] == [
+        ("", "/audit", 401, None),  # denials are audited too
+        ("test viewer", "/audit", 403, None),
+        ("site 1 guard", "/plates/search", 200, 0),
+        ("test viewer", "/plates", 200, 3),
     ]
     again = client.get("/audit", headers=as_key(keys.admin)).json()["items"]
     assert (again[0]["key_name"], again[0]["path"]) == ("test admin", "/audit")  # reads are logged

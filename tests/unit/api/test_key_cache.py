@@ -20,7 +20,7 @@ class Clock:
 
 
 def listening_cache(ttl_s: float = 60, clock: Clock | None = None) -> KeyCache:
-    cache = KeyCache(ttl_s, clock or Clock())
+    cache = KeyCache(ttl_s, clock=clock or Clock())
     cache.set_listening(True)
     return cache
 
@@ -32,7 +32,7 @@ def test_a_key_is_kept_while_listening() -> None:
 
 
 def test_nothing_is_kept_without_a_listener() -> None:
-    cache = KeyCache(60, Clock())
+    cache = KeyCache(60, clock=Clock())
     cache.put(b"d", KEY, cache.generation)
     assert cache.get(b"d") is None
 
@@ -66,3 +66,19 @@ def test_a_ttl_of_zero_turns_caching_off() -> None:
     cache = listening_cache(ttl_s=0)
     cache.put(b"d", KEY, cache.generation)
     assert cache.get(b"d") is None
+
+
+def test_an_unknown_token_is_remembered_until_its_time_is_up() -> None:
+    clock = Clock()
+    cache = KeyCache(60, unknown_ttl_s=10, clock=clock)
+    cache.remember_unknown(b"bad")
+    assert cache.is_unknown(b"bad")
+    assert not cache.is_unknown(b"other")
+    clock.now += 10
+    assert not cache.is_unknown(b"bad")
+
+
+def test_unknown_tokens_are_not_remembered_when_switched_off() -> None:
+    cache = KeyCache(60, unknown_ttl_s=0, clock=Clock())
+    cache.remember_unknown(b"bad")
+    assert not cache.is_unknown(b"bad")

@@ -192,10 +192,17 @@ async def _image_response(
     if stored is None:
         raise Problem(404, "No image", f"Plate read {plate_id} has no stored image.")
     etag = f'"{stored.etag}"' if stored.etag else None
-    headers = {"Cache-Control": "private, max-age=86400"} | ({"ETag": etag} if etag else {})
+    headers = {"Cache-Control": _cache_control(resources.settings.image_max_age_s)}
+    headers |= {"ETag": etag} if etag else {}
     if etag and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(stored.data, media_type=stored.content_type, headers=headers)
+
+
+def _cache_control(max_age_s: int) -> str:
+    """Crops follow access: by default a browser keeps none, so a revoked key or expired data
+    is not shown from its cache."""
+    return f"private, max-age={max_age_s}" if max_age_s > 0 else "private, no-store"
 
 
 async def _redirect_to_image(

@@ -1,0 +1,142 @@
+"""Every operation against every role, in and out of scope: the expected status, always.
+
+The operations come from the app's own OpenAPI document, so a new route without a rule here
+fails ``test_every_operation_has_a_rule``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from alpr_core.api.app import create_app
+from alpr_core.config import Settings
+from alpr_core.db.api_keys import create_key
+from alpr_core.events.avro import DecodedEvent
+from tests.integration.api.conftest import as_key
+from tests.integration.api.test_events import event
+
+ROLES = ("none", "viewer", "admin", "ingest")
+OPEN = frozenset(ROLES)
+READERS = frozenset({"viewer", "admin"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: frozenset[str]
+    ok: int  # the status of an allowed role inside its scope
+    out_of_scope: int | None  # the status of an allowed, site-1-scoped key asking for site-2
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("get", "/health"): Rule(OPEN, 200, None),
+    ("get", "/ready"): Rule(OPEN, 200, None),
+    ("get", "/metrics"): Rule(OPEN, 200, None),
+    ("get", "/plates"): Rule(READERS, 200, 200),  # 200 with no site-2 reads (checked below)
+    ("get", "/plates/search"): Rule(READERS, 200, 200),
+    ("get", "/plates/{plate_id}"): Rule(READERS, 200, 404),
+    ("get", "/plates/{plate_id}/image"): Rule(READERS, 200, 404),
+    ("get", "/audit"): Rule(frozenset({"admin"}), 200, 200),
+    ("post", "/events"): Rule(frozenset({"ingest"}), 202, 422),  # every item out of scope
+}
+
+
+@dataclass(frozen=True)
+class Tokens:
+    unscoped: dict[str, str]
+    site_1: dict[str, str]
+
+
+@pytest.fixture
+def tokens(settings: Settings) -> Tokens:
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        unscoped = {role: create_key(conn, role, role)[1] for role in ROLES[1:]}
+        site_1 = {role: create_key(conn, role, role, sites=["site-1"])[1] for role in ROLES[1:]}
+    return Tokens(unscoped, site_1)
+
+
+@pytest.fixture
+def client(settings: Settings, stored: list[DecodedEvent]) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _read_of_site(stored: list[DecodedEvent], settings: Settings, site: str) -> int:
+    """The id of a read of ``site`` that has a stored image."""
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        row = conn.execute(
+            "SELECT id FROM plate_detections WHERE site = %s AND image_object_key IS NOT NULL"
+            " LIMIT 1",
+            (site,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _request(
+    client: TestClient, operation: tuple[str, str], token: str | None, site: str, plate_id: int
+) -> Any:
+    method, template = operation
+    path = template.replace("{plate_id}", str(plate_id))
+    headers = as_key(token) if token else {}
+    if method == "post":
+        return client.post(path, json=event(node={"site": site, "host": "h"}), headers=headers)
+    params = {"plate_text": "AB12", "mode": "prefix"} if path == "/plates/search" else {}
+    return client.get(path, params=params, headers=headers)
+
+
+def test_every_operation_has_a_rule(client: TestClient) -> None:
+    operations = {
+        (method, path)
+        for path, methods in client.app.openapi()["paths"].items()  # type: ignore[attr-defined]
+        for method in methods
+    }
+    assert operations == set(RULES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_in_and_out_of_scope(
+    client: TestClient, tokens: Tokens, settings: Settings, stored: list[DecodedEvent], role: str
+) -> None:
+    reads = {site: _read_of_site(stored, settings, site) for site in ("site-1", "site-2")}
+    for operation, rule in RULES.items():
+        _check(client, tokens, reads, operation, rule, role)
+
+
+def _check(
+    client: TestClient,
+    tokens: Tokens,
+    reads: dict[str, int],
+    operation: tuple[str, str],
+    rule: Rule,
+    role: str,
+) -> None:
+    what = f"{role} on {operation}"
+    expected = rule.ok if role in rule.allowed else (401 if role == "none" else 403)
+    answer = _request(client, operation, tokens.unscoped.get(role), "site-1", reads["site-1"])
+    assert answer.status_code == expected, f"{what}: {answer.text}"
+    if role == "none" or rule.out_of_scope is None:
+        return
+    inside = _request(client, operation, tokens.site_1[role], "site-1", reads["site-1"])
+    outside = _request(client, operation, tokens.site_1[role], "site-2", reads["site-2"])
+    if role not in rule.allowed:
+        assert (inside.status_code, outside.status_code) == (403, 403), what
+        return
+    assert inside.status_code == rule.ok, f"{what}, in scope: {inside.text}"
+    assert outside.status_code == rule.out_of_scope, f"{what}, out of scope: {outside.text}"
+    _assert_nothing_of_site_2(operation, outside.json())
+
+
+def _assert_nothing_of_site_2(operation: tuple[str, str], body: Any) -> None:
+    checks: dict[str, Callable[[Any], bool]] = {
+        "/plates": lambda b: all(item["site"] == "site-1" for item in b["items"]),
+        "/plates/search": lambda b: all(item["site"] == "site-1" for item in b["items"]),
+        "/events": lambda b: {item["reason"] for item in b["rejected"]} == {"out_of_scope"},
+    }
+    check = checks.get(operation[1])
+    assert check is None or check(body)
