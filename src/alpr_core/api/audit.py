@@ -19,7 +19,7 @@ from alpr_core.api.deps import resources_of
 from alpr_core.db.api_keys import ApiKey
 
 _AUDIT_COLUMNS: LiteralString = (
-    "key_id, key_name, method, path, params, status, result_count, client_addr"
+    "key_id, key_name, method, path, params, status, result_count, client_addr, purpose"
 )
 
 
@@ -33,6 +33,7 @@ def _who_and_what(key: ApiKey | None, request: Request) -> dict[str, Any]:
         "audit_path": request.scope["path"],  # request.url would parse the whole URL
         "audit_params": Jsonb({name: query.getlist(name) for name in query}),
         "audit_client": client_address(request, resources.trusted_proxies),
+        "audit_purpose": query.get("purpose"),
     }
 
 
@@ -54,7 +55,8 @@ def audited(
         f"WITH result AS MATERIALIZED ({query}),"
         f" audit AS (INSERT INTO audit_log ({_AUDIT_COLUMNS})"
         " SELECT %(audit_key_id)s, %(audit_key_name)s, %(audit_method)s, %(audit_path)s,"
-        f" %(audit_params)s, {status}, {result_count}, %(audit_client)s::inet FROM result)"
+        f" %(audit_params)s, {status}, {result_count}, %(audit_client)s::inet,"
+        " %(audit_purpose)s FROM result)"
         f" SELECT * FROM result{outer_order}"
     )
     return statement, params | _who_and_what(key, request)
@@ -70,7 +72,7 @@ async def record_query(
     await conn.execute(
         f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (%(audit_key_id)s, %(audit_key_name)s,"
         " %(audit_method)s, %(audit_path)s, %(audit_params)s, %(status)s, %(result_count)s,"
-        " %(audit_client)s::inet)",
+        " %(audit_client)s::inet, %(audit_purpose)s)",
         _who_and_what(key, request) | {"status": status, "result_count": result_count},
         prepare=True,  # one fixed statement: plan it once per connection
     )

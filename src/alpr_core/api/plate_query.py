@@ -79,6 +79,11 @@ class PlateSearchQuery(PlateListQuery):
         "OCR look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) plus up to two other edits, "
         "closest first.",
     )  # fmt: skip
+    purpose: str | None = Field(
+        default=None, max_length=200, pattern=_NO_NUL, examples=["case 2026-0117"],
+        description="Why you search (a case number, for instance), kept with the audit row; "
+        "required when the API runs with API_REQUIRE_PURPOSE=true.",
+    )  # fmt: skip
 
 
 Query = TypeVar("Query", bound=PlateListQuery)

@@ -74,6 +74,7 @@ class AuditEntry(BaseModel):
     status: int
     result_count: int | None
     client_addr: IPvAnyAddress | None = None
+    purpose: str | None = None
 
 
 class AuditPage(BaseModel):

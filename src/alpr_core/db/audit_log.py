@@ -18,7 +18,7 @@ from psycopg.rows import dict_row
 from alpr_core.db.api_keys import ApiKey
 
 _COLUMNS: LiteralString = (
-    "id, at, key_id, key_name, method, path, params, status, result_count, client_addr"
+    "id, at, key_id, key_name, method, path, params, status, result_count, client_addr, purpose"
 )
 _KEYS_IN_SCOPE: LiteralString = (
     "key_id IN (SELECT id FROM api_keys WHERE"

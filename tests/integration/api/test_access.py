@@ -172,3 +172,19 @@ def test_readiness_is_checked_at_most_once_per_period(
 def _with_broken_database(resources: Any) -> Any:
     broken = AsyncConnectionPool("host=127.0.0.1 port=1 connect_timeout=1", open=False)
     return dataclasses.replace(resources, pool=broken)
+
+
+def test_with_require_purpose_a_search_states_why_and_the_audit_keeps_it(
+    settings: Settings, stored: list[DecodedEvent], keys: Keys
+) -> None:
+    with TestClient(create_app(_settings(settings, require_purpose=True))) as client:
+        search = {"plate_text": "AB12", "mode": "prefix"}
+        refused = client.get("/plates/search", params=search, headers=as_key(keys.viewer))
+        answered = client.get(
+            "/plates/search", params=search | {"purpose": "case 17"}, headers=as_key(keys.viewer)
+        )
+        listed = client.get("/plates", headers=as_key(keys.viewer))
+    assert (refused.status_code, answered.status_code, listed.status_code) == (422, 200, 200)
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        purposes = conn.execute("SELECT purpose FROM audit_log ORDER BY id").fetchall()
+    assert purposes == [("case 17",), (None,)]

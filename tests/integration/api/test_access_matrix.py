@@ -16,12 +16,13 @@ from fastapi.testclient import TestClient
 
 from alpr_core.api.app import create_app
 from alpr_core.config import Settings
+from alpr_core.db.api_keys import ROLES as KEY_ROLES
 from alpr_core.db.api_keys import create_key
 from alpr_core.events.avro import DecodedEvent
 from tests.integration.api.conftest import as_key
 from tests.integration.api.test_events import event
 
-ROLES = ("none", "viewer", "admin", "ingest")
+ROLES = ("none", *KEY_ROLES)
 OPEN = frozenset(ROLES)
 READERS = frozenset({"viewer", "admin"})
 
@@ -55,8 +56,8 @@ class Tokens:
 @pytest.fixture
 def tokens(settings: Settings) -> Tokens:
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
-        unscoped = {role: create_key(conn, role, role)[1] for role in ROLES[1:]}
-        site_1 = {role: create_key(conn, role, role, sites=["site-1"])[1] for role in ROLES[1:]}
+        unscoped: dict[str, str] = {r: create_key(conn, r, r)[1] for r in KEY_ROLES}
+        site_1: dict[str, str] = {r: create_key(conn, r, r, sites=["site-1"])[1] for r in KEY_ROLES}
     return Tokens(unscoped, site_1)
 
 

@@ -114,6 +114,8 @@ async def search_plates(request: Request, key: ReaderKey) -> Response:
     """Every `/plates` filter applies. Exact, prefix and wildcard results are newest first and
     page with `next_cursor`; fuzzy results are ranked by closeness and come in one page."""
     query = read_query(PlateSearchQuery, request)
+    if resources_of(request).settings.require_purpose and not (query.purpose or "").strip():
+        raise Problem(422, "Purpose required", "State why you search in `purpose`.")
     filters = _filters(request, query)
     match = plate_match(query.mode, query.plate_text)
     if query.cursor is not None and not match.keyset:
