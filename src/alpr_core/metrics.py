@@ -105,6 +105,11 @@ class StorageMetrics:
             "Stored images deleted with their expired rows.",
             registry=registry,
         )
+        self.retention_partitions_locked = Counter(
+            "alpr_retention_partitions_locked",
+            "Expired partitions left for the next run: their lock was not granted in time.",
+            registry=registry,
+        )
         self.retention_last_run = Gauge(
             "alpr_retention_last_run_timestamp_seconds",
             "When retention last completed.",

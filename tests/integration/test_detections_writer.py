@@ -6,11 +6,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from alpr_core.config import Settings
-from alpr_core.db.detections import DetectionRow, DetectionWriter
+from alpr_core.db.detections import DetectionRow, DetectionWriter, WriteResult
 from alpr_core.db.plate_texts import index_pending_plates
+from alpr_core.errors import RejectReason
+from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
+from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
+from alpr_core.storage.sink import DetectionSink
 from tests.integration.conftest import db_scalar
 from tests.unit.factories import LIMITS, record
 
@@ -31,9 +36,9 @@ def test_a_batch_overlapping_stored_rows_inserts_only_the_new_ones(settings: Set
     first, extra = _rows(10), _rows(5)
     writer = DetectionWriter()
     with psycopg.connect(settings.db.conninfo()) as conn:
-        assert writer.write(conn, first) == 10
-        assert writer.write(conn, first[5:] + extra) == 5
-        assert writer.write(conn, first + extra) == 0
+        assert writer.write(conn, first).inserted == 10
+        assert writer.write(conn, first[5:] + extra).inserted == 5
+        assert writer.write(conn, first + extra).inserted == 0
     assert db_scalar(settings, "SELECT count(*) FROM plate_detections") == 15
     assert db_scalar(settings, "SELECT count(DISTINCT event_id) FROM plate_detections") == 15
 
@@ -101,3 +106,47 @@ def test_each_plate_enters_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
         "NEW1234": days_ago[0].date(),
     }
     assert len(_plate_days(settings)) == 5
+
+
+def _decoded(*reads: DetectionRow) -> list[DecodedEvent]:
+    return [DecodedEvent(row.event, schema_id=1) for row in reads]
+
+
+def _partition_of(at: datetime) -> str:
+    return f"plate_detections_p{at.astimezone(UTC):%Y%m%d}"
+
+
+def test_a_day_dropped_under_the_writer_is_made_again_and_older_rows_are_past_retention(
+    settings: Settings, images: ObjectImageStore
+) -> None:
+    now = datetime.now(UTC).replace(hour=12)
+    kept_day, old_day = now - timedelta(days=3), now - timedelta(days=40)
+    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
+        edge = edge_uploads_of(settings)
+        sink = DetectionSink(pool, images, 1, edge, retention=timedelta(days=30), now=lambda: now)
+        assert sink.write(_decoded(_read_of("FIRST01", kept_day))).rows_inserted == 1
+        with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+            conn.execute(f"DROP TABLE {_partition_of(kept_day)}".encode())  # as retention would
+
+        later = kept_day + timedelta(hours=1)
+        batch = [
+            _read_of("KEPT001", kept_day),
+            _read_of("OLD0001", old_day),
+            _read_of("KEPT002", later),
+        ]
+        result = sink.write(_decoded(*batch))
+        sink.close()
+
+    assert result.rows_inserted == 2
+    assert [(u.index, u.error.reason) for u in result.unstorable] == [
+        (1, RejectReason.PAST_RETENTION)
+    ]
+    assert db_scalar(settings, "SELECT count(*) FROM plate_detections") == 2
+    old_partition = f"SELECT count(*) FROM pg_class WHERE relname = '{_partition_of(old_day)}'"
+    assert db_scalar(settings, old_partition) == 0  # nor made again for a row past retention
+
+
+def test_a_writer_without_retention_stores_rows_of_any_day(settings: Settings) -> None:
+    rows = [_read_of("ANCIENT", datetime.now(UTC) - timedelta(days=80))]
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        assert DetectionWriter().write(conn, rows) == WriteResult(1)

@@ -13,7 +13,7 @@ from alpr_core.api.search import MatchMode, plate_match
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.detections import DetectionRow, DetectionWriter
-from alpr_core.db.plate_texts import index_pending_plates
+from alpr_core.db.plate_texts import DRAIN_PLATES, index_pending_plates
 from alpr_core.events.parse import parse_event
 from alpr_core.storage.plate_indexer import PlateIndexer
 from tests.integration.conftest import db_scalar, wait_until
@@ -69,3 +69,15 @@ def test_the_background_indexer_drains_the_pending_plates(settings: Settings) ->
     finally:
         indexer.stop()
     assert db_scalar(settings, "SELECT count(*) FROM plate_texts") == len(NEAR)
+
+
+def test_one_tick_drains_a_backlog_larger_than_a_chunk(settings: Settings) -> None:
+    plates = [f"BK{n:05d}" for n in range(DRAIN_PLATES * 2 + DRAIN_PLATES // 2)]
+    _store(settings, plates)
+
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        moved = PlateIndexer(settings.db.conninfo()).tick(conn)
+
+    assert moved == len(plates)
+    assert db_scalar(settings, "SELECT count(*) FROM plate_texts_pending") == 0
+    assert db_scalar(settings, "SELECT count(*) FROM plate_texts") == len(plates)

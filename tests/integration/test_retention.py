@@ -136,3 +136,51 @@ def test_the_scheduled_run_counts_what_it_deleted(
     assert (registry.get_sample_value("alpr_retention_last_run_timestamp_seconds") or 0) > 0
     assert db_scalar(settings, "SELECT count(*) FROM plate_detections") == 0
     assert images.count() == 0
+
+
+def test_a_partition_busy_past_the_lock_timeout_is_dropped_by_a_later_run(
+    settings: Settings, images: ObjectImageStore
+) -> None:
+    now, old_day, _recent = _times()
+    _store(settings, images, _events_at(old_day, 3))
+    old_keys = _keys(settings, "true")
+    partition = f"plate_detections_p{old_day:%Y%m%d}"
+    registry = CollectorRegistry()
+    metrics = StorageMetrics(registry)
+    keep = timedelta(days=90)
+    schedule = RetentionSchedule(settings.db.conninfo(), images, keep, 0, metrics, lambda: now)
+
+    with psycopg.connect(settings.db.conninfo()) as reader:
+        reader.execute(f"LOCK TABLE {partition} IN ACCESS SHARE MODE".encode())  # a long query
+        schedule.run_once()
+        assert db_scalar(settings, f"SELECT count(*) FROM {partition}") == 3  # still there
+        reader.rollback()
+    assert all(images.get(key) is None for key in old_keys)  # images first, as always
+    assert registry.get_sample_value("alpr_retention_partitions_locked_total") == 1
+    assert registry.get_sample_value("alpr_retention_partitions_dropped_total") == 0
+
+    schedule.run_once()
+
+    assert registry.get_sample_value("alpr_retention_partitions_dropped_total") == 1
+    assert registry.get_sample_value("alpr_retention_partitions_locked_total") == 1
+    gone = f"SELECT count(*) FROM pg_class WHERE relname = '{partition}'"
+    assert db_scalar(settings, gone) == 0
+
+
+def test_a_drop_waits_no_longer_than_the_lock_timeout(
+    settings: Settings, images: ObjectImageStore
+) -> None:
+    now, old_day, recent = _times()
+    _store(settings, images, _events_at(old_day, 2) + _events_at(recent, 1))
+    partition = f"plate_detections_p{old_day:%Y%m%d}"
+    with (
+        psycopg.connect(settings.db.conninfo()) as reader,
+        psycopg.connect(settings.db.conninfo(), autocommit=True) as conn,
+    ):
+        reader.execute(f"LOCK TABLE {partition} IN ACCESS SHARE MODE".encode())
+        result = apply_retention(conn, images, timedelta(days=90), now, lock_timeout_ms=100)
+
+    assert result.partitions_locked == 1
+    assert result.images_deleted == 2
+    assert db_scalar(settings, f"SELECT count(*) FROM {partition}") == 2
+    assert db_scalar(settings, "SELECT count(*) FROM plate_detections") == 3

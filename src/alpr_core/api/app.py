@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -97,6 +98,7 @@ def open_event_ingest(
         images,
         settings.storage.image_upload_concurrency,
         edge_uploads_of(settings),
+        retention=timedelta(days=settings.retention.days),
     )
     return EventIngest(decoder, event_limits(settings), sink, metrics), pool
 

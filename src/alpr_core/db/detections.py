@@ -9,21 +9,27 @@ inserts nothing. The fast path costs the database about half as much per row (do
 
 The same transaction records the batch's plates for the fuzzy-search dictionary
 (``db/plate_texts.py``).
+
+Retention may drop a day partition the writer made earlier (its cache of ready days is then
+stale). A row whose day is before the first day retention keeps is never stored: it comes back
+as past retention. For the other rows, a missing partition is recreated and the batch retried,
+a bounded number of times, since retention can drop it again between the two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg.errors import UniqueViolation
+from psycopg.errors import CheckViolation, UniqueViolation
 from psycopg.types.json import Jsonb
 from pydantic_core import to_json  # JSON in Rust, several times faster than json.dumps
 
 from alpr_core.db.plate_texts import record_plate_texts
+from alpr_core.errors import TransientError
 from alpr_core.events.model import PlateEvent
 
 # Each column of DetectionRow.values() with the type COPY renders it as, fixed once instead of
@@ -58,6 +64,8 @@ COLUMNS = tuple(name for name, _type in _COPY_COLUMNS)
 _COPY_TYPES = [copy_type for _name, copy_type in _COPY_COLUMNS]
 _COLUMN_LIST = ", ".join(f'"{name}"' for name in COLUMNS)
 _STAGING = "incoming_plate_detections"
+# Tries of one batch while its day partitions keep disappearing under it.
+PARTITION_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +107,60 @@ class DetectionRow:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """How many rows were new, and the indexes of the rows not stored: past retention."""
+
+    inserted: int
+    past_retention: tuple[int, ...] = ()
+
+
+def first_day_kept(keep: timedelta, now: datetime) -> date:
+    """The oldest UTC day retention keeps at ``now``: it drops only whole days before it."""
+    return (now - keep).astimezone(UTC).date()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class DetectionWriter:
-    """Writes batches of rows over one connection; knows which day partitions exist."""
+    """Writes batches of rows over one connection; knows which day partitions exist.
 
-    def __init__(self) -> None:
+    With ``keep`` (the retention period), rows of days retention drops are refused."""
+
+    def __init__(
+        self, keep: timedelta | None = None, now: Callable[[], datetime] = _utc_now
+    ) -> None:
         self._days_ready: set[date] = set()
+        self._keep = keep
+        self._now = now
 
-    def write(self, conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> int:
-        """Insert ``rows`` in one transaction; return how many were new."""
+    def write(self, conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> WriteResult:
+        """Insert the rows inside retention in one transaction; report the others."""
+        for _attempt in range(PARTITION_ATTEMPTS):
+            kept, past = self._split_by_retention(rows)
+            try:
+                return WriteResult(self._write(conn, kept), past)
+            except CheckViolation as error:
+                if error.diag.constraint_name is not None:
+                    raise  # a CHECK constraint refused a row; no partition is missing
+                self._days_ready -= _days_of(kept)  # retention dropped one: make it again
+        raise TransientError("day partitions were dropped while a batch was being written")
+
+    def _split_by_retention(
+        self, rows: Sequence[DetectionRow]
+    ) -> tuple[list[DetectionRow], tuple[int, ...]]:
+        if self._keep is None:
+            return list(rows), ()
+        first = first_day_kept(self._keep, self._now())
+        past = tuple(i for i, row in enumerate(rows) if _day(row) < first)
+        return [row for row in rows if _day(row) >= first], past
+
+    def _write(self, conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> int:
         if not rows:
             return 0
-        days = {row.event.captured_at.astimezone(UTC).date() for row in rows}
+        days = _days_of(rows)
         with conn.transaction():
             self._ensure_partitions(conn, days)
             try:
@@ -127,6 +178,14 @@ class DetectionWriter:
         missing = days - self._days_ready
         if missing:
             conn.execute("SELECT alpr_ensure_partitions(%s, %s)", (min(missing), max(missing)))
+
+
+def _day(row: DetectionRow) -> date:
+    return row.event.captured_at.astimezone(UTC).date()
+
+
+def _days_of(rows: Sequence[DetectionRow]) -> set[date]:
+    return {_day(row) for row in rows}
 
 
 def _copy(conn: psycopg.Connection[Any], table: str, rows: Sequence[DetectionRow]) -> int:

@@ -14,8 +14,8 @@ from typing import Any
 
 import psycopg
 
-# One drain; the indexer runs one a second, so at most this many plates a second enter the
-# dictionary (a plate new to it costs ~150 us of database time, docs/decisions.md).
+# Pending rows moved by one drain, in one transaction: the indexer drains chunk after chunk, so
+# no transaction holds the dictionary's locks for long.
 DRAIN_PLATES = 1000
 
 _DRAIN = """

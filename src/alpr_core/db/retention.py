@@ -3,6 +3,10 @@
 Images go first, then the partition: if the run stops between the two, the next run finds the
 same partition and finishes it, so no image outlives its row. Then the fuzzy-search dictionary
 forgets the dropped days, and the plates with no day left. Only one run at a time does work.
+
+Dropping a partition needs an exclusive lock, which queues every later reader and writer of
+the table behind it: the drop waits at most ``lock_timeout_ms`` for it, and a partition it
+could not lock is left for the next run.
 """
 
 from __future__ import annotations
@@ -12,12 +16,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+import structlog
 from psycopg import sql
+from psycopg.errors import LockNotAvailable
 
 from alpr_core.images.store import ImageStore
 
+log = structlog.get_logger("alpr.retention")
+
 _LOCK_KEY = 0x41_4C_50_53  # "ALPS"
 _PRECREATE_DAYS = 7
+LOCK_TIMEOUT_MS = 2000  # the longest a drop may queue ingest and queries behind it
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +35,15 @@ class RetentionResult:
     images_deleted: int
     ran: bool = True
     plate_texts_deleted: int = 0
+    partitions_locked: int = 0  # expired, but busy past the lock timeout: left for the next run
 
 
 def apply_retention(
-    conn: psycopg.Connection[Any], images: ImageStore, keep: timedelta, now: datetime
+    conn: psycopg.Connection[Any],
+    images: ImageStore,
+    keep: timedelta,
+    now: datetime,
+    lock_timeout_ms: int = LOCK_TIMEOUT_MS,
 ) -> RetentionResult:
     """Drop what is older than ``now - keep``; also make sure the next days' partitions exist.
 
@@ -47,28 +61,41 @@ def apply_retention(
         expired = conn.execute(
             "SELECT schema_name, table_name FROM alpr_expired_partitions(%s)", (now - keep,)
         ).fetchall()
-        deleted = sum(_drop_partition(conn, images, schema, table) for schema, table in expired)
+        outcomes = [
+            _drop_partition(conn, images, schema, table, lock_timeout_ms)
+            for schema, table in expired
+        ]
         forgotten = _forget_plate_texts(conn, now - keep)
-        return RetentionResult(len(expired), deleted, plate_texts_deleted=forgotten)
+        dropped = sum(1 for done, _ in outcomes if done)
+        deleted = sum(count for _, count in outcomes)
+        return RetentionResult(
+            dropped,
+            deleted,
+            plate_texts_deleted=forgotten,
+            partitions_locked=len(expired) - dropped,
+        )
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
 
 
 def _drop_partition(
-    conn: psycopg.Connection[Any], images: ImageStore, schema: str, table: str
-) -> int:
+    conn: psycopg.Connection[Any], images: ImageStore, schema: str, table: str, lock_timeout_ms: int
+) -> tuple[bool, int]:
+    """Delete the images of a partition's rows, then drop it; whether it was dropped, and how
+    many images were deleted. Images already gone count as deleted, so a retry is harmless."""
     name = sql.Identifier(schema, table)
-    keys = [
-        row[0]
-        for row in conn.execute(
-            sql.SQL("SELECT image_object_key FROM {} WHERE image_object_key IS NOT NULL").format(
-                name
-            )
-        )
-    ]
+    query = sql.SQL("SELECT image_object_key FROM {} WHERE image_object_key IS NOT NULL")
+    keys = [row[0] for row in conn.execute(query.format(name))]
     deleted = images.delete_many(keys)
-    conn.execute(sql.SQL("DROP TABLE {}").format(name))
-    return deleted
+    try:
+        with conn.transaction():
+            timeout = sql.Literal(f"{lock_timeout_ms}ms")
+            conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(timeout))
+            conn.execute(sql.SQL("DROP TABLE {}").format(name))
+    except LockNotAvailable:
+        log.warning("expired partition busy; left for the next run", partition=table)
+        return False, deleted
+    return True, deleted
 
 
 def _forget_plate_texts(conn: psycopg.Connection[Any], cutoff: datetime) -> int:

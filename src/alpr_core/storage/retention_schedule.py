@@ -1,7 +1,9 @@
 """Run retention in the background of the storage service, every ``RETENTION_INTERVAL_S``.
 
 Several consumers may run it; an advisory lock lets one at a time do the work. A failed run is
-logged and counted, and the next one tries again: retention never stops ingestion.
+logged and counted, and the next one tries again: retention never stops ingestion. A partition
+busy past the lock timeout is counted (``alpr_retention_partitions_locked``) and dropped by a
+later run.
 """
 
 from __future__ import annotations
@@ -59,11 +61,16 @@ class RetentionSchedule:
             return
         if result.ran:
             self._metrics.retention_partitions_dropped.inc(result.partitions_dropped)
+            self._metrics.retention_partitions_locked.inc(result.partitions_locked)
             self._metrics.retention_images_deleted.inc(result.images_deleted)
             self._metrics.retention_last_run.set_to_current_time()
-            log.info("retention applied", partitions_dropped=result.partitions_dropped,
-                     images_deleted=result.images_deleted,
-                     plate_texts_deleted=result.plate_texts_deleted)  # fmt: skip
+            log.info(
+                "retention applied",
+                partitions_dropped=result.partitions_dropped,
+                partitions_locked=result.partitions_locked,
+                images_deleted=result.images_deleted,
+                plate_texts_deleted=result.plate_texts_deleted,
+            )
 
     def _loop(self) -> None:
         while not self._stop.is_set():

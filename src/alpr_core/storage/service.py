@@ -138,7 +138,11 @@ def build_storage(
     pool.open(wait=False)
     writer = BatchWriter(
         DetectionSink(
-            pool, images, settings.storage.image_upload_concurrency, edge_uploads_of(settings)
+            pool,
+            images,
+            settings.storage.image_upload_concurrency,
+            edge_uploads_of(settings),
+            retention=timedelta(days=settings.retention.days),
         ),
         DeadLetterPublisher(dead_letter_producer(settings), settings.kafka.dlq_topic),
         metrics,

@@ -6,19 +6,21 @@ natural key is already stored. Failures surface as :class:`TransientError` for t
 A row PostgreSQL refuses for its data (a NUL character, a JSON escape it cannot store) would
 otherwise fail its whole batch forever. The batch is then split in halves, each written in its
 own transaction, down to the rows that cannot be stored; those come back as ``unstorable`` for
-the caller to dead-letter, and every other row is stored.
+the caller to dead-letter, and every other row is stored. Rows of a day that retention has
+dropped come back the same way, as ``past_retention`` (``db/detections.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from alpr_core.db.detections import DetectionRow, DetectionWriter, images_in_use
+from alpr_core.db.detections import DetectionRow, DetectionWriter, WriteResult, images_in_use
 from alpr_core.errors import RejectedEvent, RejectReason, TransientError
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.images.keys import plate_image_key
@@ -48,12 +50,15 @@ class DetectionSink:
         images: ImageStore,
         upload_threads: int,
         edge_uploads: EdgeUploads,
+        retention: timedelta | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``retention``: rows older than this are refused; None keeps every row."""
         self._pool = pool
         self._images = images
         self._edge = edge_uploads
         self._uploads = ThreadPoolExecutor(upload_threads, thread_name_prefix="image-upload")
-        self._writer = DetectionWriter()
+        self._writer = DetectionWriter(retention, now)
 
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
         rows = [_row(decoded) for decoded in events]
@@ -115,7 +120,7 @@ class DetectionSink:
         self, rows: Sequence[DetectionRow], first_index: int
     ) -> tuple[int, list[Unstorable]]:
         try:
-            return self._insert(rows), []
+            return _with_past_retention(self._insert(rows), first_index)
         except _REFUSED_DATA as error:
             if len(rows) == 1:
                 detail = f"database refused the row: {type(error).__name__}"
@@ -125,7 +130,7 @@ class DetectionSink:
         right, right_bad = self._insert_or_split(rows[half:], first_index + half)
         return left + right, left_bad + right_bad
 
-    def _insert(self, rows: Sequence[DetectionRow]) -> int:
+    def _insert(self, rows: Sequence[DetectionRow]) -> WriteResult:
         try:
             with self._pool.connection() as conn:
                 return self._writer.write(conn, rows)
@@ -134,8 +139,14 @@ class DetectionSink:
 
 
 # Errors about the rows themselves (SQLSTATE classes 22 and 23); a replay's unique violations
-# never get here, the writer handles them.
+# and a day partition dropped by retention never get here, the writer handles them.
 _REFUSED_DATA = (psycopg.DataError, psycopg.IntegrityError)
+
+
+def _with_past_retention(result: WriteResult, first_index: int) -> tuple[int, list[Unstorable]]:
+    detail = "its day was dropped by retention"
+    error = RejectedEvent(RejectReason.PAST_RETENTION, detail)
+    return result.inserted, [Unstorable(first_index + i, error) for i in result.past_retention]
 
 
 def _by_index(unstorable: list[Unstorable]) -> tuple[Unstorable, ...]:
