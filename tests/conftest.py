@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 _skipped: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Property tests run derandomized ('ci', the default), so a run is repeatable; the 'long'
+    profile tries many more examples: ``HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest
+    tests/unit -k properties``."""
+    base = hypothesis_settings(
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    hypothesis_settings.register_profile("ci", base, derandomize=True, max_examples=60)
+    hypothesis_settings.register_profile("long", base, max_examples=3_000)
+    hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

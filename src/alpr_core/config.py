@@ -126,6 +126,7 @@ class StorageSettings(BaseSettings):
     metrics_host: str = "0.0.0.0"  # noqa: S104 - the container's metrics port is meant to be scraped
     image_upload_concurrency: int = Field(default=16, ge=1)
     max_image_bytes: int = Field(default=1_048_576, ge=1)
+    max_image_pixels: int = Field(default=4_000_000, ge=1)  # width x height of a plate crop
     max_clock_skew_s: int = Field(default=86_400, ge=0)
     retry_initial_s: float = Field(default=0.5, gt=0)
     retry_max_s: float = Field(default=30.0, gt=0)
@@ -169,6 +170,7 @@ class ApiSettings(BaseSettings):
         for proxy in proxies:
             ip_network(proxy, strict=False)  # a ValueError names the bad entry
         return proxies
+
     # POST /events (HTTP ingest): caps per request, and a token bucket of events per key
     ingest_max_body_bytes: int = Field(default=8_388_608, ge=1024)
     ingest_max_events: int = Field(default=500, ge=1)

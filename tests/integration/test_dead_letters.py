@@ -38,6 +38,12 @@ def _with_plate(**plate: Any) -> dict[str, Any]:
     return bad
 
 
+def _borrowed_image(settings: Settings) -> dict[str, str | None]:
+    """A plate_url naming an object in our bucket that no edge upload of this camera owns."""
+    url = f"s3://{settings.object_store.bucket}/plates/someone-else.jpg"
+    return {"plate_url": url, "vehicle_url": None, "frame_url": None}
+
+
 def test_poison_messages_are_dead_lettered_and_counted(settings: Settings) -> None:
     out = publisher(settings)
     plan = SimulationPlan(0, 3, None, GOOD, 0.5, seed=9)
@@ -53,9 +59,10 @@ def test_poison_messages_are_dead_lettered_and_counted(settings: Settings) -> No
         (_with_plate(text=""), "invalid_plate_text"),
         (_fresh(captured_at="last tuesday"), "invalid_timestamp"),
         (_fresh(plate_image=b"\xff\xd8\xff not really a jpeg"), "invalid_image"),
-        # valid as far as validation goes, refused by PostgreSQL: the batch is split around them
-        (_fresh(camera_id="cam\x00001"), "unstorable"),
-        (_fresh(extras={"roi": "lane\x001", "direction": None}), "unstorable"),
+        (_fresh(camera_id="cam\x00001"), "invalid_field"),  # PostgreSQL would refuse a NUL
+        (_fresh(extras={"roi": "lane\x001", "direction": None}), "invalid_field"),
+        # valid as far as validation goes, refused by the sink: the batch is stored around it
+        (_fresh(images=_borrowed_image(settings)), "image_not_owned"),
     ]
     for index, read in enumerate(good):
         out.publish(read.record)

@@ -42,6 +42,10 @@ _DECODE_ERRORS = (
     UnicodeDecodeError, OverflowError, struct.error, fastavro.read.SchemaResolutionError,
 )  # fmt: skip
 _WITH_REFERENCES = object()
+# fastavro reads nested values by recursion in C: a writer schema that nests without bound (a
+# recursive type) lets one small message overflow the stack, so such schemas are refused.
+MAX_SCHEMA_DEPTH = 32
+MAX_SCHEMA_NODES = 10_000
 
 
 def schema_text(version: int) -> str:
@@ -67,6 +71,16 @@ class EventDecoder:
         self._fallback = AvroDeserializer(registry) if registry else None
 
     def decode(self, value: bytes | None, now: datetime) -> DecodedEvent:
+        """Any exception but a transient one rejects this message alone: an unforeseen one is
+        ``internal_error``, named by its class."""
+        try:
+            return self._decode(value, now)
+        except (RejectedEvent, TransientError):
+            raise
+        except Exception as error:
+            raise RejectedEvent.unforeseen(error) from error
+
+    def _decode(self, value: bytes | None, now: datetime) -> DecodedEvent:
         if not value:
             raise RejectedEvent(RejectReason.UNDECODABLE, "empty message")
         schema_id, record = self.decode_record(value)
@@ -115,4 +129,40 @@ class EventDecoder:
             raise TransientError(f"schema registry unreachable: {error}") from error
         if schema.references:
             return _WITH_REFERENCES
-        return fastavro.parse_schema(json.loads(schema.schema_str or ""))
+        parsed = fastavro.parse_schema(json.loads(schema.schema_str or ""))
+        check_schema_nesting(parsed)
+        return parsed
+
+
+def check_schema_nesting(parsed: Any) -> None:
+    """Refuse a parsed schema that is recursive, nested past :data:`MAX_SCHEMA_DEPTH`, or that
+    expands to more than :data:`MAX_SCHEMA_NODES` types; walked with an explicit stack."""
+    named: Mapping[str, Any] = parsed.get("__named_schemas", {}) if isinstance(parsed, dict) else {}
+    pending: list[tuple[Any, int, frozenset[str]]] = [(parsed, 1, frozenset())]
+    visited = 0
+    while pending:
+        schema, depth, enclosing = pending.pop()
+        visited += 1
+        if depth > MAX_SCHEMA_DEPTH or visited > MAX_SCHEMA_NODES:
+            raise RejectedEvent(RejectReason.TOO_DEEP, "the writer schema nests too deep")
+        if isinstance(schema, str) and schema in named:
+            if schema in enclosing:
+                raise RejectedEvent(RejectReason.TOO_DEEP, "the writer schema is recursive")
+            pending.append((named[schema], depth, enclosing | {schema}))
+        elif isinstance(schema, list):
+            pending.extend((branch, depth, enclosing) for branch in schema)
+        elif isinstance(schema, dict):
+            name = schema.get("name")
+            inner = enclosing | {name} if isinstance(name, str) else enclosing
+            pending.extend((child, depth + 1, inner) for child in _children(schema))
+
+
+def _children(schema: dict[str, Any]) -> list[Any]:
+    kind = schema.get("type")
+    if kind in ("record", "error"):
+        return [field.get("type") for field in schema.get("fields", [])]
+    if kind == "array":
+        return [schema.get("items")]
+    if kind == "map":
+        return [schema.get("values")]
+    return [kind] if isinstance(kind, dict | list | str) else []

@@ -12,8 +12,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from alpr_core.errors import RejectedEvent, RejectReason
 from alpr_core.events.image_check import check_image
@@ -22,6 +24,11 @@ from alpr_core.events.model import ImageUrls, InlineImage, PlateEvent, Vehicle
 MAX_PLATE_TEXT_CHARS = 20
 MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 500
+# Unknown fields (and extras) are stored as JSON: caps on their nesting and their total size.
+MAX_UNKNOWN_DEPTH = 16  # containers nested in one field's value
+MAX_RECORD_DEPTH = MAX_UNKNOWN_DEPTH + 2  # the same, counted from the record (record, section)
+MAX_UNKNOWN_NODES = 10_000  # values, containers and keys, over all unknown fields
+MAX_UNKNOWN_CHARS = 1_048_576  # characters of text and bytes, over all unknown fields
 
 KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "": frozenset(
@@ -58,6 +65,7 @@ class EventLimits:
     max_image_bytes: int
     max_clock_skew: timedelta
     max_age: timedelta
+    max_image_pixels: int = 4_000_000
 
 
 def in_utc(value: datetime) -> datetime:
@@ -105,7 +113,7 @@ def parse_event(record: Mapping[str, Any], limits: EventLimits, now: datetime) -
         site=_optional_text(node, "site"),
         host=_optional_text(node, "host"),
         extras=_extras(record.get("extras")),
-        plate_image=_inline_image(record.get("plate_image"), limits.max_image_bytes),
+        plate_image=_inline_image(record.get("plate_image"), limits),
         unknown_fields=unknown_fields(record),
     )
 
@@ -118,7 +126,9 @@ def unknown_fields(record: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(fields, dict) and not fields.keys() <= known:
             prefix = f"{section}." if section else ""
             found.update({prefix + k: v for k, v in fields.items() if k not in known})
-    return {key: _jsonable(value) for key, value in found.items()}
+    budget = _Budget()
+    named = {storable(key, "the name of an unknown field"): value for key, value in found.items()}
+    return {key: _jsonable(value, key[:64], budget) for key, value in named.items()}
 
 
 def _section(record: Mapping[str, Any], name: str, *, required: bool = False) -> Mapping[str, Any]:
@@ -161,7 +171,7 @@ def _identifier(record: Mapping[str, Any], name: str) -> str:
     value = record.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_CHARS:
         raise RejectedEvent(RejectReason.INVALID_FIELD, f"{name} must be 1-{MAX_ID_CHARS} chars")
-    return value
+    return storable(value, name)
 
 
 def _plate_text(value: Any) -> str:
@@ -169,7 +179,7 @@ def _plate_text(value: Any) -> str:
         raise RejectedEvent(
             RejectReason.INVALID_PLATE_TEXT, f"plate.text must be 1-{MAX_PLATE_TEXT_CHARS} chars"
         )
-    return value.strip()
+    return storable(value.strip(), "plate.text")
 
 
 def _normalized(value: Any, plate_text: str) -> str:
@@ -193,7 +203,7 @@ def _optional_text(section: Mapping[str, Any], name: str) -> str | None:
         raise RejectedEvent(
             RejectReason.INVALID_FIELD, f"{name} must be text up to {MAX_TEXT_CHARS}"
         )
-    return value
+    return storable(value, name)
 
 
 def _latency(value: Any) -> int:
@@ -210,24 +220,88 @@ def _extras(value: Any) -> dict[str, Any] | None:
     quality = value.get("quality_score")
     if isinstance(quality, float) and not math.isfinite(quality):
         raise RejectedEvent(RejectReason.INVALID_FIELD, "extras.quality_score must be finite")
-    return {key: value.get(key) for key in _EXTRAS_FIELDS}
+    budget = _Budget()
+    return {key: _jsonable(value.get(key), f"extras.{key}", budget) for key in _EXTRAS_FIELDS}
 
 
-def _inline_image(value: Any, max_bytes: int) -> InlineImage | None:
+def _inline_image(value: Any, limits: EventLimits) -> InlineImage | None:
     if value is None:
         return None
     if not isinstance(value, bytes):
         raise RejectedEvent(RejectReason.INVALID_IMAGE, "plate_image must be bytes")
-    return check_image(value, max_bytes)
+    return check_image(value, limits.max_image_bytes, limits.max_image_pixels)
 
 
-def _jsonable(value: Any) -> Any:
+def storable(text: str, field: str) -> str:
+    """``text``, unless PostgreSQL would refuse it: a NUL character, or a lone surrogate (which
+    has no UTF-8 form). The detail names the field, never the value."""
+    if "\x00" in text:
+        raise RejectedEvent(RejectReason.INVALID_FIELD, f"{field} contains a NUL character")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            detail = f"{field} contains a lone surrogate, which is not Unicode text"
+            raise RejectedEvent(RejectReason.INVALID_FIELD, detail) from error
+    return text
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What the unknown fields of one event have used of the size caps so far."""
+
+    nodes: int = 0
+    chars: int = 0
+
+    def take(self, nodes: int, chars: int = 0) -> None:
+        self.nodes += nodes
+        self.chars += chars
+        if self.nodes > MAX_UNKNOWN_NODES or self.chars > MAX_UNKNOWN_CHARS:
+            raise RejectedEvent(RejectReason.TOO_DEEP, _TOO_LARGE)
+
+
+_TOO_LARGE = (
+    f"unknown fields exceed {MAX_UNKNOWN_NODES} values or {MAX_UNKNOWN_CHARS} characters in all"
+)
+_CONTAINERS = (dict, list, tuple)
+_AS_IS = (bool, int, type(None), datetime, date, time, UUID, Decimal)
+
+
+def _jsonable(value: Any, field: str, budget: _Budget) -> Any:
+    """``value`` as JSON PostgreSQL accepts, built with an explicit stack (no recursion), under
+    the depth and size caps; bytes become ``{"base64": ...}``, non-finite floats text."""
+    root = _json_node(value, field, budget, 1)
+    pending = [(value, root, 1)] if isinstance(value, _CONTAINERS) else []
+    while pending:
+        source, target, depth = pending.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in pairs:
+            node = _json_node(item, field, budget, depth + 1)
+            if isinstance(target, dict):
+                budget.take(1, len(str(key)))
+                target[storable(str(key), field)] = node
+            else:
+                target.append(node)
+            if isinstance(item, _CONTAINERS):
+                pending.append((item, node, depth + 1))
+    return root
+
+
+def _json_node(value: Any, field: str, budget: _Budget, depth: int) -> Any:
+    """A scalar converted, or a new empty container that :func:`_jsonable` fills."""
+    if isinstance(value, str):
+        budget.take(1, len(value))
+        return storable(value, field)
+    budget.take(1, len(value) if isinstance(value, bytes) else 0)
+    if isinstance(value, _CONTAINERS):
+        if depth > MAX_UNKNOWN_DEPTH:
+            detail = f"{field} is nested deeper than {MAX_UNKNOWN_DEPTH} levels"
+            raise RejectedEvent(RejectReason.TOO_DEEP, detail)
+        return {} if isinstance(value, dict) else []
     if isinstance(value, bytes):
         return {"base64": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, _AS_IS):
+        return value
+    return storable(str(value), field)

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -19,24 +20,39 @@ from typing import Any
 import fastavro
 from fastavro.validation import ValidationError, validate
 
-from alpr_core.errors import RejectedEvent, RejectReason
+from alpr_core.errors import RejectedEvent, RejectReason, TransientError
 from alpr_core.events.avro import DecodedEvent, EventDecoder, schema_text
 from alpr_core.events.parse import EventLimits, parse_event
 
 _NAMESPACE = "com.alpr.events."
 
 
+@dataclass(frozen=True, slots=True)
+class TooDeepItem:
+    """A posted JSON item nested past ``max_depth``: not built by the body parser, rejected."""
+
+    max_depth: int
+
+
 def decode_item(
     item: Any, decoder: EventDecoder, limits: EventLimits, now: datetime
 ) -> DecodedEvent:
-    """The item as a validated event, or :class:`RejectedEvent`; registry outages are
-    :class:`~alpr_core.errors.TransientError`."""
-    schema_id, record = item_record(item, decoder)
-    return DecodedEvent(parse_event(record, limits, now), schema_id)
+    """The item as a validated event, or :class:`RejectedEvent` (``internal_error`` for an
+    exception nobody foresaw); registry outages are :class:`~alpr_core.errors.TransientError`."""
+    try:
+        schema_id, record = item_record(item, decoder)
+        return DecodedEvent(parse_event(record, limits, now), schema_id)
+    except (RejectedEvent, TransientError):
+        raise
+    except Exception as error:
+        raise RejectedEvent.unforeseen(error) from error
 
 
 def item_record(item: Any, decoder: EventDecoder) -> tuple[int | None, Mapping[str, Any]]:
     """The item as a PlateEvent record, with its writer schema id (None for JSON)."""
+    if isinstance(item, TooDeepItem):
+        detail = f"the item is nested deeper than {item.max_depth} levels"
+        raise RejectedEvent(RejectReason.TOO_DEEP, detail)
     if isinstance(item, dict):
         return None, json_record(item)
     if isinstance(item, str):
@@ -62,9 +78,9 @@ def json_record(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_id_hint(item: Any) -> str | None:
-    """The item's event_id when a JSON item states one as text, for the rejection report."""
+    """The item's event_id when a JSON item states one as printable text, for the report."""
     value = item.get("event_id") if isinstance(item, dict) else None
-    return value if isinstance(value, str) and len(value) <= 64 else None
+    return value if isinstance(value, str) and len(value) <= 64 and value.isprintable() else None
 
 
 @cache

@@ -70,6 +70,7 @@ def event_limits(settings: Settings) -> EventLimits:
         max_image_bytes=settings.storage.max_image_bytes,
         max_clock_skew=timedelta(seconds=settings.storage.max_clock_skew_s),
         max_age=timedelta(days=settings.retention.days),
+        max_image_pixels=settings.storage.max_image_pixels,
     )
 
 

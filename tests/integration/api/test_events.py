@@ -24,6 +24,7 @@ from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.simulator.events import SimulatedRead
 from tests.integration.api.conftest import Keys, as_key
 from tests.integration.conftest import db_scalar
+from tests.unit.events.frames import png_header
 from tests.unit.factories import image_bytes, record
 
 ROWS = "SELECT count(*) FROM plate_detections"
@@ -402,3 +403,43 @@ def test_a_dependency_down_is_a_503_that_stores_nothing(
     assert response.headers["content-type"] == PROBLEM
     assert int(response.headers["retry-after"]) > 0
     assert db_scalar(settings, ROWS) == 0
+
+
+def test_a_bomb_image_and_a_deep_item_are_rejected_alone(
+    client: TestClient, keys: Keys, settings: Settings
+) -> None:
+    """A PNG whose header claims 20000x20000 pixels, an item nested 5000 levels and a NUL in
+    vehicle.make each used to fail the whole request."""
+    good = event()
+    bomb = with_image(png_header(20_000, 20_000))
+    nul = event(vehicle={"type": None, "make": "Fo\x00rd", "model": None, "color": None})
+    body = json.dumps([good, bomb, nul]).encode()
+    deep = b'{"deep": ' * 5_000 + b"1" + b"}" * 5_000
+    body = body[:-1] + b", " + deep + b"]"
+
+    response = client.post(
+        "/events", content=body, headers={**as_key(keys.ingest), "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 202, response.text
+    report = response.json()
+    assert [a["event_id"] for a in report["accepted"]] == [good["event_id"]]
+    assert [(r["index"], r["reason"], r["status"]) for r in report["rejected"]] == [
+        (1, "image_too_large", 422),
+        (2, "invalid_field", 422),
+        (3, "too_deep", 422),
+    ]
+    assert db_scalar(settings, ROWS) == 1
+
+
+def test_an_array_over_the_event_cap_is_413(
+    settings: Settings, images: ObjectImageStore, keys: Keys
+) -> None:
+    small = app_settings(settings, ingest_max_events=2)
+    with TestClient(create_app(small)) as client:
+        response = post(client, keys.ingest, [event(), event(), event()])
+
+    assert response.status_code == 413
+    assert response.json()["title"] == "Too many events"
+    assert db_scalar(settings, ROWS) == 0
+

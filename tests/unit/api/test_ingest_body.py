@@ -9,6 +9,8 @@ from starlette.datastructures import Headers
 
 from alpr_core.api.ingest_body import check_media_type, json_items, multipart_item
 from alpr_core.api.problems import Problem
+from alpr_core.events.parse import MAX_RECORD_DEPTH
+from alpr_core.ingest.items import TooDeepItem
 
 
 @pytest.mark.parametrize(
@@ -35,8 +37,8 @@ def test_other_media_types_are_415(header: str | None) -> None:
 
 
 def test_an_object_is_one_item_and_an_array_its_items() -> None:
-    assert json_items(b'{"a": 1}') == [{"a": 1}]
-    assert json_items(b'[{"a": 1}, "QUJD", 3]') == [{"a": 1}, "QUJD", 3]
+    assert json_items(b'{"a": 1}', 500) == [{"a": 1}]
+    assert json_items(b'[{"a": 1}, "QUJD", 3]', 500) == [{"a": 1}, "QUJD", 3]
 
 
 @pytest.mark.parametrize(
@@ -44,7 +46,11 @@ def test_an_object_is_one_item_and_an_array_its_items() -> None:
     [
         pytest.param(b"{", 400, id="truncated"),
         pytest.param(b"\xff", 400, id="not utf-8"),
-        pytest.param(b"[" * 5000, 400, id="too deep"),
+        pytest.param(b"[" * 5000, 400, id="deep and truncated"),
+        pytest.param(b"", 400, id="empty"),
+        pytest.param(b"[1] x", 400, id="trailing garbage"),
+        pytest.param(b"[NaN]", 400, id="NaN is not JSON"),
+        pytest.param(b'"QUJD"', 422, id="a lone string"),
         pytest.param(b"[]", 422, id="empty array"),
         pytest.param(b"12", 422, id="number"),
         pytest.param(b"null", 422, id="null"),
@@ -52,7 +58,7 @@ def test_an_object_is_one_item_and_an_array_its_items() -> None:
 )
 def test_bodies_that_hold_no_events(body: bytes, status: int) -> None:
     with pytest.raises(Problem) as refused:
-        json_items(body)
+        json_items(body, 500)
     assert refused.value.status == status
 
 
@@ -95,3 +101,52 @@ def test_bad_multipart_bodies(parts: list[tuple[str, str | None, bytes]], status
     with pytest.raises(Problem) as refused:
         _item(*_form(*parts))
     assert refused.value.status == status
+
+
+def _nested(depth: int) -> bytes:
+    """An object ``depth`` containers deep: {"a": {"a": ... {} ...}}."""
+    return b'{"a": ' * (depth - 1) + b"{}" + b"}" * (depth - 1)
+
+
+def test_an_array_over_the_cap_is_413_before_the_rest_is_read() -> None:
+    """The garbage after the third item is never reached: the count is checked while parsing."""
+    with pytest.raises(Problem) as refused:
+        json_items(b'[{}, {}, {}, {"a": ' + b"!" * 100, 2)
+    assert refused.value.status == 413
+    assert refused.value.title == "Too many events"
+
+
+def test_an_array_at_the_cap_is_accepted() -> None:
+    assert json_items(b"[{}, {}]", 2) == [{}, {}]
+
+
+def test_an_item_at_the_depth_cap_is_built() -> None:
+    items = json_items(b"[" + _nested(MAX_RECORD_DEPTH) + b"]", 500)
+    assert items == [json.loads(_nested(MAX_RECORD_DEPTH))]
+
+
+@pytest.mark.parametrize("depth", [MAX_RECORD_DEPTH + 1, 254, 500, 990, 100_000])
+def test_an_item_nested_too_deep_is_skipped_and_the_others_kept(depth: int) -> None:
+    body = b'[{"n": 1}, ' + _nested(depth) + b', {"n": 2}]'
+    assert json_items(body, 500) == [{"n": 1}, TooDeepItem(MAX_RECORD_DEPTH), {"n": 2}]
+
+
+def test_a_single_object_nested_too_deep_is_one_too_deep_item() -> None:
+    assert json_items(b"[" * 50_000 + b"]" * 50_000, 500) == [TooDeepItem(MAX_RECORD_DEPTH)]
+    assert json_items(_nested(990), 500) == [TooDeepItem(MAX_RECORD_DEPTH)]
+
+
+def test_a_too_deep_item_that_is_not_valid_json_is_400() -> None:
+    with pytest.raises(Problem) as refused:
+        json_items(b"[" + b'{"a": ' * 100 + b"1 2" + b"}" * 100 + b"]", 500)
+    assert refused.value.status == 400
+
+
+def test_an_escaped_lone_surrogate_does_not_reach_the_items_as_one() -> None:
+    [item] = json_items(b'{"make": "\\ud800"}', 500)
+    item["make"].encode("utf-8")
+
+
+def test_numbers_come_as_json_loads_gives_them() -> None:
+    body = b'[{"a": -9223372036854775808, "b": 18446744073709551616, "c": 1.5, "d": 1e999}]'
+    assert json_items(body, 500) == json.loads(body)

@@ -6,7 +6,13 @@ from typing import Any
 import pytest
 
 from alpr_core.errors import RejectedEvent, RejectReason
-from alpr_core.events.parse import normalize_plate, parse_event
+from alpr_core.events.parse import (
+    MAX_UNKNOWN_CHARS,
+    MAX_UNKNOWN_DEPTH,
+    MAX_UNKNOWN_NODES,
+    normalize_plate,
+    parse_event,
+)
 from tests.unit.factories import LIMITS, NOW, image_bytes, record
 
 
@@ -159,3 +165,104 @@ def test_normalized_text_is_derived_when_the_edge_sends_none() -> None:
 def test_an_upper_case_uuid_is_stored_in_canonical_form() -> None:
     event = parse_event(record(event_id="0B7C4F8E-3C1A-4D6B-9A55-1F0E2D3C4B5A"), LIMITS, NOW)
     assert event.event_id == "0b7c4f8e-3c1a-4d6b-9a55-1f0e2d3c4b5a"
+
+
+def _nested(depth: int) -> Any:
+    """A value of ``depth`` nested containers: [[...[]...]]."""
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def _rejected(bad: dict[str, Any]) -> RejectedEvent:
+    with pytest.raises(RejectedEvent) as raised:
+        parse_event(bad, LIMITS, NOW)
+    return raised.value
+
+
+def _section(name: str, **fields: Any) -> dict[str, Any]:
+    base = record()
+    return record(**{name: {**base[name], **fields}})
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        pytest.param(_section("vehicle", make="Fo\x00rd"), "make", id="vehicle.make"),
+        pytest.param(_section("images", plate_url="s3://b/\x00.jpg"), "plate_url", id="plate_url"),
+        pytest.param(record(camera_id="cam\x00"), "camera_id", id="camera_id"),
+        pytest.param(_with_plate(text="AB\x0012"), "plate.text", id="plate text"),
+        pytest.param(_section("node", site="\x00"), "site", id="site"),
+        pytest.param(record(lane="a\x00b"), "lane", id="unknown field value"),
+        pytest.param(record(lane={"k\x00": 1}), "lane", id="unknown field key"),
+        pytest.param(record(lane=[{"a": ["\x00"]}]), "lane", id="deep in an unknown field"),
+        pytest.param(record(**{"la\x00ne": 1}), "name of an unknown field", id="its name"),
+        pytest.param(_section("vehicle", trim="\x00"), "vehicle.trim", id="unknown in a section"),
+        pytest.param(_section("extras", roi="\x00"), "extras.roi", id="extras"),
+    ],
+)
+def test_a_nul_character_is_refused_naming_the_field_not_the_value(
+    bad: dict[str, Any], field: str
+) -> None:
+    rejected = _rejected(bad)
+    assert rejected.reason == RejectReason.INVALID_FIELD
+    assert field in rejected.detail
+    assert "NUL" in rejected.detail
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(_section("vehicle", color="blue\ud800"), id="vehicle.color"),
+        pytest.param(record(track_id="\udfff"), id="track_id"),
+        pytest.param(record(lane={"\ud800": "x"}), id="unknown field key"),
+        pytest.param(record(lane=["ok", "\udc00"]), id="unknown field value"),
+    ],
+)
+def test_a_lone_surrogate_is_refused(bad: dict[str, Any]) -> None:
+    rejected = _rejected(bad)
+    assert rejected.reason == RejectReason.INVALID_FIELD
+    assert "surrogate" in rejected.detail
+
+
+def test_text_outside_ascii_is_kept() -> None:
+    event = parse_event(_section("vehicle", make="Škoda 🚗"), LIMITS, NOW)
+    assert event.vehicle.make == "Škoda 🚗"
+
+
+def test_unknown_fields_up_to_the_depth_cap_are_kept() -> None:
+    event = parse_event(record(deep=_nested(MAX_UNKNOWN_DEPTH)), LIMITS, NOW)
+    assert event.unknown_fields == {"deep": _nested(MAX_UNKNOWN_DEPTH)}
+
+
+@pytest.mark.parametrize("depth", [MAX_UNKNOWN_DEPTH + 1, 254, 500, 990, 100_000])
+def test_unknown_fields_nested_past_the_cap_are_too_deep(depth: int) -> None:
+    rejected = _rejected(record(deep=_nested(depth)))
+    assert rejected.reason == RejectReason.TOO_DEEP
+    assert "deep" in rejected.detail
+
+
+def test_unknown_fields_past_the_node_cap_are_too_deep() -> None:
+    rejected = _rejected(record(wide=list(range(MAX_UNKNOWN_NODES))))
+    assert rejected.reason == RejectReason.TOO_DEEP
+
+
+def test_unknown_fields_past_the_size_cap_are_too_deep() -> None:
+    halves = {"a": "x" * (MAX_UNKNOWN_CHARS // 2), "b": b"y" * (MAX_UNKNOWN_CHARS // 2 + 1)}
+    assert _rejected(record(**halves)).reason == RejectReason.TOO_DEEP
+
+
+def test_extras_a_newer_writer_nests_are_capped_too() -> None:
+    rejected = _rejected(_section("extras", roi=_nested(10_000)))
+    assert rejected.reason == RejectReason.TOO_DEEP
+    assert "extras.roi" in rejected.detail
+
+
+def test_unknown_fields_become_json_postgresql_accepts() -> None:
+    newer = record(blob=[b"\x01", float("inf"), {"n": None, "t": True}], when=NOW)
+    event = parse_event(newer, LIMITS, NOW)
+    assert event.unknown_fields == {
+        "blob": [{"base64": "AQ=="}, "inf", {"n": None, "t": True}],
+        "when": NOW,
+    }

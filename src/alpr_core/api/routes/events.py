@@ -78,10 +78,7 @@ async def post_events(
     _check_rate(ingest, key, 1, take=False)
     kind = check_media_type(request.headers.get("content-type"))
     body = await read_capped(request, settings.ingest_max_body_bytes)
-    items = await body_items(kind, request.headers, body)
-    if len(items) > settings.ingest_max_events:
-        raise Problem(413, "Too many events",
-                      f"Send at most {settings.ingest_max_events} events per request.")  # fmt: skip
+    items = await body_items(kind, request.headers, body, settings.ingest_max_events)
     _check_rate(ingest, key, len(items), take=True)
     try:
         result = await run_in_threadpool(ingest.events.ingest, items, key)
