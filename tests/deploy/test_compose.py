@@ -2,7 +2,7 @@
 
 No Docker engine runs here, so these tests read the file as `docker compose` would (YAML, anchors,
 ${VAR} interpolation from a .env made from .env.example) and check what can break: the schema,
-the seed's names and ports, health checks and start order, the settings the code reads, and the
+the names and ports of the OVR-ALPR Core Services design, health checks and start order, the settings the code reads, and the
 Prometheus targets.
 """
 
@@ -38,7 +38,7 @@ ONE_SHOT = {"migrate", "kafka-init", "minio-init"}
 SCALABLE = {"kafka-consumer"}
 APP_SERVICES = ("migrate", "kafka-consumer", "query-api")
 SECRETS = ("DB_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "GRAFANA_ADMIN_PASSWORD")
-# Host port -> (service, container port), from the seed's access URLs and troubleshooting.
+# Host port -> (service, container port), from the design's access URLs and troubleshooting.
 SEED_PORTS = {
     8000: ("query-api", 8000),
     9090: ("prometheus", 9090),
@@ -96,7 +96,7 @@ def test_the_schema_check_can_fail(compose: dict[str, Any]) -> None:
         jsonschema.Draft7Validator(schema).validate(broken)
 
 
-def test_services_are_the_seeds_without_zookeeper(services: dict[str, Any]) -> None:
+def test_services_are_the_designs_without_zookeeper(services: dict[str, Any]) -> None:
     default = {name for name, s in services.items() if "profiles" not in s}
     assert default == SEED_SERVICES | ONE_SHOT
     assert "zookeeper" not in services
@@ -141,7 +141,7 @@ def test_migrations_run_before_both_services(services: dict[str, Any]) -> None:
         assert services[name]["image"] == services["migrate"]["image"]
 
 
-def test_container_names_are_the_seeds_except_on_scaled_services(
+def test_container_names_are_the_designs_except_on_scaled_services(
     services: dict[str, Any],
 ) -> None:
     for name, service in services.items():
@@ -152,7 +152,7 @@ def test_container_names_are_the_seeds_except_on_scaled_services(
             assert service["container_name"] == f"alpr-{name}"
 
 
-def test_the_seeds_ports_are_published_by_the_right_services(services: dict[str, Any]) -> None:
+def test_the_designs_ports_are_published_by_the_right_services(services: dict[str, Any]) -> None:
     for host_port, (name, container_port) in SEED_PORTS.items():
         assert published_ports(services[name]).get(host_port) == container_port, name
     every = [p for s in services.values() for p in published_ports(s)]
@@ -256,7 +256,7 @@ def test_the_app_services_refuse_the_placeholder_passwords(
 
 def test_topics_have_partitions_for_scaled_consumers(services: dict[str, Any]) -> None:
     partitions = int(services["kafka-init"]["environment"]["PARTITIONS"])
-    assert partitions >= 3  # the seed's --scale kafka-consumer=3
+    assert partitions >= 3  # the design's --scale kafka-consumer=3
     assert "--partitions" in services["kafka-init"]["command"][0]
 
 
@@ -290,7 +290,7 @@ def test_prometheus_targets_are_the_compose_services_and_ports(
     assert "file_sd_configs" in jobs["pilot"]
 
 
-# The seed's "Running Core Services" commands, verbatim but for the zookeeper service.
+# The design's "Running Core Services" commands, verbatim but for the zookeeper service.
 SEED_COMMANDS = (
     "docker compose up -d kafka schema-registry timescaledb minio",
     "docker compose up -d kafka-consumer query-api",
@@ -308,7 +308,7 @@ SEED_COMMANDS = (
 
 
 @pytest.mark.parametrize("command", SEED_COMMANDS)
-def test_the_seeds_commands_name_services_that_exist(
+def test_the_designs_commands_name_services_that_exist(
     command: str, services: dict[str, Any]
 ) -> None:
     words = command.split()[3:]  # after "docker compose <verb>"

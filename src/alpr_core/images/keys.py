@@ -1,6 +1,6 @@
-"""Object keys for plate crops: the seed's layout, unique and deterministic per event.
+"""Object keys for plate crops: the design's layout, unique and deterministic per event.
 
-``YYYY/MM/DD/plate_YYYYMMDD_HHMMSS_mmm_<event_id>.<ext>``: the seed's date folders and name, with
+``YYYY/MM/DD/plate_YYYYMMDD_HHMMSS_mmm_<event_id>.<ext>``: the design's date folders and name, with
 the milliseconds as ``NNN`` and the event id appended so two reads in one millisecond never share
 a key, and a replay of the same event writes the same key again.
 """
