@@ -4,10 +4,14 @@
 
 Fills a fresh database (bench.prefill), stores 500 reads with inline images through the storage
 sink, starts `alpr api` (one uvicorn worker) in its own process, and for each scenario (list,
-exact, prefix, substring, fuzzy, image) runs a fixed number of concurrent clients for a fixed
-time, first through HTTP, then the same SQL through psycopg with as many connections: the
-statements the API runs, its audit row included (the ceiling), and the page's query alone.
-Prints requests/s, p50 and p99, and the API's share of each. The plans: bench.plans.
+camera, exact, prefix, substring, fuzzy, image) runs a fixed number of concurrent clients for a
+fixed time (closed loop: the maximum throughput), first through HTTP, then the same SQL through
+psycopg with as many connections: the statements the API runs, its audit row included (the
+ceiling), and the page's query alone. Prints requests/s, p50 and p99, and the API's share of each.
+
+After each scenario's closed loop, open-loop runs (bench.open_loop) offer a constant arrival rate
+at shares of that maximum (``--open-loop-shares``, 50 % and 80 % by default) and print p50, p99
+and p99.9 at each, with the p99 goal read at 50 %. The plans: bench.plans.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import os
 import random
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from types import SimpleNamespace
 from urllib.parse import quote
 from uuid import UUID
 
@@ -49,6 +53,8 @@ from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import edge_uploads_of, s3_image_store
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.storage.sink import DetectionSink
+from bench.open_loop import OpenLoopResult, report_open_loop, run_open_loop
+from bench.percentiles import percentile
 from bench.prefill import prefill
 from bench.resources import (
     ServerProcesses,
@@ -60,6 +66,7 @@ from bench.resources import (
     load_services_env,
     row_count,
 )
+from bench.vegeta import vegeta_binary
 
 WARM_UP_S = 2  # unmeasured load before each measurement
 _UNSCOPED = ApiKey(UUID(int=0), "bench", "viewer", None, None, datetime.now(UTC), None)
@@ -77,9 +84,8 @@ class Result:
 
     @classmethod
     def of(cls, name: str, seconds: float, latencies_ms: list[float]) -> Result:
-        ordered = sorted(latencies_ms)
-        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-        return cls(name, len(ordered) / seconds, statistics.median(ordered), p99)
+        p50, p99 = (percentile(latencies_ms, q) for q in (0.5, 0.99))
+        return cls(name, len(latencies_ms) / seconds, p50, p99)
 
 
 @dataclass(frozen=True)
@@ -195,14 +201,20 @@ end
 """
 
 
+def scenario_paths(scenario: Scenario, count: int = 2000) -> list[str]:
+    """The paths a load generator cycles through: a different plate (or camera, or image) per
+    request, the same ones in every run."""
+    rng = random.Random(11)
+    return [scenario.page(rng).path for _ in range(count)]
+
+
 def through_api(base: str, token: str, scenario: Scenario, clients: int, seconds: float,
                 servers: ServerProcesses) -> Result:  # fmt: skip
     """Load from wrk (C, two threads), so the load generator is not what is measured. ``servers``
     (the API's process among them) give the CPU each process spent per request."""
     if shutil.which("wrk") is None:
         raise SystemExit("bench.api_load needs wrk: apt-get install -y wrk")
-    rng = random.Random(11)
-    paths = ", ".join(f'"{scenario.page(rng).path}"' for _ in range(2000))
+    paths = ", ".join(f'"{path}"' for path in scenario_paths(scenario))
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(_WRK_SCRIPT % (paths, token))
         script.flush()
@@ -231,10 +243,12 @@ def _ms(text: str) -> float:
 
 
 def _request_of(path: str) -> Request:
-    """The request the audit row records, as the API would see ``path``."""
+    """The request the audit row records, as the API would see ``path`` from a local client: the
+    audit reads the client's address, and the trusted proxies from the app's resources."""
     route, _, query = path.partition("?")
+    app = SimpleNamespace(state=SimpleNamespace(resources=SimpleNamespace(trusted_proxies=())))
     scope = {"type": "http", "method": "GET", "path": route, "query_string": query.encode(),
-             "headers": []}  # fmt: skip
+             "headers": [], "client": ("127.0.0.1", 40000), "app": app}  # fmt: skip
     return Request(scope)
 
 
@@ -321,12 +335,23 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiK
     api = start_api(settings, port, args.api_workers, args.pool_size)
     servers = api_and_database(api)
     results: list[tuple[Result, Result | None, Result | None]] = []
+    open_loop: list[OpenLoopResult] = []
+    base = f"http://127.0.0.1:{port}"
     try:
         for scenario in scenarios(plates, image_ids, sample_cameras(settings)):
             if args.only and scenario.name not in args.only:
                 continue
-            via_api = through_api(f"http://127.0.0.1:{port}", token, scenario, args.clients,
-                                  args.seconds, servers)  # fmt: skip
+            via_api = through_api(base, token, scenario, args.clients, args.seconds, servers)
+            paths = scenario_paths(scenario)
+            open_loop += run_open_loop(
+                scenario.name,
+                base,
+                token,
+                paths,
+                via_api.rate,
+                args.open_loop_shares,
+                args.open_loop_seconds,
+            )
             sql, alone = None, None
             if scenario.page(random.Random(0)).pages:
                 sql, alone = (
@@ -339,12 +364,15 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiK
         api.terminate()
         api.wait(30)
     report(rows, args, results)
+    max_rates = {api.name.removesuffix(" (API)"): api.rate for api, _sql, _alone in results}
+    report_open_loop(rows, args.open_loop_seconds, max_rates, open_loop)
+    sys.stdout.flush()
 
 
 def report(rows: int, args: argparse.Namespace,
            results: list[tuple[Result, Result | None, Result | None]]) -> None:  # fmt: skip
     """The ceiling is the API's own statements, audit row included; "query alone" leaves the
-    audit row out, as the ceiling did until session 5."""
+    audit row out, as an earlier ceiling did."""
     print(f"\n## {rows:,} rows, {args.clients} concurrent clients, {args.seconds:.0f} s each\n")
     print("| scenario | API req/s | API p50 ms | API p99 ms | API failed | SQL req/s | SQL p99 ms"
           " | SQL failed | API/SQL | query alone req/s | API/alone |")  # fmt: skip
@@ -359,7 +387,6 @@ def report(rows: int, args: argparse.Namespace,
         print(f"| {name} | {api.rate:,.0f} | {api.p50_ms:.1f} | {api.p99_ms:.1f} | {api.failed} |"
               f" {cells} |")  # fmt: skip
     report_cpu([api for api, _sql, _alone in results], args.api_workers)
-    sys.stdout.flush()
 
 
 def report_cpu(results: list[Result], workers: int) -> None:
@@ -392,9 +419,22 @@ def main() -> None:
         default=16,
         help="the API's database connections, shared by its workers",
     )
+    parser.add_argument(
+        "--open-loop-shares",
+        type=float,
+        nargs="+",
+        default=[0.5, 0.8],
+        metavar="SHARE",
+        help="constant arrival rates to run, as shares of the closed-loop maximum",
+    )
+    parser.add_argument(
+        "--open-loop-seconds", type=float, default=None, help="length of each (default: --seconds)"
+    )
     parser.add_argument("--only", nargs="+", metavar="SCENARIO", help="run just these scenarios")
     parser.add_argument("--keep-db", metavar="NAME", help="fill database NAME once, reuse it later")
     args = parser.parse_args()
+    args.open_loop_seconds = args.open_loop_seconds or args.seconds
+    vegeta_binary()  # built before anything is measured, when missing
     load_services_env()
     settings = kept_settings(args.keep_db) if args.keep_db else fresh_settings("api")
     with database(settings, keep=bool(args.keep_db)):

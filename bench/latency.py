@@ -24,6 +24,7 @@ from alpr_core.config import Settings
 from alpr_core.events.avro import schema_text
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.storage.service import build_storage
+from bench.percentiles import percentile
 from bench.prefill import prefill
 from bench.resources import create_topic, database, fresh_settings, load_services_env
 
@@ -81,11 +82,6 @@ def watch_rows(settings: Settings, seen_at: dict[str, float], stop: threading.Ev
                 seen_at.setdefault(event_id, now)
                 last_id = max(last_id, row_id)
             time.sleep(POLL_INTERVAL_S)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:

@@ -161,7 +161,7 @@ class ApiSettings(BaseSettings):
     failed_key_burst: int = Field(default=20, ge=1)
     ready_cache_s: float = Field(default=1.0, ge=0)  # /ready answers from memory this long
     require_purpose: bool = False  # plate searches must state a `purpose` (audited)
-    limit_concurrency: int = Field(default=200, ge=1)  # connections and requests at once
+    limit_concurrency: int = Field(default=1000, ge=1)  # connections (idle ones too) at once
     timeout_keep_alive_s: int = Field(default=5, ge=1)
 
     @field_validator("trusted_proxies")
