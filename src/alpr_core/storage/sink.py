@@ -12,7 +12,7 @@ dropped come back the same way, as ``past_retention`` (``db/detections.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,8 +63,8 @@ class DetectionSink:
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
         rows = [_row(decoded) for decoded in events]
         borrowed = self._borrowed_images(rows)
-        storable = [row for index, row in enumerate(rows) if index not in borrowed]
-        positions = [index for index in range(len(rows)) if index not in borrowed]
+        positions = _first_of_each_read(rows, skip=borrowed.keys())
+        storable = [rows[index] for index in positions]
         stored = self._store_images(storable)
         inserted, unstorable = self._insert_or_split(storable, first_index=0)
         if inserted < len(storable):
@@ -147,6 +147,20 @@ def _with_past_retention(result: WriteResult, first_index: int) -> tuple[int, li
     detail = "its day was dropped by retention"
     error = RejectedEvent(RejectReason.PAST_RETENTION, detail)
     return result.inserted, [Unstorable(first_index + i, error) for i in result.past_retention]
+
+
+def _first_of_each_read(rows: Sequence[DetectionRow], skip: Collection[int]) -> list[int]:
+    """The positions of the rows to write: the first of each natural key (event_id, captured
+    at) in the batch. A replay in the same batch is a duplicate of the first, whose image and
+    row are the ones stored, whichever upload would have finished first."""
+    seen: set[tuple[str, datetime]] = set()
+    positions = []
+    for index, row in enumerate(rows):
+        key = (row.event.event_id, row.event.captured_at)
+        if index not in skip and key not in seen:
+            seen.add(key)
+            positions.append(index)
+    return positions
 
 
 def _by_index(unstorable: list[Unstorable]) -> tuple[Unstorable, ...]:

@@ -121,3 +121,19 @@ def db_scalar_text(settings: Settings, event_id: str) -> str:
     assert row is not None
     assert row[0]
     return str(row[0])
+
+
+def test_a_replay_in_the_same_batch_never_replaces_the_first_image(
+    client: TestClient, keys: Keys, settings: Settings, images: ObjectImageStore
+) -> None:
+    first = with_image(image_bytes("JPEG", (40, 12)))
+    replays = [with_image(image_bytes("JPEG", (90 + n, 30))) for n in range(8)]
+    for replay in replays:
+        replay.update(event_id=first["event_id"], captured_at=first["captured_at"])
+
+    body = post(client, keys.ingest, [first, *replays]).json()
+
+    assert (body["stored"], body["duplicates"]) == (1, 8)
+    served = _image(client, keys, _plate_id(settings, first["event_id"]))
+    assert served.content == image_bytes("JPEG", (40, 12))
+    assert images.count() == 1
