@@ -2,13 +2,15 @@
 
 The seed's names are kept: ``alpr_messages_consumed_total``, ``alpr_database_writes_total`` and
 ``alpr_processing_errors_total``. Each metric lives in the registry it is given, so tests build a
-fresh registry and read exact values.
+fresh registry and read exact values. :class:`EventRecorder` is the one place that counts what
+became of events, for the Kafka path and HTTP ingest alike.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter as Counter_
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -45,24 +47,34 @@ def _images_stored(registry: CollectorRegistry) -> Counter:
     )
 
 
-class StorageMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+class EventMetrics:
+    """What both paths (Kafka and HTTP ingest) count about events, under the same names."""
+
+    def __init__(self, registry: CollectorRegistry, received: Counter) -> None:
         self.registry = registry
+        self.received = received
+        self.database_writes = _database_writes(registry)
+        self.duplicates_skipped = _duplicates_skipped(registry)
+        self.processing_errors = _processing_errors(registry)
+        self.images_stored = _images_stored(registry)
+        self.cameras = CameraMetrics(registry)
+        self.dead_lettered: Counter | None = None
+
+
+class StorageMetrics(EventMetrics):
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.messages_consumed = Counter(
             "alpr_messages_consumed",
             "Kafka messages taken off the topic, good or bad.",
             registry=registry,
         )
-        self.database_writes = _database_writes(registry)
-        self.duplicates_skipped = _duplicates_skipped(registry)
-        self.processing_errors = _processing_errors(registry)
+        super().__init__(registry, self.messages_consumed)
         self.dead_lettered = Counter(
             "alpr_events_dead_lettered",
             "Events sent to the dead-letter topic, by reason.",
             ["reason"],
             registry=registry,
         )
-        self.images_stored = _images_stored(registry)
         self.batch_size = Histogram(
             "alpr_batch_size_events",
             "Messages per flushed batch.",
@@ -115,7 +127,6 @@ class StorageMetrics:
             "When retention last completed.",
             registry=registry,
         )
-        self.cameras = CameraMetrics(registry)
         self.offsets_committed = Counter(
             "alpr_offsets_committed",
             "Offset commits made after a durable batch.",
@@ -147,7 +158,7 @@ class CameraMetrics:
             self.last_event.labels(camera_id=camera_id).set(now_s)
 
 
-class IngestMetrics:
+class IngestMetrics(EventMetrics):
     """POST /events in the API. Rows, duplicates, images and rejections (``reason``) use the
     storage service's names, so a sum over both jobs counts every stored read once."""
 
@@ -157,13 +168,35 @@ class IngestMetrics:
             "Events posted to POST /events, good or bad.",
             registry=registry,
         )
+        super().__init__(registry, self.events_received)
         self.throttled = Counter(
             "alpr_http_ingest_throttled",
             "POST /events requests refused by the per-key rate limit.",
             registry=registry,
         )
-        self.database_writes = _database_writes(registry)
-        self.duplicates_skipped = _duplicates_skipped(registry)
-        self.processing_errors = _processing_errors(registry)
-        self.images_stored = _images_stored(registry)
-        self.cameras = CameraMetrics(registry)
+
+
+class EventRecorder:
+    """The one place that counts what became of events, for Kafka and HTTP ingest alike."""
+
+    def __init__(self, metrics: EventMetrics, clock: Callable[[], float] = time.time) -> None:
+        self.metrics = metrics
+        self._clock = clock
+
+    def received(self, count: int = 1) -> None:
+        self.metrics.received.inc(count)
+
+    def rejected(self, reason: str) -> None:
+        """An event refused (by decoding, validation, scope or the database), or a failure."""
+        self.metrics.processing_errors.labels(reason=reason).inc()
+
+    def dead_lettered(self, reason: str) -> None:
+        if self.metrics.dead_lettered is not None:
+            self.metrics.dead_lettered.labels(reason=reason).inc()
+
+    def stored(self, rows: int, duplicates: int, images: int, camera_ids: Iterable[str]) -> None:
+        """A write made durable: new rows, replays skipped, images, and the cameras stored."""
+        self.metrics.database_writes.inc(rows)
+        self.metrics.duplicates_skipped.inc(duplicates)
+        self.metrics.images_stored.inc(images)
+        self.metrics.cameras.record(camera_ids, self._clock())

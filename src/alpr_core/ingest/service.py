@@ -1,9 +1,10 @@
-"""Ingest a list of posted items: decode and validate each, refuse what the key may not post,
-then store the good ones through :class:`~alpr_core.storage.sink.DetectionSink` (images, then
-rows in one transaction, idempotent on event_id).
+"""Ingest a list of posted items with the Kafka path's decode and write steps: decode and
+validate each, refuse what the key may not post, then store the good ones (images, then rows
+in one transaction, idempotent on event_id).
 
-Bad items are reported back, not dead-lettered: over HTTP the sender gets the problem in the
-answer. Blocking (registry, S3, PostgreSQL): the API runs it in a worker thread.
+Bad items, and rows the database refuses, are reported back, not dead-lettered: over HTTP the
+sender gets the problem in the answer. Blocking (registry, S3, PostgreSQL): the API runs it in a
+worker thread.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from alpr_core.db.api_keys import ApiKey
@@ -18,8 +20,9 @@ from alpr_core.errors import RejectedEvent, RejectReason
 from alpr_core.events.avro import DecodedEvent, EventDecoder
 from alpr_core.events.parse import EventLimits
 from alpr_core.ingest.items import decode_item, event_id_hint
-from alpr_core.metrics import IngestMetrics
-from alpr_core.storage.sink import DetectionSink, SinkResult
+from alpr_core.metrics import EventRecorder, IngestMetrics
+from alpr_core.storage.results import Sink, Stored, store_events
+from alpr_core.storage.steps.decode import decode_or_reject
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +36,11 @@ class ItemRejection:
 class IngestResult:
     accepted: list[tuple[int, DecodedEvent]] = field(default_factory=list)
     rejected: list[ItemRejection] = field(default_factory=list)
-    stored: SinkResult = field(default_factory=lambda: SinkResult(0, 0))
+    stored: Stored = field(default_factory=Stored)
 
     @property
     def duplicates(self) -> int:
-        return len(self.accepted) - self.stored.rows_inserted
+        return self.stored.duplicates
 
 
 def _utc_now() -> datetime:
@@ -49,22 +52,24 @@ class EventIngest:
         self,
         decoder: EventDecoder,
         limits: EventLimits,
-        sink: DetectionSink,
+        sink: Sink,
         metrics: IngestMetrics,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._decoder = decoder
         self._limits = limits
         self._sink = sink
-        self._metrics = metrics
+        self._recorder = EventRecorder(metrics, lambda: clock().timestamp())
         self._clock = clock
 
     def ingest(self, items: Sequence[Any], key: ApiKey) -> IngestResult:
         """Store what is good in ``items``; raises TransientError when a dependency is down."""
+        self._recorder.received(len(items))
         result = self._sort(items, key)
         if result.accepted:
-            result.stored = self._sink.write([decoded for _, decoded in result.accepted])
-        self._count(len(items), result)
+            events = [decoded for _, decoded in result.accepted]
+            result.stored = store_events(self._sink, events, self._recorder)
+            _move_refused(result)
         return result
 
     def close(self) -> None:
@@ -74,25 +79,28 @@ class EventIngest:
         now = self._clock()
         result = IngestResult()
         for index, item in enumerate(items):
-            try:
-                decoded = decode_item(item, self._decoder, self._limits, now)
-                check_scope(decoded, key)
-            except RejectedEvent as error:
-                result.rejected.append(ItemRejection(index, event_id_hint(item), error))
+            outcome = decode_or_reject(partial(self._decode, item, key, now), self._recorder)
+            if isinstance(outcome, RejectedEvent):
+                result.rejected.append(ItemRejection(index, event_id_hint(item), outcome))
             else:
-                result.accepted.append((index, decoded))
+                result.accepted.append((index, outcome))
         return result
 
-    def _count(self, received: int, result: IngestResult) -> None:
-        self._metrics.events_received.inc(received)
-        for rejection in result.rejected:
-            self._metrics.processing_errors.labels(reason=rejection.error.reason).inc()
-        self._metrics.database_writes.inc(result.stored.rows_inserted)
-        self._metrics.duplicates_skipped.inc(result.duplicates)
-        self._metrics.images_stored.inc(result.stored.images_stored)
-        self._metrics.cameras.record(
-            (decoded.event.camera_id for _, decoded in result.accepted), self._clock().timestamp()
-        )
+    def _decode(self, item: Any, key: ApiKey, now: datetime) -> DecodedEvent:
+        decoded = decode_item(item, self._decoder, self._limits, now)
+        check_scope(decoded, key)
+        return decoded
+
+
+def _move_refused(result: IngestResult) -> None:
+    """Rows the database refused are rejected items, with the sink's reason."""
+    refused = {entry.index: entry.error for entry in result.stored.refused}
+    for position, (index, decoded) in enumerate(result.accepted):
+        if position in refused:
+            rejection = ItemRejection(index, decoded.event.event_id, refused[position])
+            result.rejected.append(rejection)
+    result.accepted = [pair for pos, pair in enumerate(result.accepted) if pos not in refused]
+    result.rejected.sort(key=lambda rejection: rejection.index)
 
 
 def check_scope(decoded: DecodedEvent, key: ApiKey) -> None:

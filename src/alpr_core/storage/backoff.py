@@ -1,7 +1,7 @@
 """The one retry policy for transient failures: exponential backoff with jitter, no attempt cap.
 
-Callers decide how to wait (the consume loop polls Kafka while it waits; the batch writer sleeps)
-and when to give up (only when shutting down).
+``retry.Retry`` applies it; its callers decide how to wait (the consume loop polls Kafka while it
+waits; the batch writer sleeps) and when to give up (only when shutting down).
 """
 
 from __future__ import annotations

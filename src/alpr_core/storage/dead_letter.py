@@ -12,6 +12,7 @@ from alpr_core.storage.messages import header_list
 
 HEADER_REASON = "alpr.dlq.reason"
 HEADER_DETAIL = "alpr.dlq.detail"
+HEADER_EXCEPTION = "alpr.dlq.exception"  # the exception's class, when one caused the rejection
 HEADER_TOPIC = "alpr.dlq.original.topic"
 HEADER_PARTITION = "alpr.dlq.original.partition"
 HEADER_OFFSET = "alpr.dlq.original.offset"
@@ -29,6 +30,8 @@ def dead_letter_headers(entry: Rejected) -> list[tuple[str, str | bytes | None]]
         (HEADER_OFFSET, str(message.offset()).encode()),
         (HEADER_TIMESTAMP, str(message.timestamp()[1]).encode()),
     ]
+    if entry.error.cause is not None:
+        own.append((HEADER_EXCEPTION, entry.error.cause.encode()))
     return header_list(message.headers()) + own
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 TopicPartitionKey = tuple[str, int]
@@ -26,3 +27,23 @@ def header_list(headers: Headers | None) -> list[tuple[str, str | bytes | None]]
     if headers is None:
         return []
     return list(headers.items()) if isinstance(headers, dict) else list(headers)
+
+
+class Assignment:
+    """The partitions this consumer owns now, as the rebalance callbacks last said."""
+
+    def __init__(self) -> None:
+        self._owned: set[TopicPartitionKey] = set()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._owned
+
+    def add(self, keys: Iterable[TopicPartitionKey]) -> None:
+        self._owned.update(keys)
+
+    def remove(self, keys: Iterable[TopicPartitionKey]) -> None:
+        self._owned.difference_update(keys)
+
+    def owned(self, offsets: dict[TopicPartitionKey, int]) -> dict[TopicPartitionKey, int]:
+        """Only the ``offsets`` of partitions owned now: never commit for another owner."""
+        return {key: offset for key, offset in offsets.items() if key in self._owned}

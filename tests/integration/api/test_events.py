@@ -443,3 +443,38 @@ def test_an_array_over_the_event_cap_is_413(
     assert response.json()["title"] == "Too many events"
     assert db_scalar(settings, ROWS) == 0
 
+
+def _borrowing(settings: Settings) -> dict[str, Any]:
+    """A valid event whose plate_url names an object in our bucket it does not own."""
+    url = f"s3://{settings.object_store.bucket}/plates/someone-else.jpg"
+    return event(images={"plate_url": url, "vehicle_url": None, "frame_url": None})
+
+
+def test_a_row_the_sink_refuses_is_a_rejected_item_never_a_duplicate(
+    client: TestClient, keys: Keys, settings: Settings
+) -> None:
+    good, refused = event(), _borrowing(settings)
+    response = post(client, keys.ingest, [good, refused])
+
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert (body["stored"], body["duplicates"]) == (1, 0)
+    assert [item["event_id"] for item in body["accepted"]] == [good["event_id"]]
+    assert [(r["index"], r["status"], r["reason"]) for r in body["rejected"]] == [
+        (1, 422, "image_not_owned")
+    ]
+    assert body["rejected"][0]["event_id"] == refused["event_id"]
+    assert metric(client, 'alpr_processing_errors_total{reason="image_not_owned"}') == 1
+    assert metric(client, "alpr_duplicate_events_total") == 0
+    assert db_scalar(settings, ROWS) == 1
+
+
+def test_when_the_sink_refuses_every_item_the_answer_is_422(
+    client: TestClient, keys: Keys, settings: Settings
+) -> None:
+    response = post(client, keys.ingest, [_borrowing(settings), _borrowing(settings)])
+
+    assert response.status_code == 422, response.text
+    assert [r["reason"] for r in response.json()["rejected"]] == ["image_not_owned"] * 2
+    assert metric(client, "alpr_duplicate_events_total") == 0
+    assert db_scalar(settings, ROWS) == 0

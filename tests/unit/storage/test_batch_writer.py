@@ -1,68 +1,50 @@
-"""What the batch writer records once a batch is durable, with fakes for the sink and the DLQ."""
+"""The batch writer with fakes for the sink and the DLQ: what it writes, dead-letters, counts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import cast
 
 from prometheus_client import CollectorRegistry
 
-from alpr_core.events.avro import DecodedEvent
-from alpr_core.events.parse import parse_event
+from alpr_core.errors import RejectReason
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.backoff import Backoff
-from alpr_core.storage.batch import Accepted, Rejected
+from alpr_core.storage.batch import Batch
 from alpr_core.storage.batch_writer import BatchWriter
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness
-from alpr_core.storage.messages import KafkaMessage
-from alpr_core.storage.sink import DetectionSink, SinkResult
-from tests.unit.factories import LIMITS, NOW, record
+from tests.unit.storage.fakes import BAD, FakeDeadLetters, FakeMessage, FakeSink, decoded
+
+IDS = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(1, 5)]
 
 
-class StoresEverything:
-    def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
-        return SinkResult(rows_inserted=len(events), images_stored=0)
-
-    def close(self) -> None:
-        pass
-
-
-class NoDeadLetters:
-    def publish(self, rejected: Sequence[Rejected]) -> None:
-        assert not rejected
-
-    def wait(self) -> None:
-        pass
-
-
-def event(camera_id: str, event_id: str) -> Accepted:
-    decoded = DecodedEvent(
-        parse_event(record(camera_id=camera_id, event_id=event_id), LIMITS, NOW), 1
-    )
-    return Accepted(("alpr.plates.detected", 0), cast(KafkaMessage, object()), decoded)
-
-
-def writer(registry: CollectorRegistry, clock_s: float) -> BatchWriter:
+def writer(
+    registry: CollectorRegistry, sink: FakeSink, dead: FakeDeadLetters, clock_s: float = 0.0
+) -> BatchWriter:
     return BatchWriter(
-        cast(DetectionSink, StoresEverything()),
-        cast(DeadLetterPublisher, NoDeadLetters()),
+        sink,
+        cast(DeadLetterPublisher, dead),
         StorageMetrics(registry),
         Backoff(0.01, 0.01),
         Liveness(),
+        sleep=lambda _s: None,
         clock=lambda: clock_s,
     )
 
 
+def batch_of(*cameras: str, bad: int = 0) -> Batch:
+    batch = Batch(max_events=10, max_time_s=1.0)
+    for offset, camera in enumerate(cameras):
+        batch.add(FakeMessage(0, offset), decoded(camera, IDS[offset]), now=0.0)
+    for offset in range(bad):
+        batch.add(FakeMessage(1, offset), BAD, now=0.0)
+    return batch
+
+
 def test_each_camera_counts_its_durable_events_and_when_it_was_last_heard_of() -> None:
     registry = CollectorRegistry()
-    batch_writer = writer(registry, clock_s=1_764_331_200.0)
-    batch = [
-        event("cam-1", "00000000-0000-4000-8000-000000000001"),
-        event("cam-1", "00000000-0000-4000-8000-000000000002"),
-        event("cam-2", "00000000-0000-4000-8000-000000000003"),
-    ]
-    batch_writer.submit(batch, []).result(timeout=10)
+    batch_writer = writer(registry, FakeSink(), FakeDeadLetters(), clock_s=1_764_331_200.0)
+    batch_writer.submit(batch_of("cam-1", "cam-1", "cam-2")).result(timeout=10)
     batch_writer.close()
 
     def sample(name: str, camera_id: str) -> float | None:
@@ -72,3 +54,23 @@ def test_each_camera_counts_its_durable_events_and_when_it_was_last_heard_of() -
     assert sample("alpr_camera_events_total", "cam-2") == 1
     assert sample("alpr_camera_last_event_timestamp_seconds", "cam-1") == 1_764_331_200.0
     assert sample("alpr_camera_last_event_timestamp_seconds", "cam-3") is None
+
+
+def test_rejected_and_refused_messages_are_dead_lettered_and_counted_once() -> None:
+    registry, dead = CollectorRegistry(), FakeDeadLetters()
+    sink = FakeSink(refuse={0: RejectReason.UNSTORABLE}, fail=2)
+    batch_writer = writer(registry, sink, dead)
+    stored = batch_writer.submit(batch_of("cam-1", "cam-2", bad=1)).result(timeout=10)
+    batch_writer.close()
+
+    assert (stored.rows_inserted, stored.duplicates) == (1, 0)
+    assert [entry.error.reason for entry in dead.published] == ["undecodable", "unstorable"]
+    assert dead.published[1].message.offset() == 0  # the refused row's own message
+
+    def sample(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert sample("alpr_events_dead_lettered_total", reason="unstorable") == 1
+    assert sample("alpr_processing_errors_total", reason="unstorable") == 1
+    assert sample("alpr_transient_failures_total", step="store") == 2
+    assert sample("alpr_duplicate_events_total") == 0
