@@ -42,6 +42,7 @@ class KafkaSettings(BaseSettings):
     topic: str = "alpr.plates.detected"
     dlq_topic: str = "alpr.plates.detected.dlq"
     group_id: str = "alpr-storage"
+    session_timeout_ms: int = Field(default=10_000, ge=6_000)  # the broker's minimum is 6 s
 
     @property
     def enabled(self) -> bool:

@@ -46,6 +46,9 @@ def kafka_consumer(settings: Settings, metrics: StorageMetrics) -> Consumer:
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
             "partition.assignment.strategy": "cooperative-sticky",
+            # a consumer that dies gives its partitions up after this, not librdkafka's 45 s
+            "session.timeout.ms": settings.kafka.session_timeout_ms,
+            "heartbeat.interval.ms": max(settings.kafka.session_timeout_ms // 4, 500),
             "statistics.interval.ms": 5000,
             "stats_cb": lambda stats: record_lag(metrics.consumer_lag, stats),
             "client.id": "alpr-storage",
