@@ -2,8 +2,8 @@
 
 No Docker engine runs here, so these tests read the file as `docker compose` would (YAML, anchors,
 ${VAR} interpolation from a .env made from .env.example) and check what can break: the schema,
-the names and ports of the OVR-ALPR Core Services design, health checks and start order, the settings the code reads, and the
-Prometheus targets.
+the names and ports of the OVR-ALPR Core Services design, health checks and start order, the
+settings the code reads, and the Prometheus targets.
 """
 
 from __future__ import annotations

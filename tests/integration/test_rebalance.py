@@ -26,6 +26,7 @@ from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness
 from alpr_core.storage.service import (
     backoff,
+    consumer_config,
     dead_letter_producer,
     event_limits,
     loop_settings,
@@ -92,17 +93,7 @@ class GatedSink:
 def _interleaving_consumer(settings: Settings) -> Consumer:
     """The storage consumer's settings, but small fetches: each consume() mixes partitions, so
     messages of every partition are waiting in the loop when the revoke comes."""
-    return Consumer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap_servers,
-            "group.id": settings.kafka.group_id,
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "auto.offset.reset": "earliest",
-            "partition.assignment.strategy": "cooperative-sticky",
-            "max.partition.fetch.bytes": 2048,
-        }
-    )
+    return Consumer(consumer_config(settings) | {"max.partition.fetch.bytes": 2048})
 
 
 @contextmanager

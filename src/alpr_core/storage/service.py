@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from types import FrameType
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import structlog
@@ -37,23 +38,28 @@ from alpr_core.storage.sink import DetectionSink
 log = structlog.get_logger("alpr.storage")
 
 
+def consumer_config(settings: Settings) -> dict[str, Any]:
+    """How the storage service consumes: manual commits after durability, cooperative
+    rebalances, and a session short enough that a dead consumer's partitions move on soon."""
+    return {
+        "bootstrap.servers": settings.kafka.bootstrap_servers,
+        "group.id": settings.kafka.group_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "cooperative-sticky",
+        "session.timeout.ms": settings.kafka.session_timeout_ms,
+        "heartbeat.interval.ms": max(settings.kafka.session_timeout_ms // 4, 500),
+        "client.id": "alpr-storage",
+    }
+
+
 def kafka_consumer(settings: Settings, metrics: StorageMetrics) -> Consumer:
-    return Consumer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap_servers,
-            "group.id": settings.kafka.group_id,
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "auto.offset.reset": "earliest",
-            "partition.assignment.strategy": "cooperative-sticky",
-            # a consumer that dies gives its partitions up after this, not librdkafka's 45 s
-            "session.timeout.ms": settings.kafka.session_timeout_ms,
-            "heartbeat.interval.ms": max(settings.kafka.session_timeout_ms // 4, 500),
-            "statistics.interval.ms": 5000,
-            "stats_cb": lambda stats: record_lag(metrics.consumer_lag, stats),
-            "client.id": "alpr-storage",
-        }
-    )
+    stats = {
+        "statistics.interval.ms": 5000,
+        "stats_cb": lambda stats: record_lag(metrics.consumer_lag, stats),
+    }
+    return Consumer(consumer_config(settings) | stats)
 
 
 def dead_letter_producer(settings: Settings) -> Producer:

@@ -1,45 +1,12 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from alpr_core.errors import RejectedEvent, RejectReason
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
 from alpr_core.storage.batch import Batch
-from alpr_core.storage.messages import Headers
 from tests.unit.factories import LIMITS, NOW, record
-
-
-@dataclass
-class FakeMessage:
-    _partition: int
-    _offset: int
-    _topic: str = "plates"
-
-    def topic(self) -> str:
-        return self._topic
-
-    def partition(self) -> int:
-        return self._partition
-
-    def offset(self) -> int:
-        return self._offset
-
-    def key(self) -> bytes | None:
-        return None
-
-    def value(self) -> bytes | None:
-        return b"x"
-
-    def headers(self) -> Headers | None:
-        return None
-
-    def timestamp(self) -> tuple[int, int]:
-        return (1, 0)
-
+from tests.unit.storage.fakes import BAD, FakeMessage
 
 DECODED = DecodedEvent(parse_event(record(), LIMITS, NOW), schema_id=1)
-BAD = RejectedEvent(RejectReason.UNDECODABLE, "garbage")
 
 
 def test_offsets_to_commit_are_one_past_the_last_message_of_each_partition() -> None:
