@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install (cached) and start, or stop, the real servers the project needs for development, tests
 # and benchmarks: PostgreSQL 15, an Apache Kafka 4 broker (KRaft), MinIO, and a schema registry;
-# and the tools the monitoring checks need (Prometheus and promtool).
+# PGlite with TimescaleDB (tests of the hypertable path only); and the tools the monitoring checks
+# need (Prometheus and promtool).
 # All listen on 127.0.0.1 only. Safe to run again: running servers are left alone.
 #
 # Usage: infra/services.sh up|down|status|env
@@ -9,7 +10,7 @@
 #   services and tests at these servers; `up` also writes them to $ALPR_SERVICES_DIR/env.
 source "$(dirname "$0")/lib.sh"
 
-SERVICES=(postgres kafka minio registry)
+SERVICES=(postgres kafka minio registry timescale)
 TOOLS=(prometheus)  # installed only; the tests start their own process
 
 up() {
@@ -48,6 +49,7 @@ MINIO_ENDPOINT=127.0.0.1:$ALPR_S3_PORT
 MINIO_ACCESS_KEY=$MINIO_ROOT_USER
 MINIO_SECRET_KEY=$MINIO_ROOT_PASSWORD
 ALPR_PG_ADMIN_USER=postgres
+TIMESCALE_PORT=$ALPR_TIMESCALE_PORT
 ENV
 }
 

@@ -130,11 +130,16 @@ class DetectionWriter:
     With ``keep`` (the retention period), rows of days retention drops are refused."""
 
     def __init__(
-        self, keep: timedelta | None = None, now: Callable[[], datetime] = _utc_now
+        self,
+        keep: timedelta | None = None,
+        now: Callable[[], datetime] = _utc_now,
+        *,
+        use_copy: bool = True,
     ) -> None:
         self._days_ready: set[date] = set()
         self._keep = keep
         self._now = now
+        self._use_copy = use_copy  # False: INSERT only, for servers without COPY (PGlite)
 
     def write(self, conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> WriteResult:
         """Insert the rows inside retention in one transaction; report the others."""
@@ -165,7 +170,10 @@ class DetectionWriter:
             self._ensure_partitions(conn, days)
             try:
                 with conn.transaction():
-                    inserted = _copy(conn, "plate_detections", rows)
+                    if not self._use_copy:
+                        inserted = _insert_values(conn, rows)
+                    else:
+                        inserted = _copy(conn, "plate_detections", rows)
             except UniqueViolation:
                 inserted = _insert_new_only(conn, rows)
             record_plate_texts(
@@ -207,6 +215,17 @@ def _insert_new_only(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]
         f"INSERT INTO plate_detections ({_COLUMN_LIST})"
         f" SELECT {_COLUMN_LIST} FROM {_STAGING}"
         ' ON CONFLICT (event_id, "timestamp") DO NOTHING'
+    ).rowcount
+
+
+def _insert_values(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> int:
+    """The rows as one multi-row ``INSERT ... ON CONFLICT DO NOTHING``: no COPY, same outcome."""
+    values = ", ".join(["(" + ", ".join(["%s"] * len(COLUMNS)) + ")"] * len(rows))
+    params = [value for row in rows for value in row.values()]
+    return conn.execute(
+        f"INSERT INTO plate_detections ({_COLUMN_LIST}) VALUES {values}"
+        ' ON CONFLICT (event_id, "timestamp") DO NOTHING',
+        params,
     ).rowcount
 
 
