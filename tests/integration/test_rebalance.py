@@ -20,17 +20,12 @@ from alpr_core.config import Settings
 from alpr_core.events.avro import DecodedEvent, EventDecoder
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, s3_image_store
 from alpr_core.metrics import StorageMetrics
+from alpr_core.policies import backoff, event_limits
 from alpr_core.storage.batch_writer import BatchWriter
 from alpr_core.storage.consumer import StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness
-from alpr_core.storage.service import (
-    backoff,
-    consumer_config,
-    dead_letter_producer,
-    event_limits,
-    loop_settings,
-)
+from alpr_core.storage.service import consumer_config, dead_letter_producer, loop_settings
 from alpr_core.storage.sink import DetectionSink, SinkResult
 from tests.integration.conftest import RunningStorage, db_scalar, running_storage, wait_until
 from tests.integration.helpers import read_topic, simulate

@@ -30,8 +30,8 @@ from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, ima
 from alpr_core.ingest.rate_limit import RateLimiter
 from alpr_core.ingest.service import EventIngest
 from alpr_core.metrics import IngestMetrics
+from alpr_core.policies import event_limits
 from alpr_core.storage.plate_indexer import PlateIndexer
-from alpr_core.storage.service import event_limits
 from alpr_core.storage.sink import DetectionSink
 
 DESCRIPTION = """Query the plate reads that alpr-core stored.

@@ -21,11 +21,10 @@ from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
 from alpr_core.config import Settings
 from alpr_core.errors import TransientError
 from alpr_core.events.avro import EventDecoder
-from alpr_core.events.parse import EventLimits
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import edge_uploads_of, image_store
 from alpr_core.metrics import StorageMetrics
-from alpr_core.storage.backoff import Backoff
+from alpr_core.policies import backoff, event_limits
 from alpr_core.storage.batch_writer import BatchWriter
 from alpr_core.storage.consumer import LoopSettings, StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
@@ -72,19 +71,6 @@ def dead_letter_producer(settings: Settings) -> Producer:
             "client.id": "alpr-storage-dlq",
         }
     )
-
-
-def event_limits(settings: Settings) -> EventLimits:
-    return EventLimits(
-        max_image_bytes=settings.storage.max_image_bytes,
-        max_clock_skew=timedelta(seconds=settings.storage.max_clock_skew_s),
-        max_age=timedelta(days=settings.retention.days),
-        max_image_pixels=settings.storage.max_image_pixels,
-    )
-
-
-def backoff(settings: Settings) -> Backoff:
-    return Backoff(settings.storage.retry_initial_s, settings.storage.retry_max_s)
 
 
 def loop_settings(settings: Settings) -> LoopSettings:
