@@ -13,7 +13,7 @@ import time
 import psycopg
 
 from alpr_core.config import Settings
-from alpr_core.storage.plate_indexer import TICK_BUDGET_S, PlateIndexer
+from alpr_core.jobs.plate_indexer import TICK_BUDGET_S, PlateIndexer
 from bench.resources import database, fresh_settings, load_services_env
 
 # Distinct 8-character plates: i * an odd constant is a bijection modulo 2^32.

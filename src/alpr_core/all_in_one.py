@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from itertools import takewhile
 
 import httpx
@@ -31,6 +30,7 @@ from alpr_core.db.migrate import migrate
 from alpr_core.flow_report import FlowReporter
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import image_store
+from alpr_core.jobs import build_jobs
 from alpr_core.metrics import StorageMetrics
 from alpr_core.simulator.edge_uploads import EdgeImageUploader
 from alpr_core.simulator.http_publisher import HttpEventPublisher
@@ -41,7 +41,6 @@ from alpr_core.simulator.publisher import (
     run_simulation,
     simulated_reads,
 )
-from alpr_core.storage.retention_schedule import RetentionSchedule
 from alpr_core.storage.service import build_storage
 
 log = structlog.get_logger("alpr.run")
@@ -122,15 +121,14 @@ def _storage_path(settings: Settings, registry: CollectorRegistry) -> Iterator[N
             service.stop()
             thread.join()
         return
-    retention = RetentionSchedule(
-        settings.db.conninfo(), image_store(settings), timedelta(days=settings.retention.days),
-        settings.retention.interval_s, StorageMetrics(registry),
-    )  # fmt: skip
-    retention.start()
+    jobs = build_jobs(
+        settings, index_plates=False, retention=(image_store(settings), StorageMetrics(registry))
+    )
+    jobs.start()
     try:
         yield
     finally:
-        retention.stop()
+        jobs.stop()
 
 
 def _simulator(

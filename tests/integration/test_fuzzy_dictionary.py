@@ -15,7 +15,7 @@ from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.detections import DetectionRow, DetectionWriter
 from alpr_core.db.plate_texts import DRAIN_PLATES, index_pending_plates
 from alpr_core.events.parse import parse_event
-from alpr_core.storage.plate_indexer import PlateIndexer
+from alpr_core.jobs.plate_indexer import PlateIndexer
 from tests.integration.conftest import db_scalar, wait_until
 from tests.unit.factories import LIMITS, record
 

@@ -16,8 +16,8 @@ from alpr_core.db.retention import apply_retention
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
+from alpr_core.jobs.retention import RetentionSchedule
 from alpr_core.metrics import StorageMetrics
-from alpr_core.storage.retention_schedule import RetentionSchedule
 from alpr_core.storage.sink import DetectionSink
 from tests.integration.conftest import db_scalar
 from tests.unit.factories import LIMITS, image_bytes, record

@@ -29,9 +29,9 @@ from alpr_core.events.avro import EventDecoder
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, image_store
 from alpr_core.ingest.rate_limit import RateLimiter
 from alpr_core.ingest.service import EventIngest
+from alpr_core.jobs import build_jobs
 from alpr_core.metrics import IngestMetrics
 from alpr_core.policies import event_limits
-from alpr_core.storage.plate_indexer import PlateIndexer
 from alpr_core.storage.sink import DetectionSink
 
 DESCRIPTION = """Query the plate reads that alpr-core stored.
@@ -145,14 +145,14 @@ def create_app(settings: Settings) -> FastAPI:
         ingest, ingest_pool = open_event_ingest(settings, images, ingest_metrics)
         limiter = RateLimiter(settings.api.ingest_rate_per_s, settings.api.ingest_burst)
         app.state.ingest = IngestResources(ingest, limiter, ingest_metrics)
-        indexer = PlateIndexer(settings.db.conninfo())  # for the plates POST /events stores
-        indexer.start()
+        jobs = build_jobs(settings, index_plates=True, retention=None)  # POST /events' plates
+        jobs.start()
         tune_gc_for_requests()
         try:
             yield
         finally:
             gc.unfreeze()  # what the app held may now be collected (tests start many apps)
-            indexer.stop()
+            jobs.stop()
             listener.cancel()
             await pool.close()
             ingest.close()

@@ -23,6 +23,7 @@ from alpr_core.errors import TransientError
 from alpr_core.events.avro import EventDecoder
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import edge_uploads_of, image_store
+from alpr_core.jobs import Jobs, build_jobs
 from alpr_core.metrics import StorageMetrics
 from alpr_core.policies import backoff, event_limits
 from alpr_core.storage.batch_writer import BatchWriter
@@ -30,8 +31,6 @@ from alpr_core.storage.consumer import LoopSettings, StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness, serve_health
 from alpr_core.storage.lag import record_lag
-from alpr_core.storage.plate_indexer import PlateIndexer
-from alpr_core.storage.retention_schedule import RetentionSchedule
 from alpr_core.storage.sink import DetectionSink
 
 log = structlog.get_logger("alpr.storage")
@@ -91,18 +90,15 @@ class StorageService:
     consumer: StorageConsumer
     metrics: StorageMetrics
     pool: ConnectionPool
-    retention: RetentionSchedule
-    plate_indexer: PlateIndexer
+    jobs: Jobs
     server: WSGIServer | None
 
     def run(self) -> None:
-        self.retention.start()
-        self.plate_indexer.start()
+        self.jobs.start()
         try:
             self.consumer.run()
         finally:
-            self.plate_indexer.stop()
-            self.retention.stop()
+            self.jobs.stop()
             self.pool.close()
             if self.server:
                 self.server.shutdown()
@@ -153,12 +149,8 @@ def build_storage(
         loop_settings(settings),
         liveness,
     )
-    retention = RetentionSchedule(
-        settings.db.conninfo(), images, timedelta(days=settings.retention.days),
-        settings.retention.interval_s, metrics,
-    )  # fmt: skip
-    indexer = PlateIndexer(settings.db.conninfo())
-    return StorageService(consumer, metrics, pool, retention, indexer, server)
+    jobs = build_jobs(settings, index_plates=True, retention=(images, metrics))
+    return StorageService(consumer, metrics, pool, jobs, server)
 
 
 def tune_gc_for_batches() -> None:

@@ -10,7 +10,6 @@ Fuzzy search scans the pending rows meanwhile. A failed drain is logged and trie
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ import psycopg
 import structlog
 
 from alpr_core.db.plate_texts import DRAIN_PLATES, index_pending_plates
+from alpr_core.jobs.periodic import PeriodicJob
 
 log = structlog.get_logger("alpr.plate_indexer")
 
@@ -42,7 +42,7 @@ def drain_backlog(
             return moved
 
 
-class PlateIndexer:
+class PlateIndexer(PeriodicJob):
     def __init__(
         self,
         conninfo: str,
@@ -50,35 +50,25 @@ class PlateIndexer:
         tick_budget_s: float = TICK_BUDGET_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__("plate-indexer", interval_s, run_at_start=False)
         self._conninfo = conninfo
-        self._interval_s = interval_s
         self._tick_budget_s = tick_budget_s
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="plate-indexer", daemon=True)
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
 
-    def start(self) -> None:
-        self._thread.start()
+    def run_once(self) -> None:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self._conninfo, autocommit=True)
+            self.tick(self._conn)
+        except psycopg.Error as error:
+            log.warning("plate indexing failed; will try again", error=str(error))
+            self.closed()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        conn: psycopg.Connection[tuple[object, ...]] | None = None
-        while not self._stop.wait(self._interval_s):
-            try:
-                if conn is None or conn.closed:
-                    conn = psycopg.connect(self._conninfo, autocommit=True)
-                self.tick(conn)
-            except psycopg.Error as error:
-                log.warning("plate indexing failed; will try again", error=str(error))
-                if conn is not None:
-                    conn.close()
-                conn = None
-        if conn is not None:
-            conn.close()
+    def closed(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
 
     def tick(self, conn: psycopg.Connection[tuple[object, ...]]) -> int:
         """One tick over ``conn`` (autocommit): drain until the backlog is empty or the budget
@@ -87,5 +77,5 @@ class PlateIndexer:
             lambda limit: index_pending_plates(conn, limit),
             self._tick_budget_s,
             self._clock,
-            self._stop.is_set,
+            self.stopping,
         )

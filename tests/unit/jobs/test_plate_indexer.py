@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alpr_core.storage.plate_indexer import drain_backlog
+from alpr_core.jobs.plate_indexer import drain_backlog
 
 
 class Backlog:

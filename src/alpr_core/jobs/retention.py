@@ -1,4 +1,5 @@
-"""Run retention in the background of the storage service, every ``RETENTION_INTERVAL_S``.
+"""Run retention in the background (the storage service, or ``alpr run`` without Kafka), every
+``RETENTION_INTERVAL_S``.
 
 Several consumers may run it; an advisory lock lets one at a time do the work. A failed run is
 logged and counted, and the next one tries again: retention never stops ingestion. A partition
@@ -8,7 +9,6 @@ later run.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -18,12 +18,13 @@ import structlog
 from alpr_core.db.retention import apply_retention
 from alpr_core.errors import TransientError
 from alpr_core.images.store import ImageStore
+from alpr_core.jobs.periodic import PeriodicJob
 from alpr_core.metrics import StorageMetrics
 
 log = structlog.get_logger("alpr.retention")
 
 
-class RetentionSchedule:
+class RetentionSchedule(PeriodicJob):
     def __init__(
         self,
         conninfo: str,
@@ -33,23 +34,12 @@ class RetentionSchedule:
         metrics: StorageMetrics,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__("retention", interval_s, run_at_start=True)
         self._conninfo = conninfo
         self._images = images
         self._keep = keep
-        self._interval_s = interval_s
         self._metrics = metrics
         self._now = now
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
-
-    def start(self) -> None:
-        if self._interval_s > 0:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
 
     def run_once(self) -> None:
         try:
@@ -71,8 +61,3 @@ class RetentionSchedule:
                 images_deleted=result.images_deleted,
                 plate_texts_deleted=result.plate_texts_deleted,
             )
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self._interval_s)
