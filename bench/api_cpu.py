@@ -45,8 +45,9 @@ def main() -> None:
     settings = kept_settings(args.keep_db)
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         _key, token = create_key(conn, "bench-cpu", "viewer")
-    every = scenarios(sample_plates(settings, 500), stored_image_ids(settings),
-                      sample_cameras(settings))  # fmt: skip
+    every = scenarios(
+        sample_plates(settings, 500), stored_image_ids(settings), sample_cameras(settings)
+    )
     chosen = [scenario for scenario in every if scenario.name in args.only]
     port = free_port()
     api = start_api(settings, port, 1)
@@ -54,11 +55,15 @@ def main() -> None:
     try:
         for scenario in chosen:
             for _ in range(args.repeats):
-                result = through_api(f"http://127.0.0.1:{port}", token, scenario, args.clients,
-                                     args.seconds, servers)  # fmt: skip
-                print(f"{scenario.name}: {result.rate:,.0f} requests/s,"
-                      f" API CPU {result.cpu_ms['api']:.3f} ms per request,"
-                      f" PostgreSQL {result.cpu_ms['postgres']:.3f}", flush=True)  # fmt: skip
+                result = through_api(
+                    f"http://127.0.0.1:{port}", token, scenario, args.clients, args.seconds, servers
+                )
+                print(
+                    f"{scenario.name}: {result.rate:,.0f} requests/s,"
+                    f" API CPU {result.cpu_ms['api']:.3f} ms per request,"
+                    f" PostgreSQL {result.cpu_ms['postgres']:.3f}",
+                    flush=True,
+                )
     finally:
         api.terminate()
         api.wait(30)

@@ -208,8 +208,14 @@ def scenario_paths(scenario: Scenario, count: int = 2000) -> list[str]:
     return [scenario.page(rng).path for _ in range(count)]
 
 
-def through_api(base: str, token: str, scenario: Scenario, clients: int, seconds: float,
-                servers: ServerProcesses) -> Result:  # fmt: skip
+def through_api(
+    base: str,
+    token: str,
+    scenario: Scenario,
+    clients: int,
+    seconds: float,
+    servers: ServerProcesses,
+) -> Result:
     """Load from wrk (C, two threads), so the load generator is not what is measured. ``servers``
     (the API's process among them) give the CPU each process spent per request."""
     if shutil.which("wrk") is None:
@@ -221,19 +227,30 @@ def through_api(base: str, token: str, scenario: Scenario, clients: int, seconds
         for duration in (WARM_UP_S, seconds):  # the first seconds after a start run slow
             before = servers.cpu_seconds()
             out = subprocess.run(
-                ["wrk", "-t2", f"-c{clients}", f"-d{duration:.0f}s", "--latency", "-s",
-                 script.name, base],
-                capture_output=True, text=True, check=True,
-            ).stdout  # fmt: skip
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{clients}",
+                    f"-d{duration:.0f}s",
+                    "--latency",
+                    "-s",
+                    script.name,
+                    base,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             used = cpu_delta(before, servers.cpu_seconds())
     failed = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|timeout):? (\d+)", out))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     p50, p99 = (_ms(re.search(rf"\s{q}%\s+([\d.]+\w+)", out)[1]) for q in (50, 99))  # type: ignore[index]
     answered = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
     # wrk is this process's child: its CPU is counted as this process's once it has exited
-    cpu_ms = {name: 1000 * used[source] / max(answered, 1)
-              for name, source in (("api", "api"), ("postgres", "postgres"),
-                                   ("wrk", "bench process"))}  # fmt: skip
+    cpu_ms = {
+        name: 1000 * used[source] / max(answered, 1)
+        for name, source in (("api", "api"), ("postgres", "postgres"), ("wrk", "bench process"))
+    }
     return Result(f"{scenario.name} (API)", rate, p50, p99, failed, cpu_ms)
 
 
@@ -247,8 +264,15 @@ def _request_of(path: str) -> Request:
     audit reads the client's address, and the trusted proxies from the app's resources."""
     route, _, query = path.partition("?")
     app = SimpleNamespace(state=SimpleNamespace(resources=SimpleNamespace(trusted_proxies=())))
-    scope = {"type": "http", "method": "GET", "path": route, "query_string": query.encode(),
-             "headers": [], "client": ("127.0.0.1", 40000), "app": app}  # fmt: skip
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": route,
+        "query_string": query.encode(),
+        "headers": [],
+        "client": ("127.0.0.1", 40000),
+        "app": app,
+    }
     return Request(scope)
 
 
@@ -276,8 +300,15 @@ async def through_sql(
         async with pool.connection() as conn:
             try:  # as the API runs them
                 if audited:
-                    await fetch_audited_page(conn, statements, 50, page.match, audited,
-                                             _request_of(page.path), prepared=prepared)  # fmt: skip
+                    await fetch_audited_page(
+                        conn,
+                        statements,
+                        50,
+                        page.match,
+                        audited,
+                        _request_of(page.path),
+                        prepared=prepared,
+                    )
                 else:
                     await fetch_page_rows(conn, statements, 51, prepared=prepared)
             except psycopg.errors.QueryCanceled:  # the API's statement timeout, as the API
@@ -293,11 +324,18 @@ async def through_sql(
     return dataclasses.replace(result, failed=failed)
 
 
-def start_api(settings: Settings, port: int, workers: int, pool_size: int = 16
-              ) -> subprocess.Popen[bytes]:  # fmt: skip
-    env = {**os.environ, **settings.as_environment(), "API_HOST": "127.0.0.1",
-           "API_PORT": str(port), "API_POOL_MAX_SIZE": str(max(1, pool_size // workers)),
-           "LOG_LEVEL": "WARNING", "API_WORKERS": str(workers)}  # fmt: skip
+def start_api(
+    settings: Settings, port: int, workers: int, pool_size: int = 16
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        **settings.as_environment(),
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(port),
+        "API_POOL_MAX_SIZE": str(max(1, pool_size // workers)),
+        "LOG_LEVEL": "WARNING",
+        "API_WORKERS": str(workers),
+    }
     process = subprocess.Popen([sys.executable, "-m", "alpr_core", "api"], env=env)
     for _ in range(100):
         try:
@@ -320,15 +358,22 @@ def api_and_database(api: subprocess.Popen[bytes]) -> ServerProcesses:
 def _check_fuzzy_finds(settings: Settings, plates: list[str]) -> None:
     """A fuzzy search for a stored plate must find it: a database whose fuzzy dictionary was not
     filled would answer every search at once, with nothing."""
-    [(query, params)] = page_queries(_UNSCOPED, PlateFilters(), None, 50,
-                                     plate_match(MatchMode.FUZZY, plates[0]))  # fmt: skip
+    [(query, params)] = page_queries(
+        _UNSCOPED, PlateFilters(), None, 50, plate_match(MatchMode.FUZZY, plates[0])
+    )
     with psycopg.connect(settings.db.conninfo()) as conn:
         if not conn.execute(query, params).fetchall():
             raise RuntimeError(f"fuzzy search finds nothing for {plates[0]}: plate_days empty?")
 
 
-def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiKey, token: str,
-              image_ids: list[int]) -> None:  # fmt: skip
+def run_round(
+    settings: Settings,
+    rows: int,
+    args: argparse.Namespace,
+    key: ApiKey,
+    token: str,
+    image_ids: list[int],
+) -> None:
     plates = sample_plates(settings, 2000)
     _check_fuzzy_finds(settings, plates)
     port = free_port()
@@ -355,10 +400,11 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiK
             sql, alone = None, None
             if scenario.page(random.Random(0)).pages:
                 sql, alone = (
-                    asyncio.run(through_sql(settings, scenario, args.clients, args.seconds,
-                                            audited=audited))
+                    asyncio.run(
+                        through_sql(settings, scenario, args.clients, args.seconds, audited=audited)
+                    )
                     for audited in (key, None)
-                )  # fmt: skip
+                )
             results.append((via_api, sql, alone))
     finally:
         api.terminate()
@@ -369,23 +415,30 @@ def run_round(settings: Settings, rows: int, args: argparse.Namespace, key: ApiK
     sys.stdout.flush()
 
 
-def report(rows: int, args: argparse.Namespace,
-           results: list[tuple[Result, Result | None, Result | None]]) -> None:  # fmt: skip
+def report(
+    rows: int, args: argparse.Namespace, results: list[tuple[Result, Result | None, Result | None]]
+) -> None:
     """The ceiling is the API's own statements, audit row included; "query alone" leaves the
     audit row out, as an earlier ceiling did."""
     print(f"\n## {rows:,} rows, {args.clients} concurrent clients, {args.seconds:.0f} s each\n")
-    print("| scenario | API req/s | API p50 ms | API p99 ms | API failed | SQL req/s | SQL p99 ms"
-          " | SQL failed | API/SQL | query alone req/s | API/alone |")  # fmt: skip
+    print(
+        "| scenario | API req/s | API p50 ms | API p99 ms | API failed | SQL req/s | SQL p99 ms"
+        " | SQL failed | API/SQL | query alone req/s | API/alone |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for api, sql, alone in results:
         name = api.name.removesuffix(" (API)")
         cells = "- | - | - | - | - | -"
         if sql and alone:
-            cells = (f"{sql.rate:,.0f} | {sql.p99_ms:.1f} | {sql.failed} | "
-                     f"{api.rate / sql.rate:.2f} | {alone.rate:,.0f} | "
-                     f"{api.rate / alone.rate:.2f}")  # fmt: skip
-        print(f"| {name} | {api.rate:,.0f} | {api.p50_ms:.1f} | {api.p99_ms:.1f} | {api.failed} |"
-              f" {cells} |")  # fmt: skip
+            cells = (
+                f"{sql.rate:,.0f} | {sql.p99_ms:.1f} | {sql.failed} | "
+                f"{api.rate / sql.rate:.2f} | {alone.rate:,.0f} | "
+                f"{api.rate / alone.rate:.2f}"
+            )
+        print(
+            f"| {name} | {api.rate:,.0f} | {api.p50_ms:.1f} | {api.p99_ms:.1f} | {api.failed} |"
+            f" {cells} |"
+        )
     report_cpu([api for api, _sql, _alone in results], args.api_workers)
 
 
@@ -395,15 +448,19 @@ def report_cpu(results: list[Result], workers: int) -> None:
     the API's. No scenario can run faster than the lower of the two on this machine."""
     cores = os.cpu_count() or 1
     print(f"\nCPU per request through the API (ms), and the rates it allows on {cores} cores:\n")
-    print("| scenario | API | PostgreSQL | wrk | all | cores ÷ all, req/s"
-          " | API workers ÷ API, req/s |")  # fmt: skip
+    print(
+        "| scenario | API | PostgreSQL | wrk | all | cores ÷ all, req/s"
+        " | API workers ÷ API, req/s |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for result in results:
         cpu = result.cpu_ms
         every = sum(cpu.values())
-        print(f"| {result.name.removesuffix(' (API)')} | {cpu['api']:.3f} |"
-              f" {cpu['postgres']:.3f} | {cpu['wrk']:.3f} | {every:.3f} |"
-              f" {1000 * cores / every:,.0f} | {1000 * workers / cpu['api']:,.0f} |")  # fmt: skip
+        print(
+            f"| {result.name.removesuffix(' (API)')} | {cpu['api']:.3f} |"
+            f" {cpu['postgres']:.3f} | {cpu['wrk']:.3f} | {every:.3f} |"
+            f" {1000 * cores / every:,.0f} | {1000 * workers / cpu['api']:,.0f} |"
+        )
 
 
 def main() -> None:

@@ -125,9 +125,14 @@ def batched_consumer(settings: Settings, expected: int) -> float:
 def consumer_processes(settings: Settings, expected: int, processes: int) -> float:
     """The storage service as ``processes`` separate ``alpr storage`` processes in one group."""
     ports = [free_port() for _ in range(processes)]
-    children = [subprocess.Popen([sys.executable, "-m", "alpr_core", "storage"],
-                                 env=storage_env(settings, port), stderr=subprocess.DEVNULL)
-                for port in ports]  # fmt: skip
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "alpr_core", "storage"],
+            env=storage_env(settings, port),
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
     while not any(_consumed(port) for port in ports):
         time.sleep(0.005)
     started = time.perf_counter()

@@ -76,8 +76,9 @@ def trimmed(plan: list[str]) -> list[str]:
     return out + [line for line in root.lines[1:] if not line.startswith(" ")]
 
 
-def explain(conn: psycopg.Connection[Any], query: str, params: dict[str, Any], prepared: bool
-            ) -> list[str]:  # fmt: skip
+def explain(
+    conn: psycopg.Connection[Any], query: str, params: dict[str, Any], prepared: bool
+) -> list[str]:
     """The plan the API gets: for a statement it prepares, the generic plan (as a SQL-level
     PREPARE with ``$n`` parameters, the connection forcing generic plans like the API's pool);
     for the others, the plan made for these values."""
@@ -120,10 +121,12 @@ def main() -> None:
         none = ["cam-none"]
         pages += [  # cameras and a site without reads: the cases a generic plan got wrong
             ("a camera with no reads", Page("", filters=PlateFilters(camera_ids=none))),
-            ("two cameras, one with no reads",
-             Page("", filters=PlateFilters(camera_ids=[*none, cameras[0]]))),
+            (
+                "two cameras, one with no reads",
+                Page("", filters=PlateFilters(camera_ids=[*none, cameras[0]])),
+            ),
             ("a site with no reads", Page("", filters=PlateFilters(site="site-none"))),
-        ]  # fmt: skip
+        ]
         for name, page in pages:
             if not page.pages:
                 continue
@@ -133,8 +136,11 @@ def main() -> None:
             if len(statements) > 1:
                 kind += f"; the first of {len(statements)} statements, the one most pages need"
             plan = explain(conn, *statements[0], prepared)
-            print(f"\n### {name} ({kind}), {rows:,} rows\n\n```\n"
-                  + "\n".join(trimmed(plan)) + "\n```")  # fmt: skip
+            print(
+                f"\n### {name} ({kind}), {rows:,} rows\n\n```\n"
+                + "\n".join(trimmed(plan))
+                + "\n```"
+            )
 
 
 if __name__ == "__main__":

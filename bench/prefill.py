@@ -94,8 +94,9 @@ def prefill(
         conn.execute("SELECT alpr_ensure_partitions(current_date - %s, current_date)", (days + 1,))
         for first in range(first_row, end + 1, chunk):
             last = min(first + chunk - 1, end)
-            conn.execute(_INSERT.encode(), {"first": first, "last": last, "days": days,
-                                             "vehicles": vehicles})  # fmt: skip
+            conn.execute(
+                _INSERT.encode(), {"first": first, "last": last, "days": days, "vehicles": vehicles}
+            )
             print(f"  prefilled {last:,} rows ({time.perf_counter() - started:.0f} s)", flush=True)
         # As autovacuum leaves a table at rest: statistics, the visibility map, and the trigram
         # indexes' GIN pending lists merged. A partition of a few thousand fresh rows otherwise
@@ -112,9 +113,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument(
-        "--vehicles", type=int, default=None,
+        "--vehicles",
+        type=int,
+        default=None,
         help="distinct vehicles (default rows/10; 0: every read a new plate)",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     load_services_env()
     seconds = prefill(Settings.load().db.conninfo(), args.rows, vehicles=args.vehicles)

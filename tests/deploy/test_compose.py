@@ -31,9 +31,18 @@ from tests.deploy.compose import (
 )
 
 SEED_SERVICES = {
-    "kafka", "schema-registry", "timescaledb", "minio", "kafka-consumer", "query-api",
-    "prometheus", "grafana", "loki", "promtail", "cadvisor",
-}  # fmt: skip
+    "kafka",
+    "schema-registry",
+    "timescaledb",
+    "minio",
+    "kafka-consumer",
+    "query-api",
+    "prometheus",
+    "grafana",
+    "loki",
+    "promtail",
+    "cadvisor",
+}
 ONE_SHOT = {"migrate", "kafka-init", "minio-init"}
 SCALABLE = {"kafka-consumer"}
 APP_SERVICES = ("migrate", "kafka-consumer", "query-api")
@@ -181,8 +190,13 @@ def test_every_variable_the_code_reads_is_set_for_both_services(services: dict[s
 
 
 # Unset in the code (an embedded stand-in takes the server's place); compose names its servers.
-SERVER_ADDRESSES = {"KAFKA_BOOTSTRAP_SERVERS", "SCHEMA_REGISTRY_URL", "DB_HOST", "MINIO_ENDPOINT",
-                    "ALPR_DATA_DIR"}  # fmt: skip
+SERVER_ADDRESSES = {
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "SCHEMA_REGISTRY_URL",
+    "DB_HOST",
+    "MINIO_ENDPOINT",
+    "ALPR_DATA_DIR",
+}
 
 
 def test_defaults_agree_with_the_code(

@@ -99,8 +99,12 @@ def test_every_metric_a_dashboard_reads_is_exported(path: Path, known_metrics: s
 
 
 def test_the_metric_check_knows_our_metrics_from_the_live_pages(known_metrics: set[str]) -> None:
-    for name in ("alpr_camera_events_total", "alpr_batch_duration_seconds_bucket",
-                 "http_requests_total", "http_request_duration_highr_seconds_bucket"):  # fmt: skip
+    for name in (
+        "alpr_camera_events_total",
+        "alpr_batch_duration_seconds_bucket",
+        "http_requests_total",
+        "http_request_duration_highr_seconds_bucket",
+    ):
         assert name in known_metrics
     assert "alpr_not_a_metric_total" not in known_metrics
 

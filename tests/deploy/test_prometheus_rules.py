@@ -15,9 +15,14 @@ PROMETHEUS_DIR = REPO / "monitoring/prometheus"
 RULE_FILES = sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))
 ALERT_TESTS = PROMETHEUS_DIR / "tests/alerts_test.yml"
 REQUIRED_ALERTS = {
-    "ConsumerLagGrowing", "DeadLetterRateHigh", "ProcessingErrorRateHigh", "ApiErrorRateHigh",
-    "ApiLatencyP99High", "TargetDown", "CameraSilent",
-}  # fmt: skip
+    "ConsumerLagGrowing",
+    "DeadLetterRateHigh",
+    "ProcessingErrorRateHigh",
+    "ApiErrorRateHigh",
+    "ApiLatencyP99High",
+    "TargetDown",
+    "CameraSilent",
+}
 
 
 def promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -51,8 +56,11 @@ def test_the_alert_rules_pass_their_unit_tests() -> None:
 def test_the_issues_alerts_exist_each_with_a_firing_and_a_quiet_case() -> None:
     names = {rule["alert"] for rule in alert_rules()}
     assert names >= REQUIRED_ALERTS
-    cases = [case for test in yaml.safe_load(ALERT_TESTS.read_text())["tests"]
-             for case in test.get("alert_rule_test", [])]  # fmt: skip
+    cases = [
+        case
+        for test in yaml.safe_load(ALERT_TESTS.read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+    ]
     for name in names:
         outcomes = {bool(case["exp_alerts"]) for case in cases if case["alertname"] == name}
         assert outcomes == {True, False}, f"{name} needs a case that fires and one that does not"

@@ -24,12 +24,19 @@ def _rows(count: int) -> list[DetectionRow]:
     now = datetime.now(UTC)
     return [
         DetectionRow(
-            parse_event(record(event_id=str(uuid.uuid4()),
-                               captured_at=(now - timedelta(days=i % 3)).isoformat()), LIMITS, now),
-            schema_id=1, image_object_key=None,
+            parse_event(
+                record(
+                    event_id=str(uuid.uuid4()),
+                    captured_at=(now - timedelta(days=i % 3)).isoformat(),
+                ),
+                LIMITS,
+                now,
+            ),
+            schema_id=1,
+            image_object_key=None,
         )
         for i in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def test_a_batch_overlapping_stored_rows_inserts_only_the_new_ones(settings: Settings) -> None:
@@ -54,14 +61,27 @@ def test_rows_keep_every_field_of_the_event(settings: Settings) -> None:
         ).fetchone()
     event = row.event
     assert stored == (
-        uuid.UUID(event.event_id), "AB12 CDE", "AB12CDE", "cam-001", "trk-17", "site-1", "edge-001",
-        "Ford", "lane-1", 42, "s3://alpr-plate-images/edge/cam-001/x.jpg", 1,
-    )  # fmt: skip
+        uuid.UUID(event.event_id),
+        "AB12 CDE",
+        "AB12CDE",
+        "cam-001",
+        "trk-17",
+        "site-1",
+        "edge-001",
+        "Ford",
+        "lane-1",
+        42,
+        "s3://alpr-plate-images/edge/cam-001/x.jpg",
+        1,
+    )
 
 
 def _read_of(plate: str, at: datetime) -> DetectionRow:
-    event = record(event_id=str(uuid.uuid4()), captured_at=at.isoformat(),
-                   plate={"text": plate, "normalized_text": plate, "confidence": 0.9})  # fmt: skip
+    event = record(
+        event_id=str(uuid.uuid4()),
+        captured_at=at.isoformat(),
+        plate={"text": plate, "normalized_text": plate, "confidence": 0.9},
+    )
     return DetectionRow(parse_event(event, LIMITS, datetime.now(UTC)), 1, None)
 
 
@@ -86,15 +106,22 @@ def test_each_plate_enters_the_fuzzy_dictionary_with_the_day_of_its_newest_read(
     days_ago = [today - timedelta(days=n) for n in range(3)]
     writer = DetectionWriter()
     with psycopg.connect(settings.db.conninfo()) as conn:
-        writer.write(conn, [_read_of("KX12ABC", days_ago[2]), _read_of("KX12ABC", days_ago[1]),
-                            _read_of("ZZ99ZZZ", days_ago[2])])  # fmt: skip
+        writer.write(
+            conn,
+            [
+                _read_of("KX12ABC", days_ago[2]),
+                _read_of("KX12ABC", days_ago[1]),
+                _read_of("ZZ99ZZZ", days_ago[2]),
+            ],
+        )
         pending = conn.execute("SELECT count(*) FROM plate_texts_pending").fetchone()
         assert pending == (3,)  # one row per plate and day of a batch
     assert _plate_texts(settings) == {"KX12ABC": days_ago[1].date(), "ZZ99ZZZ": days_ago[2].date()}
     assert _plate_days(settings) == {
-        ("KX12ABC", days_ago[2].date()), ("KX12ABC", days_ago[1].date()),
+        ("KX12ABC", days_ago[2].date()),
+        ("KX12ABC", days_ago[1].date()),
         ("ZZ99ZZZ", days_ago[2].date()),
-    }  # fmt: skip
+    }
 
     with psycopg.connect(settings.db.conninfo()) as conn:
         writer.write(conn, [_read_of("KX12ABC", days_ago[2])])  # older: last_seen stays

@@ -65,8 +65,16 @@ def alpr_run(
 ) -> Iterator[RunningSystem]:
     """``alpr run`` with no server configured but ``servers`` (environment variables)."""
     port = _free_port()
-    command = [sys.executable, "-m", "alpr_core", "run", "--simulate-rate", str(rate),
-               "--report-every", "0.5"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "alpr_core",
+        "run",
+        "--simulate-rate",
+        str(rate),
+        "--report-every",
+        "0.5",
+    ]
     process = subprocess.Popen(
         command, env=_environment(data_dir, port, servers or {}), stdout=subprocess.PIPE, text=True
     )

@@ -77,8 +77,9 @@ def _storage_process(settings: Settings, metrics_port: int) -> subprocess.Popen[
         "STORAGE_METRICS_PORT": str(metrics_port),
         "STORAGE_BATCH_MAX_EVENTS": "200",
     }
-    return subprocess.Popen([sys.executable, "-m", "alpr_core", "storage"], env=env,
-                            stderr=subprocess.PIPE)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "alpr_core", "storage"], env=env, stderr=subprocess.PIPE
+    )
 
 
 def _get(port: int, path: str) -> tuple[int, str]:

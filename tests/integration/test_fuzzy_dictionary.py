@@ -27,19 +27,29 @@ FAR = ["ZZZ9999", "KAB4800"]  # the second is three edits away
 def _store(settings: Settings, plates: list[str]) -> None:
     now = datetime.now(UTC)
     rows = [
-        DetectionRow(parse_event(record(
-            event_id=str(uuid.uuid4()), captured_at=(now - timedelta(minutes=n)).isoformat(),
-            plate={"text": plate, "normalized_text": plate, "confidence": 0.9}), LIMITS, now),
-            schema_id=1, image_object_key=None)
+        DetectionRow(
+            parse_event(
+                record(
+                    event_id=str(uuid.uuid4()),
+                    captured_at=(now - timedelta(minutes=n)).isoformat(),
+                    plate={"text": plate, "normalized_text": plate, "confidence": 0.9},
+                ),
+                LIMITS,
+                now,
+            ),
+            schema_id=1,
+            image_object_key=None,
+        )
         for n, plate in enumerate(plates)
-    ]  # fmt: skip
+    ]
     with psycopg.connect(settings.db.conninfo()) as conn:
         DetectionWriter().write(conn, rows)
 
 
 def _fuzzy(settings: Settings, term: str) -> list[str]:
-    [(query, params)] = page_queries(_ANY_KEY, PlateFilters(), None, 100,
-                                     plate_match(MatchMode.FUZZY, term))  # fmt: skip
+    [(query, params)] = page_queries(
+        _ANY_KEY, PlateFilters(), None, 100, plate_match(MatchMode.FUZZY, term)
+    )
     with psycopg.connect(settings.db.conninfo(), row_factory=dict_row) as conn:
         rows = conn.execute(query, params).fetchall()
     return [row["plate_normalized"] for row in rows]
@@ -64,8 +74,11 @@ def test_the_background_indexer_drains_the_pending_plates(settings: Settings) ->
     indexer = PlateIndexer(settings.db.conninfo(), interval_s=0.1)
     indexer.start()
     try:
-        wait_until(lambda: db_scalar(settings, "SELECT count(*) FROM plate_texts_pending") == 0,
-                   timeout_s=10, what="the indexer to drain the pending plates")  # fmt: skip
+        wait_until(
+            lambda: db_scalar(settings, "SELECT count(*) FROM plate_texts_pending") == 0,
+            timeout_s=10,
+            what="the indexer to drain the pending plates",
+        )
     finally:
         indexer.stop()
     assert db_scalar(settings, "SELECT count(*) FROM plate_texts") == len(NEAR)

@@ -61,9 +61,12 @@ def running_prometheus(config: Path, port: int) -> Iterator[str]:
     executable = shutil.which("prometheus")
     assert executable, "prometheus is missing: run `infra/prometheus.sh install`"
     args = [
-        executable, f"--config.file={config}", f"--storage.tsdb.path={config.parent / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
-    ]  # fmt: skip
+        executable,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={config.parent / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+    ]
     log = (config.parent / "prometheus.log").open("wb")
     process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -94,9 +94,12 @@ def test_plate_texts_whose_reads_are_all_dropped_are_forgotten(
     settings: Settings, images: ObjectImageStore
 ) -> None:
     now, old_day, recent = _times()
-    _store(settings, images,
-           _events_at(old_day, 2, "OLD1234") + _events_at(old_day, 1, "BOTH123"),
-           _events_at(recent, 1, "BOTH123") + _events_at(recent, 1, "NEW5678"))  # fmt: skip
+    _store(
+        settings,
+        images,
+        _events_at(old_day, 2, "OLD1234") + _events_at(old_day, 1, "BOTH123"),
+        _events_at(recent, 1, "BOTH123") + _events_at(recent, 1, "NEW5678"),
+    )
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         index_pending_plates(conn)  # the indexed plates
     _store(settings, images, _events_at(old_day, 1, "OLDTOO1") + _events_at(recent, 1, "NEW0001"))

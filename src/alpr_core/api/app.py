@@ -72,10 +72,13 @@ def open_pool(settings: Settings) -> AsyncConnectionPool:
     # No check on checkout: it costs a round trip per request. A connection broken by a database
     # restart fails its request with a 503 problem, and the pool then replaces it.
     return AsyncConnectionPool(
-        api_conninfo(settings, generic_plans=True), min_size=1,
-        max_size=settings.api.pool_max_size, open=False, timeout=settings.api.pool_timeout_s,
+        api_conninfo(settings, generic_plans=True),
+        min_size=1,
+        max_size=settings.api.pool_max_size,
+        open=False,
+        timeout=settings.api.pool_timeout_s,
         kwargs={"autocommit": True, **EXPLICIT_PREPARE_ONLY},
-    )  # fmt: skip
+    )
 
 
 def open_event_ingest(
@@ -85,9 +88,12 @@ def open_event_ingest(
     their own (the sink is synchronous; requests run it in worker threads). The pool connects on
     the first post: an API that only serves queries holds no extra connection."""
     pool = ConnectionPool(
-        api_conninfo(settings), min_size=0, max_size=2, open=False,
+        api_conninfo(settings),
+        min_size=0,
+        max_size=2,
+        open=False,
         check=ConnectionPool.check_connection,
-    )  # fmt: skip
+    )
     pool.open(wait=False)
     registry = (
         SchemaRegistryClient({"url": settings.registry.url}) if settings.registry.url else None
@@ -158,8 +164,9 @@ def create_app(settings: Settings) -> FastAPI:
             ingest.close()
             ingest_pool.close()
 
-    app = FastAPI(title="alpr-core query API", version="1", description=DESCRIPTION,
-                  lifespan=lifespan)  # fmt: skip
+    app = FastAPI(
+        title="alpr-core query API", version="1", description=DESCRIPTION, lifespan=lifespan
+    )
     install_problem_handlers(app, on_denied=audit_denial)
     app.include_router(health.router)
     app.include_router(plates.router)
@@ -168,8 +175,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics_registry = registry
     _install_metrics(app, settings, registry)
     if settings.api.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins,
-                           allow_methods=["GET"], allow_headers=["X-API-Key"])  # fmt: skip
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["X-API-Key"],
+        )
     return app
 
 
@@ -190,7 +201,13 @@ def _install_metrics(app: FastAPI, settings: Settings, registry: CollectorRegist
     app.add_middleware(InProgressMiddleware, registry=registry)
     guard = [] if settings.api.metrics_public else [Depends(current_key)]
 
-    @app.get("/metrics", include_in_schema=True, tags=["health"], dependencies=guard,
-             response_class=Response, summary="Prometheus metrics")  # fmt: skip
+    @app.get(
+        "/metrics",
+        include_in_schema=True,
+        tags=["health"],
+        dependencies=guard,
+        response_class=Response,
+        summary="Prometheus metrics",
+    )
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -10,9 +10,11 @@ class InProgressMiddleware:
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self._app = app
         self._gauge = Gauge(
-            "http_requests_in_progress", "HTTP requests being served now.", ["method"],
+            "http_requests_in_progress",
+            "HTTP requests being served now.",
+            ["method"],
             registry=registry,
-        )  # fmt: skip
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

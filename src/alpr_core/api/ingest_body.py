@@ -45,8 +45,12 @@ def media_type(content_type: str | None) -> str:
 def check_media_type(content_type: str | None) -> str:
     kind = media_type(content_type)
     if kind not in (JSON, MULTIPART, *AVRO):
-        raise Problem(415, "Unsupported media type", f"Send one of: {ACCEPTED}.",
-                      headers={"Accept-Post": ACCEPTED})  # fmt: skip
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"Send one of: {ACCEPTED}.",
+            headers={"Accept-Post": ACCEPTED},
+        )
     return kind
 
 
@@ -178,8 +182,9 @@ async def multipart_item(headers: Headers, body: bytes) -> Any:
 
 
 async def _form_parts(headers: Headers, body: bytes) -> dict[str, bytes]:
-    parser = MultiPartParser(headers, _once(body), max_files=2, max_fields=2,
-                             max_part_size=max(len(body), 1))  # fmt: skip
+    parser = MultiPartParser(
+        headers, _once(body), max_files=2, max_fields=2, max_part_size=max(len(body), 1)
+    )
     try:
         form = await parser.parse()
     except MultiPartException as error:

@@ -9,15 +9,15 @@ entry also expires after ``API_KEY_CACHE_TTL_S`` seconds, in case a connection d
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 
 import psycopg
+import structlog
 
 from alpr_core.db.api_keys import ApiKey
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger("alpr.api.keys")
 
 KEYS_CHANNEL = "alpr_api_keys"
 MAX_ENTRIES = 10_000  # per kind (valid, unknown): a bound in case there are very many
@@ -98,8 +98,11 @@ async def listen_for_key_changes(
                 async for _notice in conn.notifies():
                     cache.forget_all()
         except (psycopg.Error, OSError) as exc:
-            log.warning("API key listener lost its connection; caching keys off", extra={
-                "error": type(exc).__name__, "retry_in_s": retry_s})  # fmt: skip
+            log.warning(
+                "API key listener lost its connection; caching keys off",
+                error=type(exc).__name__,
+                retry_in_s=retry_s,
+            )
         finally:
             cache.set_listening(False)
         await asyncio.sleep(retry_s)

@@ -17,8 +17,9 @@ def as_utc(value: datetime | None) -> datetime | None:
     try:
         return in_utc(value)
     except OverflowError as error:  # e.g. 0001-01-01T00:00:00+01:00 is in year 0 in UTC
-        raise Problem(422, "Time out of range", "A time falls outside years 1-9999 in UTC."
-                      ) from error  # fmt: skip
+        raise Problem(
+            422, "Time out of range", "A time falls outside years 1-9999 in UTC."
+        ) from error
 
 
 def parse_cursor(text: str | None) -> Cursor | None:

@@ -31,21 +31,28 @@ class PlateListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     start_time: datetime | None = Field(
-        default=None, description="ISO 8601; a time without a zone means UTC.",
+        default=None,
+        description="ISO 8601; a time without a zone means UTC.",
         examples=["2025-12-26T00:00:00"],
-    )  # fmt: skip
+    )
     end_time: datetime | None = Field(
-        default=None, description="ISO 8601, inclusive; a time without a zone means UTC.",
+        default=None,
+        description="ISO 8601, inclusive; a time without a zone means UTC.",
         examples=["2025-12-26T23:59:59"],
-    )  # fmt: skip
+    )
     camera_id: list[Annotated[str, Field(pattern=_NO_NUL)]] | None = Field(
-        default=None, max_length=100, description="Repeat to ask for several cameras.",
+        default=None,
+        max_length=100,
+        description="Repeat to ask for several cameras.",
         examples=[["cam-001"]],
-    )  # fmt: skip
+    )
     site: str | None = Field(
-        default=None, max_length=200, pattern=_NO_NUL, description="Only reads from this site.",
+        default=None,
+        max_length=200,
+        pattern=_NO_NUL,
+        description="Only reads from this site.",
         examples=["site-1"],
-    )  # fmt: skip
+    )
     min_confidence: float | None = Field(
         default=None, ge=0, le=1, description="Lowest confidence.", examples=[0.8]
     )
@@ -60,8 +67,9 @@ class PlateListQuery(BaseModel):
         if start and end and start > end:
             raise Problem(422, "Invalid time range", "start_time is after end_time.")
         if start and end and end - start > timedelta(days=max_range_days):
-            raise Problem(422, "Time range too long",
-                          f"Ask for at most {max_range_days} days at a time.")  # fmt: skip
+            raise Problem(
+                422, "Time range too long", f"Ask for at most {max_range_days} days at a time."
+            )
         return PlateFilters(start, end, list(self.camera_id or []), self.site, self.min_confidence)
 
 
@@ -69,21 +77,28 @@ class PlateSearchQuery(PlateListQuery):
     """``GET /plates/search``: the plate and how to match it, and every listing parameter."""
 
     plate_text: str = Field(
-        min_length=1, max_length=40, pattern=_NO_NUL, examples=["ABC123"],
+        min_length=1,
+        max_length=40,
+        pattern=_NO_NUL,
+        examples=["ABC123"],
         description="The plate to look for; spaces and dashes are ignored. For `wildcard`, "
         "`?` stands for one character and `*` for any run.",
-    )  # fmt: skip
+    )
     mode: MatchMode = Field(
-        default=MatchMode.EXACT, examples=[MatchMode.FUZZY],
+        default=MatchMode.EXACT,
+        examples=[MatchMode.FUZZY],
         description="`exact` (normalized text), `prefix`, `wildcard` (`AB?12*`), or `fuzzy`: "
         "OCR look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) plus up to two other edits, "
         "closest first.",
-    )  # fmt: skip
+    )
     purpose: str | None = Field(
-        default=None, max_length=200, pattern=_NO_NUL, examples=["case 2026-0117"],
+        default=None,
+        max_length=200,
+        pattern=_NO_NUL,
+        examples=["case 2026-0117"],
         description="Why you search (a case number, for instance), kept with the audit row; "
         "required when the API runs with API_REQUIRE_PURPOSE=true.",
-    )  # fmt: skip
+    )
 
 
 Query = TypeVar("Query", bound=PlateListQuery)
@@ -107,9 +122,10 @@ def _repeatable(model: type[PlateListQuery]) -> frozenset[str]:
     """The fields that take a list: parameters that may be given more than once."""
     properties = model.model_json_schema()["properties"]
     return frozenset(
-        name for name, schema in properties.items()
+        name
+        for name, schema in properties.items()
         if any(branch.get("type") == "array" for branch in schema.get("anyOf", [schema]))
-    )  # fmt: skip
+    )
 
 
 def openapi_parameters(model: type[PlateListQuery]) -> list[dict[str, Any]]:
@@ -117,11 +133,15 @@ def openapi_parameters(model: type[PlateListQuery]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
     definitions = schema.get("$defs", {})
     return [
-        {"name": name, "in": "query", "required": field.is_required(),
-         "description": field.description,
-         "schema": _inlined(schema["properties"][name], definitions)}
+        {
+            "name": name,
+            "in": "query",
+            "required": field.is_required(),
+            "description": field.description,
+            "schema": _inlined(schema["properties"][name], definitions),
+        }
         for name, field in model.model_fields.items()
-    ]  # fmt: skip
+    ]
 
 
 def _inlined(node: Any, definitions: dict[str, Any]) -> Any:

@@ -54,10 +54,13 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for error answers, as problem+json bodies."""
     schema = {"$ref": "#/components/schemas/ProblemDetail"}
     return {
-        status: {"model": ProblemDetail, "description": _DESCRIPTIONS.get(status, "Error"),
-                 "content": {PROBLEM_JSON: {"schema": schema}}}
+        status: {
+            "model": ProblemDetail,
+            "description": _DESCRIPTIONS.get(status, "Error"),
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
         for status in statuses
-    }  # fmt: skip
+    }
 
 
 def problem_response(
@@ -68,8 +71,14 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "instance": request.url.path, **extra}  # fmt: skip
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -13,8 +13,18 @@ from alpr_core.db.api_keys import ApiKey
 
 # The page's columns: the first ten are PlateSummary's fields, in order (routes/plates.py pairs
 # them by position); the last two say whether there is an image.
-SUMMARY_FIELDS = ("id", "event_id", "timestamp", "plate_text", "plate_normalized", "confidence",
-                  "camera_id", "track_id", "site", "image_path")  # fmt: skip
+SUMMARY_FIELDS = (
+    "id",
+    "event_id",
+    "timestamp",
+    "plate_text",
+    "plate_normalized",
+    "confidence",
+    "camera_id",
+    "track_id",
+    "site",
+    "image_path",
+)
 SUMMARY_COLUMNS: LiteralString = (
     'id, event_id, "timestamp", plate_text, plate_normalized, confidence, camera_id, track_id,'
     " site, image_path, image_object_key, plate_url"
@@ -44,8 +54,9 @@ def scope_clause(key: ApiKey, params: dict[str, Any]) -> list[LiteralString]:
     return clauses
 
 
-def _one_of(column: LiteralString, name: LiteralString, values: list[str],
-            params: dict[str, Any]) -> LiteralString:  # fmt: skip
+def _one_of(
+    column: LiteralString, name: LiteralString, values: list[str], params: dict[str, Any]
+) -> LiteralString:
     """``column`` is one of ``values``: ``=`` for one value, whose generic plan reads the
     column's (column, time) index newest first, whether the value is common or rare; ``= ANY``
     for none or several, which only a plan made for the values serves well (``prepares``)."""
@@ -136,12 +147,15 @@ def page_queries(
         groups = [windows[:FIRST_WINDOWS], windows[FIRST_WINDOWS:]]
         return [_in_windows(clauses, order_by, group, dict(params)) for group in groups if group]
     ranked = match.ranked_plates if match is not None else None
-    return [(_page_of(clauses, order_by, searched=match is not None, ranked_plates=ranked),
-             params)]  # fmt: skip
+    return [(_page_of(clauses, order_by, searched=match is not None, ranked_plates=ranked), params)]
 
 
-def _page_of(clauses: list[LiteralString], order_by: LiteralString, searched: bool,
-             ranked_plates: LiteralString | None = None) -> LiteralString:  # fmt: skip
+def _page_of(
+    clauses: list[LiteralString],
+    order_by: LiteralString,
+    searched: bool,
+    ranked_plates: LiteralString | None = None,
+) -> LiteralString:
     """The first ``limit`` rows in ``order_by``. A search finds its matches first, then sorts
     them: the ``OFFSET 0`` fence keeps the planner from walking the time index in order and
     filtering by plate, which it picks when it overestimates how common a plate prefix is, and

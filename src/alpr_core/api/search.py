@@ -49,8 +49,11 @@ def plate_match(mode: MatchMode, plate_text: str) -> PlateMatch:
     term = normalize_plate(plate_text)
     minimum = {MatchMode.EXACT: 1, MatchMode.PREFIX: 2, MatchMode.FUZZY: 4}[mode]
     if len(term) < minimum:
-        raise Problem(422, "Search term too short",
-                      f"{mode} search needs at least {minimum} letters or digits.")  # fmt: skip
+        raise Problem(
+            422,
+            "Search term too short",
+            f"{mode} search needs at least {minimum} letters or digits.",
+        )
     if mode is MatchMode.EXACT:
         return PlateMatch("plate_normalized = %(term)s", NEWEST, {"term": term}, keyset=True)
     if mode is MatchMode.PREFIX:
@@ -67,9 +70,11 @@ def _prefix(term: str) -> PlateMatch:
     following = term[:-1] + chr(ord(term[-1]) + 1)
     return PlateMatch(
         "plate_normalized ~>=~ %(prefix)s AND plate_normalized ~<~ %(following_prefix)s",
-        NEWEST, {"prefix": term, "following_prefix": following},
-        keyset=True, broad=True,
-    )  # fmt: skip
+        NEWEST,
+        {"prefix": term, "following_prefix": following},
+        keyset=True,
+        broad=True,
+    )
 
 
 def _wildcard(plate_text: str) -> PlateMatch:
@@ -81,8 +86,9 @@ def _wildcard(plate_text: str) -> PlateMatch:
             "A wildcard search needs 3 letters or digits in a row, e.g. AB?12* or *12C*.",
         )
     pattern = cleaned.replace("?", "_").replace("*", "%")
-    return PlateMatch("plate_normalized LIKE %(pattern)s", NEWEST, {"pattern": pattern},
-                      keyset=True, broad=True)  # fmt: skip
+    return PlateMatch(
+        "plate_normalized LIKE %(pattern)s", NEWEST, {"pattern": pattern}, keyset=True, broad=True
+    )
 
 
 def _fuzzy(term: str) -> PlateMatch:
@@ -103,5 +109,4 @@ def _fuzzy(term: str) -> PlateMatch:
         " levenshtein(plate_normalized, %(term)s), plate_normalized, " + NEWEST
     )
     params = {"term": term, "edits": FUZZY_MAX_EDITS, "max_plates": FUZZY_MAX_PLATES}
-    return PlateMatch(where, order_by, params, keyset=False,
-                      ranked_plates=ranked_plates)  # fmt: skip
+    return PlateMatch(where, order_by, params, keyset=False, ranked_plates=ranked_plates)

@@ -84,8 +84,13 @@ async def fetch_audited_page(
     by the page's own statement when it is one, else after the statements. ``prepared``: as
     ``queries.prepares`` says."""
     if len(statements) == 1:
-        query, params = audited(*statements[0], key, request, order_by=page_order(match),
-                                result_count="LEAST(count(*), %(page_limit)s)")  # fmt: skip
+        query, params = audited(
+            *statements[0],
+            key,
+            request,
+            order_by=page_order(match),
+            result_count="LEAST(count(*), %(page_limit)s)",
+        )
         params["page_limit"] = limit
         return await fetch(conn, query, params, prepared=prepared, row_factory=tuple_row)
     rows = await fetch_page_rows(conn, statements, limit + 1, prepared=prepared)

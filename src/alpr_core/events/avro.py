@@ -38,9 +38,17 @@ from alpr_core.events.model import PlateEvent
 from alpr_core.events.parse import EventLimits, parse_event
 
 _DECODE_ERRORS = (
-    SerializationError, EOFError, ValueError, IndexError, KeyError, TypeError,
-    UnicodeDecodeError, OverflowError, struct.error, fastavro.read.SchemaResolutionError,
-)  # fmt: skip
+    SerializationError,
+    EOFError,
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    UnicodeDecodeError,
+    OverflowError,
+    struct.error,
+    fastavro.read.SchemaResolutionError,
+)
 _WITH_REFERENCES = object()
 # fastavro reads nested values by recursion in C: a writer schema that nests without bound (a
 # recursive type) lets one small message overflow the stack, so such schemas are refused.

@@ -68,8 +68,9 @@ def json_record(event: dict[str, Any]) -> dict[str, Any]:
     """A JSON event checked against the PlateEvent schema, its base64 image decoded."""
     record = dict(event)
     if isinstance(record.get("plate_image"), str):
-        record["plate_image"] = _base64(record["plate_image"], RejectReason.INVALID_IMAGE,
-                                        "plate_image")  # fmt: skip
+        record["plate_image"] = _base64(
+            record["plate_image"], RejectReason.INVALID_IMAGE, "plate_image"
+        )
     try:
         validate(record, _plate_event_schema(), raise_errors=True)
     except ValidationError as error:
@@ -100,8 +101,9 @@ def _schema_detail(error: ValidationError) -> str:
     expected: dict[str, list[str]] = {}
     for data in error.errors:
         expected.setdefault(_strip(data.field), []).append(_type_name(data.schema))
-    problems = [f"{field} must be {' or '.join(dict.fromkeys(types))}"
-                for field, types in expected.items()]  # fmt: skip
+    problems = [
+        f"{field} must be {' or '.join(dict.fromkeys(types))}" for field, types in expected.items()
+    ]
     return "; ".join(problems) or "the event does not match the PlateEvent schema"
 
 

@@ -93,20 +93,24 @@ def test_a_batch_stores_the_good_items_and_reports_each_bad_one(
     bad_confidence = event(plate={"text": "X1", "normalized_text": "X1", "confidence": 7})
     no_vehicle = event()
     del no_vehicle["vehicle"]
-    batch = [good[0], bad_confidence, good[1], 42, no_vehicle, with_image(b"not an image"),
-             good[2]]  # fmt: skip
+    batch = [good[0], bad_confidence, good[1], 42, no_vehicle, with_image(b"not an image"), good[2]]
 
     response = post(client, keys.ingest, batch)
 
     assert response.status_code == 202
     body = response.json()
     assert [(a["index"], a["event_id"]) for a in body["accepted"]] == [
-        (0, good[0]["event_id"]), (2, good[1]["event_id"]), (6, good[2]["event_id"])
-    ]  # fmt: skip
+        (0, good[0]["event_id"]),
+        (2, good[1]["event_id"]),
+        (6, good[2]["event_id"]),
+    ]
     rejected = {r["index"]: r for r in body["rejected"]}
     assert {i: r["reason"] for i, r in rejected.items()} == {
-        1: "invalid_confidence", 3: "undecodable", 4: "missing_field", 5: "invalid_image"
-    }  # fmt: skip
+        1: "invalid_confidence",
+        3: "undecodable",
+        4: "missing_field",
+        5: "invalid_image",
+    }
     assert rejected[1]["event_id"] == bad_confidence["event_id"]
     assert rejected[3]["event_id"] is None
     assert rejected[4]["detail"] == "PlateEvent.vehicle must be Vehicle"
@@ -183,11 +187,13 @@ def test_a_batch_mixes_json_events_and_base64_avro_messages(
     assert response.status_code == 202
     body = response.json()
     assert [a["event_id"] for a in body["accepted"]] == [
-        *(e["event_id"] for e in avro_events), json_event["event_id"]
-    ]  # fmt: skip
+        *(e["event_id"] for e in avro_events),
+        json_event["event_id"],
+    ]
     assert [(r["index"], r["reason"]) for r in body["rejected"]] == [
-        (4, "unknown_schema"), (5, "undecodable")
-    ]  # fmt: skip
+        (4, "unknown_schema"),
+        (5, "undecodable"),
+    ]
     assert db_scalar(settings, ROWS) == 4
     assert db_scalar(settings, f"{ROWS} WHERE schema_id IS NOT NULL") == 3
 
@@ -205,7 +211,9 @@ def test_a_multipart_event_with_its_image_is_stored_and_served(
     )
 
     assert response.status_code == 202, response.text
-    plate_id = db_scalar(settings, f"SELECT id FROM plate_detections WHERE event_id = '{sent['event_id']}'")  # fmt: skip  # noqa: E501
+    plate_id = db_scalar(
+        settings, f"SELECT id FROM plate_detections WHERE event_id = '{sent['event_id']}'"
+    )
     image = client.get(f"/plates/{plate_id}/image", headers=as_key(keys.viewer))
     assert image.status_code == 200
     assert image.headers["content-type"] == "image/jpeg"
@@ -289,8 +297,9 @@ def test_when_no_item_is_good_the_problem_lists_each_one(client: TestClient, key
     assert response.status_code == 422
     rejected = response.json()["rejected"]
     assert [(r["index"], r["reason"]) for r in rejected] == [
-        (0, "invalid_field"), (1, "invalid_field")
-    ]  # fmt: skip
+        (0, "invalid_field"),
+        (1, "invalid_field"),
+    ]
     assert rejected[0]["event_id"] == bad["event_id"]
 
 

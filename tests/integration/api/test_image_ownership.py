@@ -100,8 +100,10 @@ def test_rows_that_name_foreign_objects_are_never_served_them(
     owner_key = db_scalar_text(settings, owner["event_id"])
     borrower = event()
     post(client, keys.ingest, borrower)
-    for url, status in [(_bucket_url(settings, owner_key), 404),
-                        (_bucket_url(settings, "edge/cam-001/../x.jpg"), 404)]:  # fmt: skip
+    for url, status in [
+        (_bucket_url(settings, owner_key), 404),
+        (_bucket_url(settings, "edge/cam-001/../x.jpg"), 404),
+    ]:
         with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
             conn.execute(
                 "UPDATE plate_detections SET plate_url = %s WHERE event_id = %s",

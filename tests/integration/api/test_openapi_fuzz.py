@@ -49,15 +49,23 @@ def test_the_api_answers_every_generated_request_as_documented(
 ) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", running_app)
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert {op.label for op in operations} >= {"GET /plates", "GET /plates/search",
-                                               "GET /plates/{plate_id}", "GET /audit",
-                                               "POST /events"}  # fmt: skip
+    assert {op.label for op in operations} >= {
+        "GET /plates",
+        "GET /plates/search",
+        "GET /plates/{plate_id}",
+        "GET /audit",
+        "POST /events",
+    }
     for operation in operations:
         token = keys.ingest if operation.label == "POST /events" else keys.admin
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def answers_as_documented(case: Any) -> None:
             case.call_and_validate(headers={"X-API-Key": token}, checks=CHECKS)  # noqa: B023
             CALLS.append(operation.label)  # noqa: B023 - called within this iteration

@@ -55,12 +55,14 @@ def test_filters_apply_together(client: TestClient, keys: Keys, stored: list[Dec
     cutoff = sorted(e.captured_at for e in events)[STORED // 2]
     naive_start = cutoff.astimezone(UTC).replace(tzinfo=None).isoformat()  # naive means UTC
     cams = ["cam-001", "cam-003"]
-    items = _all_pages(client, keys.viewer, start_time=naive_start, camera_id=cams,
-                       min_confidence=0.8)  # fmt: skip
+    items = _all_pages(
+        client, keys.viewer, start_time=naive_start, camera_id=cams, min_confidence=0.8
+    )
     expected = {
-        e.event_id for e in events
+        e.event_id
+        for e in events
         if e.captured_at >= cutoff and e.camera_id in ("cam-001", "cam-003") and e.confidence >= 0.8
-    }  # fmt: skip
+    }
     assert {item["event_id"] for item in items} == expected
     assert expected  # the filter is not trivially empty
 
@@ -79,8 +81,9 @@ def test_any_utc_offset_python_accepts_is_a_time_not_a_500(
     response = client.get(f"/plates?{query}&start_time={start}", headers=as_key(keys.viewer))
     assert response.status_code == 200
     assert response.json()["items"]
-    search = client.get(f"/plates/search?mode=prefix&plate_text=AB&start_time={start}",
-                        headers=as_key(keys.viewer))  # fmt: skip
+    search = client.get(
+        f"/plates/search?mode=prefix&plate_text=AB&start_time={start}", headers=as_key(keys.viewer)
+    )
     assert search.status_code == 200
 
 
@@ -89,10 +92,15 @@ def test_a_broad_search_ending_in_year_one_is_an_empty_page(
     client: TestClient, keys: Keys, mode: str
 ) -> None:
     """Its time windows count back from end_time, and they overflowed there (a 500)."""
-    response = client.get("/plates/search", headers=as_key(keys.viewer), params={
-        "mode": mode, "plate_text": "ABC*" if mode == "wildcard" else "AB",
-        "end_time": "0001-01-03T00:00:00",
-    })  # fmt: skip
+    response = client.get(
+        "/plates/search",
+        headers=as_key(keys.viewer),
+        params={
+            "mode": mode,
+            "plate_text": "ABC*" if mode == "wildcard" else "AB",
+            "end_time": "0001-01-03T00:00:00",
+        },
+    )
     assert response.status_code == 200, response.text
     assert response.json()["items"] == []
 
@@ -135,8 +143,9 @@ def test_images_are_served_with_type_etag_and_cache_headers(client: TestClient, 
     assert response.content[:3] == b"\xff\xd8\xff"
     assert response.headers["cache-control"] == "private, no-store"
     etag = response.headers["etag"]
-    again = client.get(with_image["image_url"],
-                       headers={**as_key(keys.viewer), "If-None-Match": etag})  # fmt: skip
+    again = client.get(
+        with_image["image_url"], headers={**as_key(keys.viewer), "If-None-Match": etag}
+    )
     assert again.status_code == 304
     missing = client.get(f"/plates/{without['id']}/image", headers=as_key(keys.viewer))
     assert missing.status_code == 404
@@ -294,8 +303,9 @@ def test_images_can_be_a_redirect_to_a_short_lived_presigned_url(
     with TestClient(create_app(redirecting)) as client:
         items = _all_pages(client, keys.viewer, limit=500)
         with_image = next(item for item in items if item["image_url"])
-        response = client.get(with_image["image_url"], headers=as_key(keys.viewer),
-                              follow_redirects=False)  # fmt: skip
+        response = client.get(
+            with_image["image_url"], headers=as_key(keys.viewer), follow_redirects=False
+        )
         assert response.status_code == 307
         location = response.headers["location"]
         assert "X-Amz-Signature=" in location

@@ -42,8 +42,7 @@ def _edits(a: str, b: str) -> int:
 
 
 def _search(client: TestClient, token: str, **params: Any) -> list[dict[str, Any]]:
-    response = client.get("/plates/search", params={"limit": 1000, **params},
-                          headers=as_key(token))  # fmt: skip
+    response = client.get("/plates/search", params={"limit": 1000, **params}, headers=as_key(token))
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
@@ -86,21 +85,22 @@ def test_fuzzy_search_finds_the_simulators_misreads_of_a_plate(
     for read in simulated:
         by_truth[normalize_plate(read.true_plate)].append(read.record["event_id"])
     misread = [
-        (truth, read) for read in simulated
+        (truth, read)
+        for read in simulated
         if (truth := normalize_plate(read.true_plate)) != read.record["plate"]["normalized_text"]
-    ]  # fmt: skip
+    ]
     assert misread, "the simulator made no misreads to look for"
     for truth, _ in misread[:10]:
         found = _search(client, keys.viewer, plate_text=truth, mode="fuzzy")
         found_ids = {item["event_id"] for item in found}
         close = {
-            d.event.event_id for d in stored
+            d.event.event_id
+            for d in stored
             if _edits(_folded(d.event.plate_normalized), _folded(truth)) <= 2
-        }  # fmt: skip
+        }
         lookalike_only = {
-            d.event.event_id for d in stored
-            if _folded(d.event.plate_normalized) == _folded(truth)
-        }  # fmt: skip
+            d.event.event_id for d in stored if _folded(d.event.plate_normalized) == _folded(truth)
+        }
         assert lookalike_only <= found_ids  # every look-alike misread is found
         assert found_ids == close  # every read within two edits, and nothing further
         assert found == sorted(found, key=lambda item: _rank(item, truth))  # closest first
@@ -134,8 +134,7 @@ def test_deletion_variants_meet_for_every_pair_within_two_edits(settings: Settin
     deletion variant, wherever the edits fall; the trigram index it replaced missed a third of
     such pairs. Pairs further apart mostly do not meet, which keeps the candidates few."""
     rng = random.Random(7)
-    plates = ["".join(rng.choices(string.ascii_uppercase + string.digits, k=7))
-              for _ in range(600)]  # fmt: skip
+    plates = ["".join(rng.choices(string.ascii_uppercase + string.digits, k=7)) for _ in range(600)]
     pairs = [(plate, _random_edits(plate, n % 3, rng)) for n, plate in enumerate(plates)]
     far = [(plate, _random_edits(plate, 5, rng)) for plate in plates[:200]]
     with psycopg.connect(settings.db.conninfo()) as conn:
@@ -161,9 +160,10 @@ def test_fuzzy_ranks_a_lookalike_spelling_first(
     assert query != target.plate_normalized
     found = _search(client, keys.viewer, plate_text=query, mode="fuzzy")
     assert found[0]["plate_normalized"] in {
-        d.event.plate_normalized for d in stored if _folded(d.event.plate_normalized)
-        == _folded(target.plate_normalized)
-    }  # fmt: skip
+        d.event.plate_normalized
+        for d in stored
+        if _folded(d.event.plate_normalized) == _folded(target.plate_normalized)
+    }
 
 
 def test_search_applies_filters_and_the_keys_scope(
@@ -186,12 +186,15 @@ def test_exact_results_page_with_a_cursor(
     for d in stored:
         counts[d.event.plate_normalized] += 1
     plate, count = max(counts.items(), key=lambda pair: pair[1])
-    first = client.get("/plates/search", params={"plate_text": plate, "limit": 1},
-                       headers=as_key(keys.viewer)).json()  # fmt: skip
+    first = client.get(
+        "/plates/search", params={"plate_text": plate, "limit": 1}, headers=as_key(keys.viewer)
+    ).json()
     assert count >= 2
-    second = client.get("/plates/search",
-                        params={"plate_text": plate, "limit": 100, "cursor": first["next_cursor"]},
-                        headers=as_key(keys.viewer)).json()  # fmt: skip
+    second = client.get(
+        "/plates/search",
+        params={"plate_text": plate, "limit": 100, "cursor": first["next_cursor"]},
+        headers=as_key(keys.viewer),
+    ).json()
     ids = [i["id"] for i in first["items"] + second["items"]]
     assert len(ids) == len(set(ids)) == count
 
@@ -240,7 +243,8 @@ def test_fuzzy_ranks_plates_then_each_plates_reads_newest_first(
     order = [(item["plate_normalized"], item["timestamp"]) for item in found]
     expected = [  # KLM1Z34 folds to KLM1234 but is one raw edit away
         (plate, (now - timedelta(hours=hours)).isoformat(timespec="microseconds"))
-        for plate in ("KLM1234", "KLM1Z34", "KLM1235", "KLM1236") for hours in reads[plate]
-    ]  # fmt: skip
+        for plate in ("KLM1234", "KLM1Z34", "KLM1235", "KLM1236")
+        for hours in reads[plate]
+    ]
     assert order == [(plate, at.replace("+00:00", "Z")) for plate, at in expected]
     assert first_two == found[:2]

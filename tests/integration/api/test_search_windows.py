@@ -59,9 +59,10 @@ def _expected(settings: Settings, where: str, params: tuple[Any, ...] = ()) -> l
     """The matching ids, newest first, from one plain query over the whole table."""
     with psycopg.connect(settings.db.conninfo()) as conn:
         rows = conn.execute(
-            f"SELECT id FROM plate_detections WHERE {where} ORDER BY \"timestamp\" DESC, id DESC"
-            .encode(), params,
-        ).fetchall()  # fmt: skip
+            f"SELECT id FROM plate_detections WHERE {where}"
+            ' ORDER BY "timestamp" DESC, id DESC'.encode(),
+            params,
+        ).fetchall()
     return [row[0] for row in rows]
 
 
@@ -82,12 +83,16 @@ def _all_pages(client: TestClient, token: str, **params: Any) -> list[int]:
 @pytest.mark.parametrize(
     ("params", "where"),
     [
-        pytest.param({"plate_text": "PQR", "mode": "prefix"}, "plate_normalized LIKE 'PQR%%'",
-                     id="prefix"),
-        pytest.param({"plate_text": "*QR0*", "mode": "wildcard"},
-                     "plate_normalized LIKE '%%QR0%%'", id="wildcard"),
+        pytest.param(
+            {"plate_text": "PQR", "mode": "prefix"}, "plate_normalized LIKE 'PQR%%'", id="prefix"
+        ),
+        pytest.param(
+            {"plate_text": "*QR0*", "mode": "wildcard"},
+            "plate_normalized LIKE '%%QR0%%'",
+            id="wildcard",
+        ),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("limit", [1, 7, 1000])
 def test_pages_of_a_broad_search_are_the_newest_matches_across_windows(
     spread_client: TestClient,
@@ -109,8 +114,15 @@ def test_a_broad_search_within_a_time_range(
     expected = _expected(
         settings, "plate_normalized LIKE 'PQR%%' AND \"timestamp\" BETWEEN %s AND %s", (start, end)
     )
-    found = _all_pages(spread_client, keys.viewer, plate_text="PQR", mode="prefix", limit=9,
-                       start_time=start.isoformat(), end_time=end.isoformat())  # fmt: skip
+    found = _all_pages(
+        spread_client,
+        keys.viewer,
+        plate_text="PQR",
+        mode="prefix",
+        limit=9,
+        start_time=start.isoformat(),
+        end_time=end.isoformat(),
+    )
     assert found == expected
     assert len(expected) > 30
 

@@ -41,8 +41,15 @@ def test_the_openapi_document_describes_every_parameter(client: TestClient) -> N
     document = client.get("/openapi.json").json()
     listing = document["paths"]["/plates"]["get"]
     names = {p["name"] for p in listing["parameters"]}
-    assert names == {"start_time", "end_time", "camera_id", "site", "min_confidence", "limit",
-                     "cursor"}  # fmt: skip
+    assert names == {
+        "start_time",
+        "end_time",
+        "camera_id",
+        "site",
+        "min_confidence",
+        "limit",
+        "cursor",
+    }
     assert all(p.get("description") for p in listing["parameters"])
     assert "X-API-Key" in str(document["components"]["securitySchemes"])
     assert client.get("/docs").status_code == 200
@@ -89,8 +96,13 @@ def api_process(settings: Settings, **env: str) -> Iterator[tuple[subprocess.Pop
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    environment = {**os.environ, **settings.as_environment(), "API_HOST": "127.0.0.1",
-                   "API_PORT": str(port), **env}  # fmt: skip
+    environment = {
+        **os.environ,
+        **settings.as_environment(),
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(port),
+        **env,
+    }
     api = subprocess.Popen([sys.executable, "-m", "alpr_core", "api"], env=environment)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -9,8 +9,9 @@ from alpr_core.api.schemas import PlateSummary
 
 
 def test_summary_fields_are_plate_summary_fields_but_the_computed_image_url() -> None:
-    assert list(SUMMARY_FIELDS) == [name for name in PlateSummary.model_fields
-                                    if name != "image_url"]  # fmt: skip
+    assert list(SUMMARY_FIELDS) == [
+        name for name in PlateSummary.model_fields if name != "image_url"
+    ]
 
 
 def test_summary_columns_start_with_the_summary_fields_and_end_with_the_image_columns() -> None:

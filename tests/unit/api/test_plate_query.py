@@ -21,15 +21,30 @@ from alpr_core.api.search import MatchMode
 
 
 def _request(*pairs: tuple[str, str]) -> Request:
-    return Request({"type": "http", "method": "GET", "path": "/plates",
-                    "query_string": urlencode(pairs).encode(), "headers": []})  # fmt: skip
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/plates",
+            "query_string": urlencode(pairs).encode(),
+            "headers": [],
+        }
+    )
 
 
 def test_values_are_converted_and_camera_id_repeats() -> None:
-    query = read_query(PlateSearchQuery, _request(
-        ("plate_text", "AB-12"), ("mode", "fuzzy"), ("camera_id", "cam-1"), ("camera_id", "cam-2"),
-        ("start_time", "2026-01-02T03:04:05"), ("limit", "7"), ("unknown", "ignored"),
-    ))  # fmt: skip
+    query = read_query(
+        PlateSearchQuery,
+        _request(
+            ("plate_text", "AB-12"),
+            ("mode", "fuzzy"),
+            ("camera_id", "cam-1"),
+            ("camera_id", "cam-2"),
+            ("start_time", "2026-01-02T03:04:05"),
+            ("limit", "7"),
+            ("unknown", "ignored"),
+        ),
+    )
     assert query.mode is MatchMode.FUZZY
     assert query.camera_id == ["cam-1", "cam-2"]
     assert query.limit == 7

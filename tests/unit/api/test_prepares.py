@@ -63,8 +63,12 @@ def test_a_broad_search_is_prepared_only_when_its_windows_count_back_from_today(
     assert prepares(match, PlateFilters(start_time=then), key)
     assert not prepares(match, PlateFilters(end_time=then), key)
     assert not prepares(match, PlateFilters(), key, cursor=Cursor(then, 7))
-    assert prepares(plate_match(MatchMode.EXACT, "ABC"), PlateFilters(end_time=then), key,
-                    cursor=Cursor(then, 7))  # fmt: skip
+    assert prepares(
+        plate_match(MatchMode.EXACT, "ABC"),
+        PlateFilters(end_time=then),
+        key,
+        cursor=Cursor(then, 7),
+    )
 
 
 def test_window_edges_are_constants_in_the_statement() -> None:

@@ -40,8 +40,9 @@ def test_reads_are_posted_in_batches_by_size_then_on_flush() -> None:
 def test_a_batch_is_sent_once_its_oldest_read_waited_long_enough() -> None:
     bodies: list[list[dict[str, object]]] = []
     clock = Clock()
-    publisher = HttpEventPublisher(_recording(bodies, []), "k", batch_size=100, max_wait_s=0.5,
-                                   clock=clock)  # fmt: skip
+    publisher = HttpEventPublisher(
+        _recording(bodies, []), "k", batch_size=100, max_wait_s=0.5, clock=clock
+    )
     publisher.publish(record())
     clock.now = 0.4
     publisher.publish(record())

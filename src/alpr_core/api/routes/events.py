@@ -45,21 +45,42 @@ _EVENT_SCHEMA = {
 _REQUEST_BODY: dict[str, Any] = {
     "required": True,
     "content": {
-        JSON: {"schema": {"oneOf": [
-            _EVENT_SCHEMA,
-            {"type": "array", "minItems": 1, "items": {"oneOf": [
-                _EVENT_SCHEMA,
-                {"type": "string", "format": "byte",
-                 "description": "One Avro message in the Confluent wire format, base64."},
-            ]}},
-        ]}},
+        JSON: {
+            "schema": {
+                "oneOf": [
+                    _EVENT_SCHEMA,
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "oneOf": [
+                                _EVENT_SCHEMA,
+                                {
+                                    "type": "string",
+                                    "format": "byte",
+                                    "description": (
+                                        "One Avro message in the Confluent wire format, base64."
+                                    ),
+                                },
+                            ]
+                        },
+                    },
+                ]
+            }
+        },
         **{kind: {"schema": {"type": "string", "format": "binary"}} for kind in AVRO},
-        MULTIPART: {"schema": {"type": "object", "required": ["event"], "properties": {
-            "event": {"type": "string", "description": "A PlateEvent as JSON."},
-            "image": {"type": "string", "format": "binary", "description": "JPEG or PNG."},
-        }}},
+        MULTIPART: {
+            "schema": {
+                "type": "object",
+                "required": ["event"],
+                "properties": {
+                    "event": {"type": "string", "description": "A PlateEvent as JSON."},
+                    "image": {"type": "string", "format": "binary", "description": "JPEG or PNG."},
+                },
+            }
+        },
     },
-}  # fmt: skip
+}
 
 
 @router.post(
@@ -85,8 +106,9 @@ async def post_events(
     except TransientError as error:
         log.warning("ingest failed; a dependency is down", key=key.name, error=str(error))
         retry_after = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)}
-        raise Problem(503, "Unavailable", "Storage is unavailable; try again later.",
-                      headers=retry_after) from error  # fmt: skip
+        raise Problem(
+            503, "Unavailable", "Storage is unavailable; try again later.", headers=retry_after
+        ) from error
     _log(key, result)
     return _report(result)
 
@@ -99,16 +121,21 @@ def _check_rate(ingest: IngestResources, key: ApiKey, events: int, *, take: bool
     if math.isinf(wait_s):
         raise Problem(413, "Too many events", f"{events} events exceed this key's burst limit.")
     ingest.metrics.throttled.inc()
-    raise Problem(429, "Too many requests", "This key is over its event rate; slow down.",
-                  headers={"Retry-After": str(math.ceil(wait_s))})  # fmt: skip
+    raise Problem(
+        429,
+        "Too many requests",
+        "This key is over its event rate; slow down.",
+        headers={"Retry-After": str(math.ceil(wait_s))},
+    )
 
 
 def _report(result: IngestResult) -> IngestReport:
     rejected = [_rejected_item(rejection) for rejection in result.rejected]
     if not result.accepted:
         summary = "; ".join(f"[{item.index}] {item.detail}" for item in rejected[:10])
-        raise Problem(422, "No event accepted", summary,
-                      rejected=[item.model_dump() for item in rejected])  # fmt: skip
+        raise Problem(
+            422, "No event accepted", summary, rejected=[item.model_dump() for item in rejected]
+        )
     return IngestReport(
         accepted=[
             AcceptedEvent(index=i, event_id=UUID(d.event.event_id)) for i, d in result.accepted
@@ -134,6 +161,11 @@ def _rejected_item(rejection: ItemRejection) -> RejectedItem:
 def _log(key: ApiKey, result: IngestResult) -> None:
     """Counts and reasons only: no plate text."""
     reasons = sorted({str(rejection.error.reason) for rejection in result.rejected})
-    log.debug("events ingested", key=key.name, accepted=len(result.accepted),
-             stored=result.stored.rows_inserted, rejected=len(result.rejected),
-             reasons=reasons)  # fmt: skip
+    log.debug(
+        "events ingested",
+        key=key.name,
+        accepted=len(result.accepted),
+        stored=result.stored.rows_inserted,
+        rejected=len(result.rejected),
+        reasons=reasons,
+    )

@@ -87,8 +87,15 @@ async def _page(
     limit, after = query.limit, parse_cursor(query.cursor)
     statements = page_queries(key, filters, after, limit, match)
     async with resources.pool.connection() as conn:
-        rows = await fetch_audited_page(conn, statements, limit, match, key, request,
-                                        prepared=prepares(match, filters, key, after))  # fmt: skip
+        rows = await fetch_audited_page(
+            conn,
+            statements,
+            limit,
+            match,
+            key,
+            request,
+            prepared=prepares(match, filters, key, after),
+        )
     page = _summaries(rows[:limit], resources.edge_uploads)
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
@@ -100,16 +107,26 @@ async def _page(
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
-@router.get("", response_model=PlatePage, responses=_PROBLEMS, summary="List plate reads",
-            openapi_extra={"parameters": openapi_parameters(PlateListQuery)})  # fmt: skip
+@router.get(
+    "",
+    response_model=PlatePage,
+    responses=_PROBLEMS,
+    summary="List plate reads",
+    openapi_extra={"parameters": openapi_parameters(PlateListQuery)},
+)
 async def list_plates(request: Request, key: ReaderKey) -> Response:
     """Newest first. Pages are keyset-based: follow `next_cursor`; they stay fast at any depth."""
     query = read_query(PlateListQuery, request)
     return await _page(request, key, query, _filters(request, query))
 
 
-@router.get("/search", response_model=PlatePage, responses=_PROBLEMS, summary="Search by plate",
-            openapi_extra={"parameters": openapi_parameters(PlateSearchQuery)})  # fmt: skip
+@router.get(
+    "/search",
+    response_model=PlatePage,
+    responses=_PROBLEMS,
+    summary="Search by plate",
+    openapi_extra={"parameters": openapi_parameters(PlateSearchQuery)},
+)
 async def search_plates(request: Request, key: ReaderKey) -> Response:
     """Every `/plates` filter applies. Exact, prefix and wildcard results are newest first and
     page with `next_cursor`; fuzzy results are ranked by closeness and come in one page."""
@@ -129,8 +146,14 @@ async def _visible_row(
     """The read if the key may see it; with ``audit``, the lookup is audited as it runs."""
     query, params = detail_query(key, plate_id)
     if audit is not None:
-        query, params = audited(query, params, key, audit, order_by=None,
-                                status="CASE count(*) WHEN 0 THEN 404 ELSE 200 END")  # fmt: skip
+        query, params = audited(
+            query,
+            params,
+            key,
+            audit,
+            order_by=None,
+            status="CASE count(*) WHEN 0 THEN 404 ELSE 200 END",
+        )
     rows = await fetch_rows(conn, query, params, prepared=True)
     return rows[0] if rows else None
 
@@ -153,15 +176,20 @@ async def get_plate(request: Request, key: ReaderKey, plate_id: PlateId) -> Plat
     return PlateDetail(
         **_summary_fields(row, resources.edge_uploads),
         region=row["region"],
-        vehicle=Vehicle(type=row["vehicle_type"], make=row["vehicle_make"],
-                        model=row["vehicle_model"], color=row["vehicle_color"]),
-        images=ImageLinks(plate_url=row["plate_url"], vehicle_url=row["vehicle_url"],
-                          frame_url=row["frame_url"]),
+        vehicle=Vehicle(
+            type=row["vehicle_type"],
+            make=row["vehicle_make"],
+            model=row["vehicle_model"],
+            color=row["vehicle_color"],
+        ),
+        images=ImageLinks(
+            plate_url=row["plate_url"], vehicle_url=row["vehicle_url"], frame_url=row["frame_url"]
+        ),
         host=row["host"],
         latency_ms=row["latency_ms"],
         extras=row["extras"],
         ingested_at=row["ingested_at"],
-    )  # fmt: skip
+    )
 
 
 @router.get(
