@@ -25,9 +25,11 @@ async def health() -> Health:
 
 @router.get(
     "/ready",
-    response_model=Readiness,
     summary="Readiness: PostgreSQL and the object store answer",
-    responses={503: {"model": Readiness, "description": "Something the API needs is down."}},
+    responses={
+        200: {"model": Readiness, "description": "Everything the API needs answers."},
+        503: {"model": Readiness, "description": "Something the API needs is down."},
+    },
 )
 async def ready(request: Request, resources: ResourcesDep) -> JSONResponse:
     """Checked at most once per ``API_READY_CACHE_S``; answers in between come from memory, so
