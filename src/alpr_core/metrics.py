@@ -134,11 +134,16 @@ class StorageMetrics(EventMetrics):
         )
 
 
+MAX_CAMERA_SERIES = 1000  # per process; past it, new cameras are counted as OTHER_CAMERAS
+OTHER_CAMERAS = "other"
+
+
 class CameraMetrics:
     """Per camera, in both the storage service and HTTP ingest: events made durable and when (the
     camera-silent alert takes the latest over both)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self._known: set[str] = set()
         self.events = Counter(
             "alpr_camera_events",
             "Events made durable, by camera (one series per camera).",
@@ -154,8 +159,17 @@ class CameraMetrics:
 
     def record(self, camera_ids: Iterable[str], now_s: float) -> None:
         for camera_id, count in Counter_(camera_ids).items():
-            self.events.labels(camera_id=camera_id).inc(count)
-            self.last_event.labels(camera_id=camera_id).set(now_s)
+            label = self._label(camera_id)
+            self.events.labels(camera_id=label).inc(count)
+            self.last_event.labels(camera_id=label).set(now_s)
+
+    def _label(self, camera_id: str) -> str:
+        """The camera's own series while fewer than ``MAX_CAMERA_SERIES`` exist, else ``other``:
+        camera ids come from edges and clients, and must not grow the series without bound."""
+        if camera_id in self._known or len(self._known) < MAX_CAMERA_SERIES:
+            self._known.add(camera_id)
+            return camera_id
+        return OTHER_CAMERAS
 
 
 class IngestMetrics(EventMetrics):
