@@ -1,4 +1,4 @@
-"""End-to-end ingest: the batched storage service against the seed's per-message consumer and
+"""End-to-end ingest: the batched storage service against the design's per-message consumer and
 against each component alone (bare COPY into the same table, bare S3 PUTs of the same images).
 
     python -m bench.ingest --shape v1 --events 100000
@@ -171,7 +171,7 @@ def _wait_first_message(registry: CollectorRegistry) -> float:
 def per_message_consumer(
     settings: Settings, limit_events: int, limit_s: float
 ) -> tuple[int, float]:
-    """The seed's habit: decode, upload, INSERT, commit, one event at a time."""
+    """The design's habit: decode, upload, INSERT, commit, one event at a time."""
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka.bootstrap_servers,

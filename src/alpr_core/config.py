@@ -1,9 +1,10 @@
 """Settings, read once at each entry point and passed down.
 
-Each group reads its own environment variables. The names are the seed's where the seed named
-them (``KAFKA_BOOTSTRAP_SERVERS``, ``KAFKA_TOPIC``, ``SCHEMA_REGISTRY_URL``, ``DB_HOST``,
-``DB_PORT``, ``MINIO_ENDPOINT``, ...). There are no default passwords: secrets are ``SecretStr``
-and empty unless set, and a placeholder left from ``.env.example`` (``change-me...``) is refused.
+Each group reads its own environment variables. The names are those of the OVR-ALPR Core Services
+design where it named them (``KAFKA_BOOTSTRAP_SERVERS``, ``KAFKA_TOPIC``, ``SCHEMA_REGISTRY_URL``,
+``DB_HOST``, ``DB_PORT``, ``MINIO_ENDPOINT``, ...). There are no default passwords: secrets are
+``SecretStr`` and empty unless set, and a placeholder left from ``.env.example``
+(``change-me...``) is refused.
 
 A server left unset is replaced by its embedded stand-in, so one machine with only Python runs
 the whole system: no ``DB_HOST``, an embedded PostgreSQL; no ``MINIO_ENDPOINT``, a directory;

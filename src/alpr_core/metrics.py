@@ -1,9 +1,10 @@
 """Every metric of the storage service and of HTTP ingest, declared once with its help text.
 
-The seed's names are kept: ``alpr_messages_consumed_total``, ``alpr_database_writes_total`` and
-``alpr_processing_errors_total``. Each metric lives in the registry it is given, so tests build a
-fresh registry and read exact values. :class:`EventRecorder` is the one place that counts what
-became of events, for the Kafka path and HTTP ingest alike.
+The names of the OVR-ALPR Core Services design are kept: ``alpr_messages_consumed_total``,
+``alpr_database_writes_total`` and ``alpr_processing_errors_total``. Each metric lives in the
+registry it is given, so tests build a fresh registry and read exact values.
+:class:`EventRecorder` is the one place that counts what became of events, for the Kafka path and
+HTTP ingest alike.
 """
 
 from __future__ import annotations

@@ -51,14 +51,14 @@ def api_conninfo(settings: Settings, generic_plans: bool = False) -> str:
     """The API's connections: a statement timeout, so no request can hold the database. No JIT
     and no parallel workers: they serve long analytic queries, and an API query compiled by the JIT
     (any plan whose estimate passes ``jit_above_cost``, as a prepared one with a parameter for
-    LIMIT does at 10M rows) took 40 ms to compile and 0.1 ms to run.
+    LIMIT does on a large table) compiles for far longer than it runs (docs/decisions.md#no-jit).
 
     ``generic_plans``: the statements the API prepares (the list, exact and fuzzy search, one
     read, the key and audit statements, each checked to have a good generic plan) run their
     generic plan every time. PostgreSQL's default keeps planning the list query anew on each
     execution (its generic plan, with ``LIMIT $1`` costed for 10 % of the table, looks worse
-    than it is), and planning across the day partitions cost more than running it (1 ms
-    against 0.1 ms)."""
+    than it is), and planning across the day partitions costs more than running it
+    (docs/decisions.md#prepared-statements)."""
     options = (
         f"-c statement_timeout={settings.api.statement_timeout_ms}"
         " -c jit=off -c max_parallel_workers_per_gather=0"
@@ -112,9 +112,8 @@ def open_event_ingest(
 def tune_gc_for_requests() -> None:
     """Objects alive once the app has started live as long as it: the collector stops rescanning
     them (``freeze``), and collects young objects every 10,000 allocations instead of 700. A
-    request allocates a few thousand, so the default ran a collection for nearly every request;
-    with both, the list endpoint's p99 under 16 clients fell from 113-144 ms to 42-100 ms
-    (docs/benchmarks.md)."""
+    request allocates a few thousand, so the default ran a collection for nearly every request,
+    which shows in tail latency (docs/decisions.md#gc-requests)."""
     gc.freeze()
     gc.set_threshold(10_000, 20, 100)
 
@@ -192,7 +191,7 @@ def app_from_environment() -> FastAPI:
 
 
 def _install_metrics(app: FastAPI, settings: Settings, registry: CollectorRegistry) -> None:
-    """The seed's http_requests_total, http_request_duration_seconds, http_requests_in_progress.
+    """The design's http_requests_total, http_request_duration_seconds, http_requests_in_progress.
 
     The instrumentator's own in-progress gauge ignores the registry it is given (it registers in
     the process-global one), so that gauge is ours, in :mod:`alpr_core.api.in_progress`.

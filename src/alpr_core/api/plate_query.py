@@ -1,9 +1,10 @@
 """The query strings of ``GET /plates`` and ``GET /plates/search``, read in one validation.
 
 FastAPI reads each declared query parameter through its dependency machinery, one at a time.
-For these two routes, the busiest, that cost about 160 µs of the 1.3 ms of CPU a page takes
-(docs/decisions.md). Here a pydantic model reads the whole query string at once, with the same
-rules and the same 422 problems, and the OpenAPI document describes its fields as parameters.
+For these two routes, the busiest, that is a sizeable share of a page's CPU
+(docs/decisions.md#query-model). Here a pydantic model reads the whole query string at once,
+with the same rules and the same 422 problems, and the OpenAPI document describes its fields as
+parameters.
 """
 
 from __future__ import annotations

@@ -176,7 +176,7 @@ def _ranked_page(rows: LiteralString, ranked_plates: LiteralString) -> LiteralSt
     loop keeps the plates' order, so PostgreSQL sorts each plate's reads alone and stops at the
     page's end instead of reading and sorting every match (migration 0009). The ``OFFSET 0``
     keeps the loop a loop: left free to flatten it, the planner chose, at 1M rows, a hash join
-    over a scan of every partition (424 ms, not 2)."""
+    over a scan of every partition (docs/decisions.md#fuzzy-dictionary)."""
     return (
         f"SELECT matched.* FROM {ranked_plates} AS fp"
         " CROSS JOIN LATERAL alpr_plate_days(fp.plate) AS pd"
@@ -197,8 +197,8 @@ def _in_windows(
     them off). Each branch bounds "timestamp" with its days written as constants, not
     parameters: PostgreSQL then plans each branch for its own partitions only, and knows that
     they hold nothing else, even in a generic plan. With the bounds as parameters, a wildcard's
-    generic plan ANDed the whole time index of each day into its trigram search (137 ms
-    instead of 1, docs/decisions.md)."""
+    generic plan ANDed the whole time index of each day into its trigram search
+    (docs/decisions.md#window-constants)."""
     branches: list[LiteralString] = []
     for window in windows:
         bounds: list[LiteralString] = []

@@ -65,7 +65,8 @@ def _prefix(term: str) -> PlateMatch:
     """The plates from ``term`` up to the next prefix in byte order: for ``OTY``, from ``OTY``
     to ``OTZ`` (normalized plates hold only A-Z and 0-9). ``LIKE 'OTY%'`` means the same, but
     PostgreSQL turns it into that index range only when it plans for the value: a statement
-    planned at each call cost 1.7 ms of planning across the day partitions, more than it ran.
+    planned at each call spends more on planning its day partitions than on running
+    (docs/decisions.md#prefix-range).
     The range is an index condition in the generic plan too, so prefix search is prepared."""
     following = term[:-1] + chr(ord(term[-1]) + 1)
     return PlateMatch(

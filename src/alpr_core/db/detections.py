@@ -5,7 +5,7 @@ savepoint. When any row is already stored (a replay, or another consumer that wr
 events after a rebalance), the unique key (event_id, timestamp) refuses the COPY, the savepoint
 rolls it back, and the batch goes the careful way: ``COPY`` into a temporary table, then
 ``INSERT ... ON CONFLICT DO NOTHING``. Either way it is one transaction, and a replayed batch
-inserts nothing. The fast path costs the database about half as much per row (docs/benchmarks.md).
+inserts nothing. The fast path costs the database less per row (docs/decisions.md#insert).
 
 The same transaction records the batch's plates for the fuzzy-search dictionary
 (``db/plate_texts.py``).

@@ -7,7 +7,7 @@ reader's defaults for fields an older writer did not send.
 The framing is read by confluent-kafka (``prefix_schema_id_deserializer``: magic byte 0 with a
 schema id, or 1 with a GUID), the writer schema comes from its registry client (cached), and
 fastavro decodes. Confluent's ``AvroDeserializer`` does the same plus per-message rule and
-migration machinery we do not use, at about 1.7 times the cost per event (docs/benchmarks.md);
+migration machinery we do not use, at a higher cost per event (docs/decisions.md#decoding);
 it remains the path for writer schemas with references.
 """
 

@@ -1,8 +1,8 @@
 """Plate images in an object store through obstore (Rust's object_store): any S3-compatible
 server, or a local directory, behind the one :class:`ImageStore` interface.
 
-obstore signs and sends requests in Rust with the GIL released; against MinIO it puts 1.8 times as
-many images per second as boto3 at a fifth of the client CPU (docs/decisions.md).
+obstore signs and sends requests in Rust with the GIL released, so uploads cost little client CPU
+and run in parallel threads (docs/decisions.md#libraries).
 """
 
 from __future__ import annotations

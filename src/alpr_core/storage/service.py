@@ -156,7 +156,7 @@ def build_storage(
 def tune_gc_for_batches() -> None:
     """Collect young objects less often: a batch holds thousands of decoded events, and the
     default threshold (700 allocations) makes the collector rescan them many times per batch.
-    With 50,000 the consumer spends about a fifth less CPU per event (docs/benchmarks.md)."""
+    Hence a threshold of 50,000 (docs/decisions.md#writer-thread)."""
     gc.freeze()  # objects alive after startup are never garbage; stop rescanning them
     gc.set_threshold(50_000, 20, 100)
 

@@ -105,8 +105,8 @@ async def _page(
     next_cursor = Cursor(last["timestamp"], last["id"]).encode() if last else None
     body = {"items": page, "limit": limit, "next_cursor": next_cursor}
     # The rows are typed by the table and shaped here as PlatePage says (the API tests check
-    # every answer against the schema): serialized once, not validated again, by orjson (a
-    # third of pydantic-core's time for a page of 50, docs/decisions.md).
+    # every answer against the schema): serialized once, not validated again, by orjson
+    # (docs/decisions.md#orjson).
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
