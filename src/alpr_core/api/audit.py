@@ -14,8 +14,7 @@ from fastapi import Request
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from alpr_core.api.client_address import client_address
-from alpr_core.api.deps import resources_of
+from alpr_core.api.deps import request_client
 from alpr_core.db.api_keys import ApiKey
 
 _AUDIT_COLUMNS: LiteralString = (
@@ -25,14 +24,13 @@ _AUDIT_COLUMNS: LiteralString = (
 
 def _who_and_what(key: ApiKey | None, request: Request) -> dict[str, Any]:
     query = request.query_params
-    resources = resources_of(request)
     return {
         "audit_key_id": key.id if key else None,
         "audit_key_name": key.name if key else "",
         "audit_method": request.method,
         "audit_path": request.scope["path"],  # request.url would parse the whole URL
         "audit_params": Jsonb({name: query.getlist(name) for name in query}),
-        "audit_client": client_address(request, resources.trusted_proxies),
+        "audit_client": request_client(request),
         "audit_purpose": query.get("purpose"),
     }
 

@@ -12,8 +12,7 @@ from psycopg_pool import PoolTimeout
 from starlette.requests import Request
 
 from alpr_core.api.audit import record_query
-from alpr_core.api.client_address import client_address
-from alpr_core.api.deps import resources_of
+from alpr_core.api.deps import request_client, resources_of
 
 log = structlog.get_logger("alpr.api.audit")
 DENIED = frozenset({401, 403, 429})
@@ -22,8 +21,7 @@ DENIED = frozenset({401, 403, 429})
 async def audit_denial(request: Request, status: int) -> None:
     """Record that ``request`` was answered ``status``; never fails the answer itself."""
     resources = resources_of(request)
-    client = client_address(request, resources.trusted_proxies)
-    if resources.denial_audits.take(client, 1) > 0:
+    if resources.denial_audits.take(request_client(request), 1) > 0:
         log.warning("denial not audited: over the rate for its address", status=status)
         return
     key = getattr(request.state, "api_key", None)

@@ -53,6 +53,16 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 Token = Annotated[str | None, Security(_api_key_header)]
 
 
+def request_client(request: Request) -> str | None:
+    """The request's client address (``client_address.py``), worked out once per request, and
+    only by what needs it: a failed key lookup, an audit row."""
+    state = request.state
+    if not hasattr(state, "client_address"):
+        state.client_address = client_address(request, resources_of(request).trusted_proxies)
+    address: str | None = state.client_address
+    return address
+
+
 async def current_key(request: Request, token: Token) -> ApiKey:
     """The key of the request's token (kept on ``request.state`` for the audit of a denial).
     Looking it up borrows a pooled connection only on a cache miss, and returns it before the
@@ -64,8 +74,7 @@ async def current_key(request: Request, token: Token) -> ApiKey:
         async with resources.pool.connection() as conn:
             return await _select_key(conn, digest)
 
-    client = client_address(request, resources.trusted_proxies)
-    key = await resources.keys.key_of(token, client, select)
+    key = await resources.keys.key_of(token, lambda: request_client(request), select)
     request.state.api_key = key
     return key
 

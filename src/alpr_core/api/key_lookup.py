@@ -18,6 +18,7 @@ from alpr_core.ingest.rate_limit import RateLimiter
 
 API_KEY_HEADER = "X-API-Key"
 SelectKey = Callable[[bytes], Awaitable[ApiKey | None]]
+Client = Callable[[], str | None]  # the client address, worked out only when a lookup fails
 
 
 def _utc_now() -> datetime:
@@ -32,14 +33,14 @@ class KeyLookup:
         self._failures = failures
         self._now = now
 
-    async def key_of(self, token: str | None, client: str | None, select: SelectKey) -> ApiKey:
+    async def key_of(self, token: str | None, client: Client, select: SelectKey) -> ApiKey:
         """The valid key of ``token``; ``select`` looks a hash up in the database."""
         if not token:
             detail = f"Send an API key in the {API_KEY_HEADER} header."
             raise Problem(401, "API key required", detail)
         digest = token_hash(token)
         key = self.cache.get(digest)
-        if key is not None and not key.expired(self._now()):
+        if key is not None and (key.expires_at is None or not key.expired(self._now())):
             return key
         self._refuse_if_over_rate(client)
         if self.cache.is_unknown(digest):
@@ -52,13 +53,13 @@ class KeyLookup:
         self.cache.put(digest, key, generation)
         return key
 
-    def _refuse_if_over_rate(self, client: str | None) -> None:
-        wait_s = self._failures.peek(client)
+    def _refuse_if_over_rate(self, client: Client) -> None:
+        wait_s = self._failures.peek(client())
         if wait_s > 0:
             detail = "This address sent too many unknown keys; slow down."
             retry_after = {"Retry-After": str(math.ceil(wait_s))}
             raise Problem(429, "Too many failed key lookups", detail, headers=retry_after)
 
-    def _failed(self, client: str | None) -> Problem:
-        self._failures.take(client, 1)
+    def _failed(self, client: Client) -> Problem:
+        self._failures.take(client(), 1)
         return Problem(401, "Invalid API key", "The API key is unknown, expired or revoked.")
