@@ -54,7 +54,12 @@ def rows_findings(ledger: Ledger, rows: dict[str, tuple[int, str | None]]) -> li
     sent = f"{len(ledger.good)} (kafka {by_channel['kafka']}, http {by_channel['http']})"
     return [
         Finding("good events sent and acknowledged", sent, None),
-        Finding("missing (sent, no row)", str(len(missing)), not missing, missing[:EXAMPLES]),
+        Finding(
+            "missing (sent, no row)",
+            str(len(missing)),
+            not missing,
+            [ledger.where(e) for e in sorted(missing, key=ledger.where)[:EXAMPLES]],
+        ),
         Finding(
             "duplicated (event_id with >1 row)",
             str(len(duplicated)),

@@ -23,6 +23,7 @@ class GoodEvent:
 @dataclass(slots=True)
 class Ledger:
     good: dict[str, GoodEvent] = field(default_factory=dict)
+    kafka_positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # (partition, offset)
     poison_offsets: dict[tuple[int, int], str] = field(default_factory=dict)  # (partition, offset)
     poison_event_ids: dict[str, str] = field(default_factory=dict)  # event_id -> kind
     poison_sent: Counter[str] = field(default_factory=Counter)  # "kafka:kind" -> acknowledged
@@ -37,9 +38,18 @@ class Ledger:
     fault_windows: list[tuple[float, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def acknowledge_good(self, event_id: str, event: GoodEvent) -> None:
+    def acknowledge_good(
+        self, event_id: str, event: GoodEvent, position: tuple[int, int] | None = None
+    ) -> None:
         with self.lock:
             self.good.setdefault(event_id, event)
+            if position is not None:
+                self.kafka_positions.setdefault(event_id, position)
+
+    def where(self, event_id: str) -> str:
+        """``event_id`` with its Kafka partition:offset, when it went through Kafka."""
+        position = self.kafka_positions.get(event_id)
+        return f"{event_id} (p{position[0]}:{position[1]})" if position else event_id
 
     def found(self, event_id: str, at: float) -> None:
         with self.lock:

@@ -135,9 +135,10 @@ class Load:
         self._recent.append(Sent(record["camera_id"].encode(), value, record))
 
     def _on_good(self, event_id: str, good: GoodEvent) -> Any:
-        def delivered(error: KafkaError | None, _message: Message) -> None:
+        def delivered(error: KafkaError | None, message: Message) -> None:
             if error is None:
-                self._ledger.acknowledge_good(event_id, good)
+                position = (int(message.partition() or 0), int(message.offset() or 0))
+                self._ledger.acknowledge_good(event_id, good, position)
             else:
                 self._ledger.unacknowledged["kafka good"] += 1
 

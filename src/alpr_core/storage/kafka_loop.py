@@ -128,26 +128,43 @@ class KafkaLoop:
         """Give pending messages to ``first``; False when it is busy (then paused, polling)."""
         while self._pending:
             message = self._pending.popleft()  # before submit: a revoke may filter the deque
+            error = message.error()
+            if error is not None:
+                self._on_message_error(error)
+                continue
+            key = partition_key(message)
+            generation = self.assignment.generation(key)
             try:
-                self._accept(first, message)
+                self._accept(first, message, key, generation)
             except MessageRejected as busy:
-                if partition_key(message) in self.assignment:
+                if self.assignment.generation(key) == generation:
                     self._pending.appendleft(message)
                 self.wait_paused(_POLL_WHILE_WAITING_S, busy.ready)
                 return False
         return True
 
-    def _accept(self, first: Step[KafkaMessage], message: Message) -> None:
-        error = message.error()
-        if error is not None:
-            self._on_message_error(error)
-            return
-        key = partition_key(message)
-        if key not in self.assignment:
+    def _accept(
+        self,
+        first: Step[KafkaMessage],
+        message: Message,
+        key: TopicPartitionKey,
+        generation: int | None,
+    ) -> None:
+        """Submit ``message`` unless its partition was revoked since it was fetched.
+
+        A step may poll while it works on the message (a registry or commit retry), and a
+        rebalance there can revoke the partition and give it back: the new assignment starts
+        at the committed offset, so the message in hand belongs to the old one. It is forgotten
+        with the old assignment, and never sets the position to seek to: that would skip what
+        the revoke dropped (docs/decisions.md#consume-steps).
+        """
+        if generation is None:
             return  # revoked since it was fetched: never batched, never committed
         first.submit(message)
-        if key in self.assignment:  # a revoke may have come while it was decoded
+        if self.assignment.generation(key) == generation:
             self._positions[key] = (message.offset() or 0) + 1
+        elif key in self.assignment:  # revoked and given back while it was submitted
+            first.forget([key])
 
     def _on_message_error(self, error: KafkaError) -> None:
         if error.fatal():

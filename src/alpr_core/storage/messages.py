@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -30,19 +31,30 @@ def header_list(headers: Headers | None) -> list[tuple[str, str | bytes | None]]
 
 
 class Assignment:
-    """The partitions this consumer owns now, as the rebalance callbacks last said."""
+    """The partitions this consumer owns now, as the rebalance callbacks last said.
+
+    Each time a partition is assigned it gets a new generation, so a message fetched under an
+    earlier assignment of the same partition can be told apart from the current one.
+    """
 
     def __init__(self) -> None:
-        self._owned: set[TopicPartitionKey] = set()
+        self._owned: dict[TopicPartitionKey, int] = {}
+        self._generations = itertools.count(1)
 
     def __contains__(self, key: object) -> bool:
         return key in self._owned
 
+    def generation(self, key: TopicPartitionKey) -> int | None:
+        """The current assignment of ``key``, or None when it is not owned."""
+        return self._owned.get(key)
+
     def add(self, keys: Iterable[TopicPartitionKey]) -> None:
-        self._owned.update(keys)
+        for key in keys:
+            self._owned[key] = next(self._generations)
 
     def remove(self, keys: Iterable[TopicPartitionKey]) -> None:
-        self._owned.difference_update(keys)
+        for key in keys:
+            self._owned.pop(key, None)
 
     def owned(self, offsets: dict[TopicPartitionKey, int]) -> dict[TopicPartitionKey, int]:
         """Only the ``offsets`` of partitions owned now: never commit for another owner."""

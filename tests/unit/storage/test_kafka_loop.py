@@ -1,8 +1,10 @@
-"""The Kafka loop wired to its steps, over a fake consumer: revokes during a hand-off."""
+"""The Kafka loop wired to its steps, over fake consumers: revokes during a hand-off, and a
+partition taken and given back while a message is in hand."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -10,6 +12,7 @@ from typing import Any, cast
 from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry
 
+from alpr_core.errors import TransientError
 from alpr_core.events.avro import DecodedEvent, EventDecoder
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.backoff import Backoff
@@ -26,6 +29,7 @@ from tests.unit.storage.fakes import (
     FakeTopicPartition,
     decoded,
 )
+from tests.unit.storage.partition_log import PartitionLog, position_of
 
 Callback = Callable[[Any, list[FakeTopicPartition]], None]
 
@@ -101,3 +105,65 @@ def test_messages_fetched_for_a_partition_revoked_during_a_hand_off_are_never_co
     assert all((TOPIC, 1) not in offsets for offsets in later)
     assert {(TOPIC, 0): 3} in later or {(TOPIC, 0): 3} in consumer.committed
     assert sink.written == 4  # partition 1's offsets 1 and 2 were never batched
+
+
+class PositionSink:
+    """Records the (partition, offset) of every event it stores; the first write waits for
+    ``release``."""
+
+    def __init__(self) -> None:
+        self.stored: set[tuple[int, int]] = set()
+        self.release = threading.Event()
+
+    def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
+        self.release.wait(timeout=10)
+        self.stored.update(divmod(uuid.UUID(str(e.event.event_id)).int, 1000) for e in events)
+        return SinkResult(len(events), 0)
+
+    def close(self) -> None:
+        pass
+
+
+class PositionDecoder:
+    """Each message becomes an event whose id encodes its position; ``flaky`` fails once."""
+
+    def __init__(self, flaky: bytes) -> None:
+        self.flaky: bytes | None = flaky
+
+    def decode(self, value: bytes | None, _now: datetime) -> DecodedEvent:
+        if value == self.flaky:
+            self.flaky = None
+            raise TransientError("registry down")
+        partition, offset = position_of(value)
+        return decoded(event_id=str(uuid.UUID(int=partition * 1000 + offset)))
+
+
+def test_a_partition_revoked_and_given_back_mid_message_loses_nothing() -> None:
+    """While message 1:2 waits for the registry, partition 1 is revoked (its batch not yet
+    durable) and given back. The new assignment starts at the committed offset, so the message
+    in hand belongs to the old one: taking it would commit, or seek, past 1:1, which was dropped
+    with the revoke and never stored."""
+    sink = PositionSink()
+    log = PartitionLog(partitions=2, size=6, stored=sink.stored)
+    settings = LoopSettings(
+        TOPIC, 2, 60.0, Backoff(0.01, 0.01), shutdown_grace_s=5.0, revoke_wait_s=0.05
+    )
+    metrics, liveness = StorageMetrics(CollectorRegistry()), Liveness()
+    writer = BatchWriter(
+        sink, cast(DeadLetterPublisher, FakeDeadLetters()), metrics, settings.backoff, liveness
+    )
+    decoder = cast(EventDecoder, PositionDecoder(flaky=b"1:2"))
+    storage = StorageConsumer(cast(Consumer, log), decoder, writer, metrics, settings, liveness)
+    log.when_drained = storage.request_stop
+
+    def give_partition_1_back(group: PartitionLog) -> None:
+        group.revoke([1])
+        group.assign([1])
+
+    log.poll_actions = [give_partition_1_back, lambda _group: sink.release.set()]
+    storage.run()
+
+    assert not log.poll_actions, "the rebalance never happened"
+    assert sink.stored == {(p, o) for p in range(2) for o in range(6)}
+    assert log.overcommits == []
+    assert log.committed == {0: 6, 1: 6}
