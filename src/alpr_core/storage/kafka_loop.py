@@ -111,7 +111,10 @@ class KafkaLoop:
         first.poll()
         if not self._pending:
             timeout_s = min(self._settings.batch_max_time_s, 1.0)
-            self._pending.extend(self.consumer.consume(self._settings.batch_max_events, timeout_s))
+            # A rebalance callback may run inside consume() and filter the pending messages:
+            # add what it returns only once it has returned.
+            fetched = self.consumer.consume(self._settings.batch_max_events, timeout_s)
+            self._pending.extend(fetched)
         if self._submit_pending(first):
             self._resume()
 
@@ -232,7 +235,9 @@ class KafkaLoop:
         """Never batch nor commit again what was fetched from partitions no longer owned."""
         self.assignment.remove(keys)
         gone = set(keys)
-        self._pending = deque(m for m in self._pending if partition_key(m) not in gone)
+        kept = [m for m in self._pending if partition_key(m) not in gone]
+        self._pending.clear()  # in place: the loop may hold this deque across the callback
+        self._pending.extend(kept)
         for key in gone:
             self._positions.pop(key, None)
         if self._first is not None:

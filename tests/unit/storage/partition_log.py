@@ -1,6 +1,7 @@
 """A fake consumer over a few partitions of numbered messages, with the semantics the Kafka loop
 relies on: an assignment starts at the committed offset, ``seek`` moves the fetch position,
-paused partitions are not fetched, and a rebalance runs its callbacks inside ``poll``.
+paused partitions are not fetched, and a rebalance runs its callbacks inside ``poll`` or
+``consume``.
 
 Each message's value is ``b"partition:offset"``, so a sink can say which messages it stored.
 """
@@ -30,6 +31,7 @@ class PartitionLog:
         self.position: dict[int, int] = {}  # assigned partition -> next offset to return
         self.paused: set[int] = set()
         self.poll_actions: list[PollAction] = []  # one runs at each poll, in order
+        self.consume_actions: list[PollAction] = []  # one runs inside each consume, in order
         self.when_drained: Callable[[], None] = lambda: None
         self._on_assign: Callback = lambda _c, _p: None
         self._on_revoke: Callback = lambda _c, _p: None
@@ -56,7 +58,10 @@ class PartitionLog:
         self.assign(list(range(self.partitions)))
 
     def consume(self, count: int, _timeout_s: float) -> list[FakeMessage]:
-        """Round-robin over the assigned, unpaused partitions, one message each in turn."""
+        """Round-robin over the assigned, unpaused partitions, one message each in turn; a
+        rebalance due runs first, inside the call, as librdkafka serves it."""
+        if self.consume_actions:
+            self.consume_actions.pop(0)(self)
         out: list[FakeMessage] = []
         while len(out) < count:
             ready = [p for p in sorted(self.position, reverse=True) if self._fetchable(p)]
@@ -66,7 +71,7 @@ class PartitionLog:
                 offset = self.position[p]
                 out.append(FakeMessage(p, offset, _value=f"{p}:{offset}".encode()))
                 self.position[p] = offset + 1
-        if not out and not self.poll_actions:
+        if not out and not self.poll_actions and not self.consume_actions:
             self.when_drained()
         return out
 

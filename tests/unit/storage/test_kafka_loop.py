@@ -138,13 +138,8 @@ class PositionDecoder:
         return decoded(event_id=str(uuid.UUID(int=partition * 1000 + offset)))
 
 
-def test_a_partition_revoked_and_given_back_mid_message_loses_nothing() -> None:
-    """While message 1:2 waits for the registry, partition 1 is revoked (its batch not yet
-    durable) and given back. The new assignment starts at the committed offset, so the message
-    in hand belongs to the old one: taking it would commit, or seek, past 1:1, which was dropped
-    with the revoke and never stored."""
-    sink = PositionSink()
-    log = PartitionLog(partitions=2, size=6, stored=sink.stored)
+def _storage(log: PartitionLog, sink: PositionSink, decoder: PositionDecoder) -> StorageConsumer:
+    """The storage consumer over ``log``, in batches of two; a revoke waits 50 ms at most."""
     settings = LoopSettings(
         TOPIC, 2, 60.0, Backoff(0.01, 0.01), shutdown_grace_s=5.0, revoke_wait_s=0.05
     )
@@ -152,9 +147,21 @@ def test_a_partition_revoked_and_given_back_mid_message_loses_nothing() -> None:
     writer = BatchWriter(
         sink, cast(DeadLetterPublisher, FakeDeadLetters()), metrics, settings.backoff, liveness
     )
-    decoder = cast(EventDecoder, PositionDecoder(flaky=b"1:2"))
-    storage = StorageConsumer(cast(Consumer, log), decoder, writer, metrics, settings, liveness)
+    storage = StorageConsumer(
+        cast(Consumer, log), cast(EventDecoder, decoder), writer, metrics, settings, liveness
+    )
     log.when_drained = storage.request_stop
+    return storage
+
+
+def test_a_partition_revoked_and_given_back_mid_message_loses_nothing() -> None:
+    """While message 1:2 waits for the registry, partition 1 is revoked (its batch not yet
+    durable) and given back. The new assignment starts at the committed offset, so the message
+    in hand belongs to the old one: taking it would commit, or seek, past 1:1, which was dropped
+    with the revoke and never stored."""
+    sink = PositionSink()
+    log = PartitionLog(partitions=2, size=6, stored=sink.stored)
+    storage = _storage(log, sink, PositionDecoder(flaky=b"1:2"))
 
     def give_partition_1_back(group: PartitionLog) -> None:
         group.revoke([1])
@@ -167,3 +174,19 @@ def test_a_partition_revoked_and_given_back_mid_message_loses_nothing() -> None:
     assert sink.stored == {(p, o) for p in range(2) for o in range(6)}
     assert log.overcommits == []
     assert log.committed == {0: 6, 1: 6}
+
+
+def test_a_revoke_inside_consume_loses_none_of_the_messages_it_returns() -> None:
+    """librdkafka serves rebalance callbacks inside ``consume()``, which then returns messages of
+    the partitions still owned: those are read, stored and committed like any other."""
+    sink = PositionSink()
+    sink.release.set()
+    log = PartitionLog(partitions=3, size=4, stored=sink.stored)
+    storage = _storage(log, sink, PositionDecoder(flaky=b""))
+    log.consume_actions = [lambda _group: None, lambda group: group.revoke([0])]
+    storage.run()
+
+    assert not log.consume_actions, "the rebalance never happened"
+    assert {(1, o) for o in range(4)} | {(2, o) for o in range(4)} <= sink.stored
+    assert log.overcommits == []
+    assert (log.committed[1], log.committed[2]) == (4, 4)
