@@ -23,9 +23,6 @@ def state_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-# Out of the default run (pyproject: -m 'not chaos') while it finds an intermittent loss: one run
-# of four lost 46 acknowledged Kafka reads after PostgreSQL was stopped and a consumer killed.
-# Run it with: .venv/bin/python -m pytest -m chaos tests/integration/test_chaos.py
 @pytest.mark.chaos
 @pytest.mark.timeout(420)  # a failing run waits out its drain timeouts, then reports
 def test_a_short_chaos_run_accounts_for_every_read_exactly(state_dir: Path) -> None:
