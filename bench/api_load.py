@@ -42,7 +42,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.requests import Request
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
-from alpr_core.api.queries import PlateFilters, page_queries, prepares
+from alpr_core.api.queries import PlateFilters, page_queries, page_query
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
 from alpr_core.api.statements import fetch_audited_page, fetch_page_rows
 from alpr_core.config import Settings
@@ -295,22 +295,13 @@ async def through_sql(
     async def call(rng: random.Random) -> None:
         nonlocal failed
         page = scenario.page(rng)
-        statements = page_queries(_UNSCOPED, page.filters, None, 50, page.match)
-        prepared = prepares(page.match, page.filters, _UNSCOPED)
+        query = page_query(_UNSCOPED, page.filters, None, 50, page.match)
         async with pool.connection() as conn:
             try:  # as the API runs them
                 if audited:
-                    await fetch_audited_page(
-                        conn,
-                        statements,
-                        50,
-                        page.match,
-                        audited,
-                        _request_of(page.path),
-                        prepared=prepared,
-                    )
+                    await fetch_audited_page(conn, query, audited, _request_of(page.path))
                 else:
-                    await fetch_page_rows(conn, statements, 51, prepared=prepared)
+                    await fetch_page_rows(conn, query)
             except psycopg.errors.QueryCanceled:  # the API's statement timeout, as the API
                 failed += 1
 

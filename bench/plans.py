@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
-from alpr_core.api.queries import PlateFilters, page_queries, prepares
+from alpr_core.api.queries import PlateFilters, page_query
 from bench.api_load import (
     _UNSCOPED,
     Page,
@@ -130,8 +130,8 @@ def main() -> None:
         for name, page in pages:
             if not page.pages:
                 continue
-            statements = page_queries(_UNSCOPED, page.filters, None, 50, page.match)
-            prepared = prepares(page.match, page.filters, _UNSCOPED)
+            query = page_query(_UNSCOPED, page.filters, None, 50, page.match)
+            statements, prepared = query.statements, query.prepared
             kind = "prepared: its generic plan" if prepared else "planned for its values"
             if len(statements) > 1:
                 kind += f"; the first of {len(statements)} statements, the one most pages need"

@@ -11,20 +11,8 @@ from alpr_core.api.search import NEWEST, PlateMatch
 from alpr_core.api.time_windows import Window, newest_first
 from alpr_core.db.api_keys import ApiKey
 
-# The page's columns: the first ten are PlateSummary's fields, in order (routes/plates.py pairs
-# them by position); the last two say whether there is an image.
-SUMMARY_FIELDS = (
-    "id",
-    "event_id",
-    "timestamp",
-    "plate_text",
-    "plate_normalized",
-    "confidence",
-    "camera_id",
-    "track_id",
-    "site",
-    "image_path",
-)
+# A page's columns, by name: PlateSummary's fields, then the two that say whether (and where)
+# there is an image (routes/plates.py turns them into `image_url`).
 SUMMARY_COLUMNS: LiteralString = (
     'id, event_id, "timestamp", plate_text, plate_normalized, confidence, camera_id, track_id,'
     " site, image_path, image_object_key, plate_url"
@@ -113,6 +101,34 @@ def page_order(match: PlateMatch | None) -> LiteralString:
 FIRST_WINDOWS = 3
 
 Statement = tuple[LiteralString, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """One page of reads: the statements to run in order until ``limit + 1`` rows are found
+    (the extra row says whether more follow), whether they run prepared, and their order."""
+
+    statements: list[Statement]
+    prepared: bool
+    order_by: LiteralString
+    limit: int
+
+
+def page_query(
+    key: ApiKey,
+    filters: PlateFilters,
+    cursor: Cursor | None,
+    limit: int,
+    match: PlateMatch | None = None,
+    now: datetime | None = None,
+) -> PageQuery:
+    """The page ``key`` may see: ``filters``, past ``cursor``, narrowed by ``match``."""
+    return PageQuery(
+        page_queries(key, filters, cursor, limit, match, now),
+        prepares(match, filters, key, cursor),
+        page_order(match),
+        limit,
+    )
 
 
 def page_queries(

@@ -12,16 +12,14 @@ statements, which PostgreSQL always plans for the values given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, LiteralString, TypeVar
 
 from fastapi import Request
 from psycopg import AsyncClientCursor, AsyncConnection
-from psycopg.rows import AsyncRowFactory, dict_row, tuple_row
+from psycopg.rows import AsyncRowFactory, dict_row
 
 from alpr_core.api.audit import audited, record_query
-from alpr_core.api.queries import Statement, page_order
-from alpr_core.api.search import PlateMatch
+from alpr_core.api.queries import PageQuery
 from alpr_core.db.api_keys import ApiKey
 
 Row = TypeVar("Row")
@@ -51,48 +49,34 @@ async def fetch(
         return await cursor.fetchall()
 
 
-async def fetch_page_rows(
-    conn: AsyncConnection[Any],
-    statements: Sequence[Statement],
-    wanted: int,
-    *,
-    prepared: bool,
-) -> list[tuple[Any, ...]]:
-    """Rows (tuples, in the statements' column order) from ``statements`` run in order (each
-    returns its rows in page order, and each covers older reads than the one before) until
-    ``wanted`` are found. The connection is in autocommit: each statement is one round trip,
-    with no BEGIN."""
-    rows: list[tuple[Any, ...]] = []
-    for query, params in statements:
-        rows += await fetch(conn, query, params, prepared=prepared, row_factory=tuple_row)
+async def fetch_page_rows(conn: AsyncConnection[Any], page: PageQuery) -> list[dict[str, Any]]:
+    """Rows by column name from ``page``'s statements run in order (each returns its rows in
+    page order, and each covers older reads than the one before) until ``limit + 1`` are found.
+    The connection is in autocommit: each statement is one round trip, with no BEGIN."""
+    wanted = page.limit + 1
+    rows: list[dict[str, Any]] = []
+    for query, params in page.statements:
+        rows += await fetch(conn, query, params, prepared=page.prepared, row_factory=dict_row)
         if len(rows) >= wanted:
             break
     return rows[:wanted]
 
 
 async def fetch_audited_page(
-    conn: AsyncConnection[Any],
-    statements: Sequence[Statement],
-    limit: int,
-    match: PlateMatch | None,
-    key: ApiKey,
-    request: Request,
-    *,
-    prepared: bool,
-) -> list[tuple[Any, ...]]:
-    """Up to ``limit + 1`` rows of a page (``queries.page_queries``), and its audit row: written
-    by the page's own statement when it is one, else after the statements. ``prepared``: as
-    ``queries.prepares`` says."""
-    if len(statements) == 1:
+    conn: AsyncConnection[Any], page: PageQuery, key: ApiKey, request: Request
+) -> list[dict[str, Any]]:
+    """Up to ``limit + 1`` rows of ``page``, by column name, and its audit row: written by the
+    page's own statement when it is one, else after the statements."""
+    if len(page.statements) == 1:
         query, params = audited(
-            *statements[0],
+            *page.statements[0],
             key,
             request,
-            order_by=page_order(match),
+            order_by=page.order_by,
             result_count="LEAST(count(*), %(page_limit)s)",
         )
-        params["page_limit"] = limit
-        return await fetch(conn, query, params, prepared=prepared, row_factory=tuple_row)
-    rows = await fetch_page_rows(conn, statements, limit + 1, prepared=prepared)
-    await record_query(conn, key, request, 200, min(len(rows), limit))
+        params["page_limit"] = page.limit
+        return await fetch(conn, query, params, prepared=page.prepared, row_factory=dict_row)
+    rows = await fetch_page_rows(conn, page)
+    await record_query(conn, key, request, 200, min(len(rows), page.limit))
     return rows

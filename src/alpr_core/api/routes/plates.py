@@ -26,14 +26,8 @@ from alpr_core.api.plate_query import (
     read_query,
 )
 from alpr_core.api.problems import Problem, problem_responses
-from alpr_core.api.queries import (
-    SUMMARY_FIELDS,
-    PlateFilters,
-    detail_query,
-    page_queries,
-    prepares,
-)
-from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, Vehicle
+from alpr_core.api.queries import PlateFilters, detail_query, page_query
+from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
 from alpr_core.api.search import PlateMatch, plate_match
 from alpr_core.api.statements import fetch_audited_page, fetch_rows
 from alpr_core.db.api_keys import ApiKey
@@ -46,23 +40,24 @@ _NOT_FOUND = problem_responses(404)
 # Pages are shaped by the SQL and serialized once (orjson), so no response_model validates them
 # again; the schema is declared for the OpenAPI document, and the API tests check every answer.
 _PAGE: dict[int | str, dict[str, Any]] = {200: {"model": PlatePage, "description": "A page."}}
+_SUMMARY_FIELDS = tuple(name for name in PlateSummary.model_fields if name != "image_url")
 
 
 def _summary_fields(row: dict[str, Any], edge: EdgeUploads) -> dict[str, Any]:
-    fields = {name: row[name] for name in SUMMARY_FIELDS}
+    """A read's row (``SUMMARY_COLUMNS`` or more, by name) as ``PlateSummary`` says."""
+    fields = {name: row[name] for name in _SUMMARY_FIELDS}
     fields["image_url"] = _image_url(row["id"], _image_key(row, edge))
     return fields
 
 
-def _summaries(rows: list[tuple[Any, ...]], edge: EdgeUploads) -> list[dict[str, Any]]:
-    """A page's rows (``SUMMARY_COLUMNS``, in order) as ``PlateSummary`` says."""
-    page = []
+def _summaries(rows: list[dict[str, Any]], edge: EdgeUploads) -> list[dict[str, Any]]:
+    """A page's rows (``SUMMARY_COLUMNS``, by name) as ``PlateSummary`` says, in place: the
+    image columns give way to ``image_url``."""
     for row in rows:
-        fields = dict(zip(SUMMARY_FIELDS, row, strict=False))
-        key = row[-2] or edge.owned_key(row[-1], fields["camera_id"], fields["site"])
-        fields["image_url"] = _image_url(row[0], key)
-        page.append(fields)
-    return page
+        stored, plate_url = row.pop("image_object_key"), row.pop("plate_url")
+        key = stored or edge.owned_key(plate_url, row["camera_id"], row["site"])
+        row["image_url"] = _image_url(row["id"], key)
+    return rows
 
 
 def _image_url(plate_id: int, object_key: str | None) -> str | None:
@@ -87,18 +82,10 @@ async def _page(
     match: PlateMatch | None = None,
 ) -> Response:
     resources = resources_of(request)
-    limit, after = query.limit, parse_cursor(query.cursor)
-    statements = page_queries(key, filters, after, limit, match)
+    limit = query.limit
+    page_of = page_query(key, filters, parse_cursor(query.cursor), limit, match)
     async with resources.pool.connection() as conn:
-        rows = await fetch_audited_page(
-            conn,
-            statements,
-            limit,
-            match,
-            key,
-            request,
-            prepared=prepares(match, filters, key, after),
-        )
+        rows = await fetch_audited_page(conn, page_of, key, request)
     page = _summaries(rows[:limit], resources.edge_uploads)
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
