@@ -79,7 +79,8 @@ def run_all(settings: Settings, options: RunOptions, echo: Echo) -> None:
             stack.callback(feeder.join)
         reporter = _reporter(flow, options.report_every_s, echo, stopping)
         stack.callback(reporter.join)
-        _greet(echo, settings, base_url, keys.viewer)
+        greeter = _once_serving(server, stopping, lambda: _greet(echo, settings, base_url, keys))
+        stack.callback(greeter.join)
         serve_until_signalled(server)
         stopping.set()
         echo("stopping: finishing the requests and the batch in flight")
@@ -143,8 +144,8 @@ def _simulator(
         return stopping.is_set() or server.should_exit
 
     def feed() -> None:
-        while not server.started and not should_stop():
-            stopping.wait(0.1)
+        if not _wait_until_serving(server, stopping):
+            return
         with httpx.Client(base_url=base_url, timeout=30) as client:
             publisher: ReadPublisher = (
                 kafka_publisher(settings)
@@ -158,6 +159,29 @@ def _simulator(
                     log.error("simulator stopped", error=str(error))
 
     thread = threading.Thread(target=feed, name="simulator", daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait_until_serving(server: uvicorn.Server, stopping: threading.Event) -> bool:
+    """True once the API listens; False if the run stops first."""
+    while not server.started:
+        if stopping.is_set() or server.should_exit:
+            return False
+        stopping.wait(0.1)
+    return True
+
+
+def _once_serving(
+    server: uvicorn.Server, stopping: threading.Event, action: Callable[[], None]
+) -> threading.Thread:
+    """Runs ``action`` once the API listens, so that what it prints can be tried at once."""
+
+    def run() -> None:
+        if _wait_until_serving(server, stopping):
+            action()
+
+    thread = threading.Thread(target=run, name="greeter", daemon=True)
     thread.start()
     return thread
 
@@ -191,8 +215,8 @@ def _reachable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a comparison
 
 
-def _greet(echo: Echo, settings: Settings, base_url: str, token: str) -> None:
-    header = f'-H "X-API-Key: {token}"'
+def _greet(echo: Echo, settings: Settings, base_url: str, keys: RunKeys) -> None:
+    header = f'-H "X-API-Key: {keys.viewer}"'
     kafka = settings.kafka.bootstrap_servers or "none (events arrive at POST /events)"
     database = settings.db.host
     if database.startswith("/"):  # a Unix socket: the embedded server
