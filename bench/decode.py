@@ -21,6 +21,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from alpr_core.config import Settings
 from alpr_core.events.avro import EventDecoder, schema_text
 from alpr_core.events.parse import EventLimits
+from alpr_core.kafka_clients import registry_client_config
 from alpr_core.simulator.events import cameras, tracks
 from bench.resources import load_services_env
 
@@ -44,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     load_services_env()
     settings = Settings.load()
-    registry = SchemaRegistryClient({"url": settings.registry.url})
+    registry = SchemaRegistryClient(registry_client_config(settings.registry))
     topic = f"bench.decode-{random.randrange(1 << 30)}"
     serializer = AvroSerializer(registry, schema_text(1), conf={"auto.register.schemas": True})
     context = SerializationContext(topic, MessageField.VALUE)

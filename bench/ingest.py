@@ -35,6 +35,7 @@ from alpr_core.events.parse import EventLimits, parse_event
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.keys import plate_image_key
 from alpr_core.images.object_store import s3_image_store
+from alpr_core.kafka_clients import kafka_client_config, registry_client_config
 from alpr_core.simulator.crops import render_crop
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.simulator.publisher import EventPublisher
@@ -80,10 +81,10 @@ def records(shape: str, count: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 def publish(settings: Settings, reads: list[dict[str, Any]]) -> float:
-    registry = SchemaRegistryClient({"url": settings.registry.url})
+    registry = SchemaRegistryClient(registry_client_config(settings.registry))
     producer = Producer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap_servers,
+        kafka_client_config(settings.kafka)
+        | {
             "linger.ms": 50,
             "batch.size": 1_000_000,
             "queue.buffering.max.kbytes": 1_048_576,
@@ -173,15 +174,15 @@ def per_message_consumer(
 ) -> tuple[int, float]:
     """The design's habit: decode, upload, INSERT, commit, one event at a time."""
     consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap_servers,
+        kafka_client_config(settings.kafka)
+        | {
             "group.id": settings.kafka.group_id,
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
         }
     )
     consumer.subscribe([settings.kafka.topic])
-    decoder = EventDecoder(SchemaRegistryClient({"url": settings.registry.url}), LIMITS)
+    decoder = EventDecoder(SchemaRegistryClient(registry_client_config(settings.registry)), LIMITS)
     ensure_bucket(settings.object_store)
     images = s3_image_store(settings.object_store)
     insert = (

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from alpr_core.config import Settings
 from alpr_core.events.avro import schema_text
+from alpr_core.kafka_clients import kafka_client_config, registry_client_config
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.storage.service import build_storage
 from bench.percentiles import percentile
@@ -36,12 +37,12 @@ def produce_at_rate(
 ) -> None:
     """Publish version-1 events at ``rate``; record each event's Kafka (broker-acked) timestamp."""
     serializer = AvroSerializer(
-        SchemaRegistryClient({"url": settings.registry.url}),
+        SchemaRegistryClient(registry_client_config(settings.registry)),
         schema_text(1),
         conf={"auto.register.schemas": True},
     )
     context = SerializationContext(settings.kafka.topic, MessageField.VALUE)
-    producer = Producer({"bootstrap.servers": settings.kafka.bootstrap_servers, "linger.ms": 5})
+    producer = Producer(kafka_client_config(settings.kafka) | {"linger.ms": 5})
     reads = tracks(random.Random(3), cameras(8), datetime.now(UTC), 0.0)
 
     def delivered(error: object, message: Message) -> None:

@@ -17,6 +17,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from alpr_core.config import Settings
 from alpr_core.db.migrate import migrate
 from alpr_core.images.buckets import drop_bucket
+from alpr_core.kafka_clients import kafka_client_config
 
 REPO = Path(__file__).resolve().parents[1]
 PARTITIONS = 4
@@ -93,7 +94,7 @@ def database(settings: Settings, keep: bool = False) -> Iterator[None]:
 
 
 def create_topic(settings: Settings) -> None:
-    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers})
+    admin = AdminClient(kafka_client_config(settings.kafka))
     topics = [NewTopic(t, PARTITIONS, 1) for t in (settings.kafka.topic, settings.kafka.dlq_topic)]
     for future in admin.create_topics(topics).values():
         future.result(timeout=30)

@@ -9,6 +9,14 @@
 # 127.0.0.1:$ALPR_KAFKA_CONTROLLER_PORT (19093) and is not advertised.
 # Jars:  $ALPR_CACHE_DIR/kafka/lib (from infra/kafka/pom.xml; re-resolved when the pom changes).
 # State: $ALPR_SERVICES_DIR/kafka/{data/,server.properties,server.log,stdout.log,pid}.
+# Secured listener, for a private broker (tests/integration/test_kafka_security.py); the shared
+# broker sets none of these and renders exactly the template:
+#   ALPR_KAFKA_SASL_SSL_PORT     adds SECURED://127.0.0.1:<port>, SASL_SSL with SCRAM-SHA-512
+#   ALPR_KAFKA_EXTRA_PROPERTIES  a file appended to server.properties, whose keys win (the TLS
+#                                keystore, the authorizer, super.users)
+#   ALPR_KAFKA_SCRAM_USERS       a file of `SCRAM-SHA-512=[name=...,password=...]` lines, one per
+#                                user, created when the storage is formatted (first start only)
+# The PLAINTEXT listener stays: the readiness probe and the controller use it.
 # Needs: java 17+ (/usr/bin/java), mvn (first start only). Readiness is probed with confluent-kafka
 # (repo .venv or python3) when importable, else with kafka.admin.ConfigCommand on the JVM.
 
@@ -61,6 +69,35 @@ render_config() {
   text="${text//@PORT@/$ALPR_KAFKA_PORT}"
   text="${text//@DATA_DIR@/$dir/data}"
   printf '%s\n' "$text" > "$dir/server.properties"
+  [[ -z "${ALPR_KAFKA_SASL_SSL_PORT:-}" ]] || secured_listener >> "$dir/server.properties"
+  if [[ -n "${ALPR_KAFKA_EXTRA_PROPERTIES:-}" ]]; then
+    printf '\n# From %s\n' "$ALPR_KAFKA_EXTRA_PROPERTIES" >> "$dir/server.properties"
+    cat "$ALPR_KAFKA_EXTRA_PROPERTIES" >> "$dir/server.properties"
+  fi
+}
+
+# Properties that add the SASL_SSL listener; later keys replace the template's.
+secured_listener() {
+  local plain="PLAINTEXT://127.0.0.1:$ALPR_KAFKA_PORT"
+  local secured="SECURED://127.0.0.1:$ALPR_KAFKA_SASL_SSL_PORT"
+  cat <<EOF
+
+############################# Secured listener (ALPR_KAFKA_SASL_SSL_PORT) #############################
+listeners=$plain,$secured,CONTROLLER://127.0.0.1:$ALPR_KAFKA_CONTROLLER_PORT
+advertised.listeners=$plain,$secured
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SECURED:SASL_SSL,CONTROLLER:PLAINTEXT
+listener.name.secured.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.secured.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+}
+
+# `--add-scram LINE` for each line of ALPR_KAFKA_SCRAM_USERS, NUL-separated.
+scram_arguments() {
+  local line
+  [[ -n "${ALPR_KAFKA_SCRAM_USERS:-}" ]] || return 0
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ -z "$line" ]] || printf -- '--add-scram\0%s\0' "$line"
+  done < "$ALPR_KAFKA_SCRAM_USERS"
 }
 
 java_tool() {
@@ -70,13 +107,14 @@ java_tool() {
 
 # Format the KRaft storage once (single voter, dynamic quorum). meta.properties marks it done.
 format_storage() {
-  local dir=$1 cluster_id
+  local dir=$1 cluster_id scram=()
   [[ -f "$dir/data/meta.properties" ]] && return 0
   mkdir -p "$dir/data"
+  mapfile -d '' scram < <(scram_arguments)
   cluster_id="$(java_tool kafka.tools.StorageTool random-uuid)"
   log "formatting $dir/data (cluster id $cluster_id)"
   java_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" \
-    -c "$dir/server.properties" >>"$dir/stdout.log" 2>&1 \
+    -c "$dir/server.properties" ${scram[@]+"${scram[@]}"} >>"$dir/stdout.log" 2>&1 \
     || { tail -n 20 "$dir/stdout.log" >&2; die "kafka storage format failed"; }
 }
 

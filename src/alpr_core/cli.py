@@ -18,6 +18,7 @@ import typer
 from alpr_core.all_in_one import RunOptions, run_all
 from alpr_core.api.app import create_app
 from alpr_core.api.serve import api_server, serve_until_signalled, serve_workers
+from alpr_core.cli_cameras import cameras_app
 from alpr_core.db.api_keys import ROLES, ApiKey, create_key, list_keys, revoke_key, rotate_key
 from alpr_core.db.migrate import migrate
 from alpr_core.db.retention import apply_retention
@@ -124,6 +125,7 @@ def _print_progress(progress: Progress) -> None:
 
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys, name="keys")
+app.add_typer(cameras_app, name="cameras")
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")

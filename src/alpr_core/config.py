@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Literal, Self
 
 from psycopg.conninfo import make_conninfo
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_PREFIXES = ("change-me", "changeme", "change_me")
@@ -29,6 +30,11 @@ def _group(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
 
 
+def _secret_group(prefix: str) -> SettingsConfigDict:
+    """A group holding a secret: a validation error names the field but never shows the input."""
+    return _group(prefix) | SettingsConfigDict(hide_input_in_errors=True)
+
+
 def refuse_placeholder(secret: SecretStr) -> SecretStr:
     """A secret still set to ``.env.example``'s placeholder stops the service at startup."""
     if secret.get_secret_value().strip().lower().startswith(PLACEHOLDER_PREFIXES):
@@ -36,24 +42,69 @@ def refuse_placeholder(secret: SecretStr) -> SecretStr:
     return secret
 
 
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"]
+
+
 class KafkaSettings(BaseSettings):
-    model_config = _group("KAFKA_")
+    """The broker and how to reach it; kafka_clients.py turns this into client configs."""
+
+    model_config = _secret_group("KAFKA_")
 
     bootstrap_servers: str = ""  # unset: no Kafka; events arrive through POST /events
     topic: str = "alpr.plates.detected"
     dlq_topic: str = "alpr.plates.detected.dlq"
     group_id: str = "alpr-storage"
     session_timeout_ms: int = Field(default=10_000, ge=6_000)  # the broker's minimum is 6 s
+    # docs/decisions.md#kafka-security: SASL_SSL with SCRAM-SHA-512 outside one host
+    security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
+    sasl_username: str = ""
+    sasl_password: SecretStr = SecretStr("")
+    ssl_ca_location: str = ""  # PEM file of the CA that signed the broker; unset: the system's
+    ssl_endpoint_identification: bool = True  # the broker's certificate must name its host
+
+    _no_placeholder = field_validator("sasl_password")(refuse_placeholder)
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> Self:
+        if self.uses_sasl and not (self.sasl_username and self.sasl_password.get_secret_value()):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_SASL_USERNAME"
+                " and KAFKA_SASL_PASSWORD"
+            )
+        return self
 
     @property
     def enabled(self) -> bool:
         return bool(self.bootstrap_servers)
 
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
 
 class SchemaRegistrySettings(BaseSettings):
-    model_config = _group("SCHEMA_REGISTRY_")
+    model_config = _secret_group("SCHEMA_REGISTRY_")
 
     url: str = ""  # needed with Kafka, and for Avro posted to /events
+    username: str = ""  # basic auth, with password; unset: none
+    password: SecretStr = SecretStr("")
+    ssl_ca_location: str = ""  # PEM file of the CA behind an https url; unset: the system's
+
+    _no_placeholder = field_validator("password")(refuse_placeholder)
+
+    @model_validator(mode="after")
+    def _credentials_in_pairs(self) -> Self:
+        if bool(self.username) != bool(self.password.get_secret_value()):
+            raise ValueError(
+                "set both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD, or neither"
+            )
+        return self
 
 
 class DatabaseSettings(BaseSettings):
@@ -133,6 +184,15 @@ class StorageSettings(BaseSettings):
     retry_initial_s: float = Field(default=0.5, gt=0)
     retry_max_s: float = Field(default=30.0, gt=0)
     shutdown_grace_s: float = Field(default=30.0, gt=0)
+
+
+class IngestSettings(BaseSettings):
+    """What both ingest paths (Kafka and POST /events) accept."""
+
+    model_config = _group("INGEST_")
+
+    # reads of cameras not in the registry, or disabled, are rejected as unknown_camera
+    known_cameras_only: bool = False
 
 
 class ApiSettings(BaseSettings):
@@ -230,6 +290,7 @@ class Settings(BaseModel):
     retention: RetentionSettings
     local: LocalSettings
     log: LogSettings
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment variables that :meth:`load` reads back."""
@@ -253,4 +314,5 @@ class Settings(BaseModel):
             retention=RetentionSettings(),
             local=LocalSettings(),
             log=LogSettings(),
+            ingest=IngestSettings(),
         )

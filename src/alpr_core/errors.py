@@ -29,6 +29,7 @@ class RejectReason(StrEnum):
     PAST_RETENTION = "past_retention"  # its day was dropped by retention before it was stored
     IMAGE_NOT_OWNED = "image_not_owned"  # plate_url names an object this read does not own
     OUT_OF_SCOPE = "out_of_scope"
+    UNKNOWN_CAMERA = "unknown_camera"  # not a registered, enabled camera (camera registry)
     INTERNAL_ERROR = "internal_error"  # an exception nobody foresaw, raised by this one event
 
 

@@ -135,7 +135,7 @@ class StorageMetrics(EventMetrics):
         )
 
 
-MAX_CAMERA_SERIES = 1000  # per process; past it, new cameras are counted as OTHER_CAMERAS
+MAX_CAMERA_SERIES = 1000  # per process, while the registry is empty; past it, OTHER_CAMERAS
 OTHER_CAMERAS = "other"
 
 
@@ -145,6 +145,7 @@ class CameraMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._known: set[str] = set()
+        self._registered: frozenset[str] = frozenset()
         self.events = Counter(
             "alpr_camera_events",
             "Events made durable, by camera (one series per camera).",
@@ -164,9 +165,18 @@ class CameraMetrics:
             self.events.labels(camera_id=label).inc(count)
             self.last_event.labels(camera_id=label).set(now_s)
 
+    def use_registry(self, registered: frozenset[str]) -> None:
+        """The cameras of the registry (docs/decisions.md#camera-registry): while there are
+        any, only they get their own series."""
+        self._registered = registered
+
     def _label(self, camera_id: str) -> str:
-        """The camera's own series while fewer than ``MAX_CAMERA_SERIES`` exist, else ``other``:
+        """A registered camera's own series and ``other`` for the rest; with an empty registry,
+        the camera's own series while fewer than ``MAX_CAMERA_SERIES`` exist, else ``other``:
         camera ids come from edges and clients, and must not grow the series without bound."""
+        registered = self._registered
+        if registered:
+            return camera_id if camera_id in registered else OTHER_CAMERAS
         if camera_id in self._known or len(self._known) < MAX_CAMERA_SERIES:
             self._known.add(camera_id)
             return camera_id

@@ -14,6 +14,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
+DEV_OVERRIDE_FILE = REPO / "docker-compose.dev.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 
 _VARIABLE = re.compile(
@@ -73,8 +74,21 @@ def _interpolate_tree(node: Any, env: dict[str, str]) -> Any:
     return node
 
 
-def load_compose(env: dict[str, str]) -> dict[str, Any]:
-    """The compose file with anchors merged and variables interpolated from ``env``."""
-    document = yaml.safe_load(COMPOSE_FILE.read_text())
+def load_compose(env: dict[str, str], path: Path = COMPOSE_FILE) -> dict[str, Any]:
+    """A compose file with anchors merged and variables interpolated from ``env``."""
+    document = yaml.safe_load(path.read_text())
     assert isinstance(document, dict)
     return dict(_interpolate_tree(document, env))
+
+
+def merge_compose(base: Any, override: Any) -> Any:
+    """``docker compose -f base -f override``: mappings merge key by key, sequences (``ports``,
+    ``expose``, ...) append what they lack, and any other value of the override wins."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = merge_compose(base[key], value) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list):
+        return base + [item for item in override if item not in base]
+    return override

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,13 @@ import yaml
 from alpr_core.config import PLACEHOLDER_PREFIXES, Settings
 from tests.deploy.compose import (
     COMPOSE_FILE,
+    DEV_OVERRIDE_FILE,
     ENV_EXAMPLE,
     REPO,
     MissingVariableError,
     commented_names,
     load_compose,
+    merge_compose,
     read_env_file,
     variables_used,
 )
@@ -43,19 +46,34 @@ SEED_SERVICES = {
     "promtail",
     "cadvisor",
 }
+FRONT_DOOR = {"proxy"}
 ONE_SHOT = {"migrate", "kafka-init", "minio-init"}
-SCALABLE = {"kafka-consumer"}
+SCALABLE = {"kafka-consumer", "query-api"}
 APP_SERVICES = ("migrate", "kafka-consumer", "query-api")
-SECRETS = ("DB_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "GRAFANA_ADMIN_PASSWORD")
-# Host port -> (service, container port), from the design's access URLs and troubleshooting.
-SEED_PORTS = {
-    8000: ("query-api", 8000),
-    9090: ("prometheus", 9090),
-    3000: ("grafana", 3000),
-    3100: ("loki", 3100),
-    8082: ("cadvisor", 8080),
-    9000: ("minio", 9000),
-    9001: ("minio", 9001),
+SECRETS = (
+    "DB_PASSWORD",
+    "MINIO_ACCESS_KEY",
+    "MINIO_SECRET_KEY",
+    "MINIO_ROOT_USER",
+    "MINIO_ROOT_PASSWORD",
+    "GRAFANA_ADMIN_PASSWORD",
+    "KAFKA_EDGE_PASSWORD",
+    "KAFKA_STORAGE_PASSWORD",
+    "KAFKA_TLS_KEYSTORE_PASSWORD",
+    "PROXY_REGISTRY_PASSWORD_HASH",
+)
+# Every published port: service -> {host port: container port}. The proxy is the one HTTP(S) front
+# door; Kafka's edge listener (SASL_SSL) is the one other way in.
+PUBLISHED = {"proxy": {80: 80, 443: 443}, "kafka": {9092: 9092}}
+# What docker-compose.dev.yml adds on 127.0.0.1, from the design's access URLs.
+DEV_PORTS = {
+    "query-api": {8000: 8000},
+    "prometheus": {9090: 9090},
+    "loki": {3100: 3100},
+    "cadvisor": {8082: 8080},
+    "minio": {9000: 9000, 9001: 9001},
+    "timescaledb": {5432: 5432},
+    "schema-registry": {8081: 8081},
 }
 
 
@@ -107,7 +125,7 @@ def test_the_schema_check_can_fail(compose: dict[str, Any]) -> None:
 
 def test_services_are_the_designs_without_zookeeper(services: dict[str, Any]) -> None:
     default = {name for name, s in services.items() if "profiles" not in s}
-    assert default == SEED_SERVICES | ONE_SHOT
+    assert default == SEED_SERVICES | FRONT_DOOR | ONE_SHOT
     assert "zookeeper" not in services
 
 
@@ -161,10 +179,81 @@ def test_container_names_are_the_designs_except_on_scaled_services(
             assert service["container_name"] == f"alpr-{name}"
 
 
-def test_the_designs_ports_are_published_by_the_right_services(services: dict[str, Any]) -> None:
-    for host_port, (name, container_port) in SEED_PORTS.items():
-        assert published_ports(services[name]).get(host_port) == container_port, name
-    every = [p for s in services.values() for p in published_ports(s)]
+def test_only_the_proxy_and_kafkas_edge_listener_are_published(services: dict[str, Any]) -> None:
+    published = {name: published_ports(s) for name, s in services.items() if published_ports(s)}
+    assert published == PUBLISHED
+
+
+def test_kafka_publishes_only_its_sasl_ssl_edge_listener(services: dict[str, Any]) -> None:
+    kafka = services["kafka"]["environment"]
+    protocols = dict(
+        pair.split(":") for pair in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    listeners = dict(
+        entry.split("://") for entry in kafka["KAFKA_LISTENERS"].split(",")
+    )  # name -> ":port"
+    assert protocols["EDGE"] == "SASL_SSL"
+    assert listeners["EDGE"] == f":{next(iter(PUBLISHED['kafka']))}"
+    assert kafka["KAFKA_LISTENER_NAME_EDGE_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert kafka["KAFKA_AUTHORIZER_CLASS_NAME"].endswith(".StandardAuthorizer")
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert kafka["KAFKA_SUPER_USERS"] == "User:ANONYMOUS"  # INTERNAL, never published
+    assert protocols["INTERNAL"] == "PLAINTEXT"
+
+
+def test_kafka_init_creates_the_scram_users_and_their_acls(services: dict[str, Any]) -> None:
+    script = services["kafka-init"]["command"][0]
+    for user in ("edge", "storage"):
+        assert f"--entity-name {user}" in script
+        assert f"--allow-principal User:{user}" in script
+    assert "SCRAM-SHA-512=[password=" in script
+    edge_acl = script.split("User:edge")[1].split("kafka-acls.sh")[0]
+    assert "--operation Write" in edge_acl
+    assert "Read" not in edge_acl
+    assert "--consumer" not in edge_acl
+
+
+def test_prometheus_cannot_be_reloaded_or_stopped_over_http(services: dict[str, Any]) -> None:
+    assert not any("lifecycle" in flag for flag in services["prometheus"]["command"])
+
+
+def test_the_api_trusts_forwarded_addresses_from_the_proxy_alone(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    proxy_address = services["proxy"]["networks"]["front"]["ipv4_address"]
+    trusted = json.loads(services["query-api"]["environment"]["API_TRUSTED_PROXIES"])
+    assert trusted == [f"{proxy_address}/32"]
+    subnet = compose["networks"]["front"]["ipam"]["config"][0]["subnet"]
+    assert ip_address(proxy_address) in ip_network(subnet)
+    assert list(services["proxy"]["networks"]) == ["front"]  # one address, the trusted one
+    for name in ("query-api", "grafana", "schema-registry"):
+        assert "front" in services[name]["networks"], name
+
+
+def test_the_proxy_image_is_the_version_the_tests_build() -> None:
+    script = (REPO / "infra/caddy.sh").read_text()
+    version = re.search(r"^CADDY_VERSION=v(\S+)", script, flags=re.MULTILINE)
+    assert version
+    assert load_compose(read_env_file(ENV_EXAMPLE))["services"]["proxy"]["image"] == (
+        f"caddy:{version[1]}"
+    )
+
+
+def test_the_dev_override_merges_and_publishes_on_loopback_only(
+    env: dict[str, str], compose: dict[str, Any]
+) -> None:
+    override = load_compose(env, DEV_OVERRIDE_FILE)
+    assert set(override) == {"services"}
+    assert set(override["services"]) <= set(compose["services"])
+    merged = merge_compose(compose, override)
+    schema = json.loads((REPO / "tests/deploy/data/compose-spec.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(merged)
+    for name, service in override["services"].items():
+        for entry in service["ports"]:
+            assert str(entry).startswith("127.0.0.1:"), f"{name}: {entry}"
+    added = {name: published_ports(s) for name, s in override["services"].items()}
+    assert added == DEV_PORTS
+    every = [p for s in merged["services"].values() for p in published_ports(s)]
     assert len(every) == len(set(every)), "two services publish the same host port"
 
 
@@ -227,8 +316,7 @@ def test_addresses_name_real_services_and_ports(
     assert app["DB_HOST"] in services
     assert str(app["DB_PORT"]) == "5432"
     assert app["MINIO_ENDPOINT"] == "minio:9000"
-    assert published_ports(services["minio"]).get(9000) == 9000
-    assert published_ports(services["query-api"]) == {8000: code_defaults.api.port}
+    assert str(code_defaults.api.port) in services["query-api"]["expose"]
     assert str(code_defaults.storage.metrics_port) in services["kafka-consumer"]["expose"]
 
 
@@ -238,6 +326,13 @@ def test_secrets_come_from_env_and_compose_refuses_without_them() -> None:
         assert re.search(rf"\$\{{{secret}:\?[^}}]+\}}", text), f"{secret} is not required"
     with pytest.raises(MissingVariableError, match="DB_PASSWORD"):
         load_compose({})
+
+
+def test_every_required_variable_is_set_in_env_example() -> None:
+    text = COMPOSE_FILE.read_text()
+    required = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):?\?[^}]*\}", text))
+    assert set(SECRETS) <= required
+    assert required <= set(read_env_file(ENV_EXAMPLE)), "a required variable is only commented"
 
 
 def test_env_example_holds_only_placeholders_and_documents_every_variable() -> None:
@@ -294,11 +389,11 @@ def test_prometheus_targets_are_the_compose_services_and_ports(
     consumer = jobs["kafka-consumer"]["dns_sd_configs"][0]
     assert consumer["names"] == ["kafka-consumer"]
     assert consumer["port"] == code_defaults.storage.metrics_port
-    assert jobs["query-api"]["static_configs"][0]["targets"] == [
-        f"query-api:{code_defaults.api.port}"
-    ]
+    api = jobs["query-api"]["dns_sd_configs"][0]
+    assert api["names"] == ["query-api"]
+    assert api["port"] == code_defaults.api.port
     assert jobs["cadvisor"]["static_configs"][0]["targets"] == [
-        f"cadvisor:{published_ports(services['cadvisor'])[8082]}"
+        f"cadvisor:{DEV_PORTS['cadvisor'][8082]}"
     ]
     assert jobs["prometheus"]["static_configs"][0]["targets"] == ["localhost:9090"]
     assert "file_sd_configs" in jobs["pilot"]

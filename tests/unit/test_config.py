@@ -71,3 +71,16 @@ def test_a_placeholder_secret_refuses_to_load(
 def test_a_real_secret_that_mentions_change_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DB_PASSWORD", "we-will-never-change-me")
     assert Settings.load().db.password.get_secret_value() == "we-will-never-change-me"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [pytest.param(None, False, id="off by default"), pytest.param("true", True, id="set")],
+)
+def test_ingest_known_cameras_only(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: bool
+) -> None:
+    monkeypatch.delenv("INGEST_KNOWN_CAMERAS_ONLY", raising=False)
+    if value is not None:
+        monkeypatch.setenv("INGEST_KNOWN_CAMERAS_ONLY", value)
+    assert Settings.load().ingest.known_cameras_only is expected

@@ -23,15 +23,17 @@ from alpr_core.api.in_progress import InProgressMiddleware
 from alpr_core.api.key_cache import KeyCache, listen_for_key_changes
 from alpr_core.api.key_lookup import KeyLookup
 from alpr_core.api.problems import install_problem_handlers
-from alpr_core.api.routes import audit, events, health, plates
+from alpr_core.api.routes import audit, cameras, events, health, plates
 from alpr_core.config import ApiSettings, Settings
 from alpr_core.events.avro import EventDecoder
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, image_store
 from alpr_core.ingest.rate_limit import RateLimiter
 from alpr_core.ingest.service import EventIngest
 from alpr_core.jobs import build_jobs
+from alpr_core.kafka_clients import registry_client_config
 from alpr_core.metrics import IngestMetrics
 from alpr_core.policies import event_limits
+from alpr_core.storage.known_cameras import KnownCameras, registry_loader
 from alpr_core.storage.sink import DetectionSink
 
 DESCRIPTION = """Query the plate reads that alpr-core stored.
@@ -96,7 +98,9 @@ def open_event_ingest(
     )
     pool.open(wait=False)
     registry = (
-        SchemaRegistryClient({"url": settings.registry.url}) if settings.registry.url else None
+        SchemaRegistryClient(registry_client_config(settings.registry))
+        if settings.registry.url
+        else None
     )
     decoder = EventDecoder(registry, event_limits(settings))
     sink = DetectionSink(
@@ -105,6 +109,11 @@ def open_event_ingest(
         settings.storage.image_upload_concurrency,
         edge_uploads_of(settings),
         retention=timedelta(days=settings.retention.days),
+        cameras=KnownCameras(
+            registry_loader(pool),
+            enforce=settings.ingest.known_cameras_only,
+            on_load=metrics.cameras.use_registry,
+        ),
     )
     return EventIngest(decoder, event_limits(settings), sink, metrics), pool
 
@@ -170,6 +179,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(plates.router)
     app.include_router(audit.router)
+    app.include_router(cameras.router)
     app.include_router(events.router)
     app.state.metrics_registry = registry
     _install_metrics(app, settings, registry)

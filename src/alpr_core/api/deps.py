@@ -99,7 +99,7 @@ ReaderKey = Annotated[ApiKey, Depends(reader_key)]
 async def admin_key(request: Request, token: Token) -> ApiKey:
     key = await current_key(request, token)
     if key.role != "admin":
-        raise Problem(403, "Forbidden", "Only admin keys may read the audit log.")
+        raise Problem(403, "Forbidden", "Only admin keys may read the audit log and cameras.")
     return key
 
 

@@ -118,3 +118,21 @@ class ProblemDetail(BaseModel):
     rejected: list[RejectedItem] | None = Field(
         default=None, description="POST /events: the problem of each item, when none was stored."
     )
+
+
+class CameraEntry(BaseModel):
+    """A camera of the registry (`alpr cameras add`)."""
+
+    camera_id: str = Field(examples=["cam-001"])
+    site_id: str = Field(examples=["site-1"])
+    name: str | None = None
+    direction: str | None = Field(default=None, examples=["northbound"])
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class CameraList(BaseModel):
+    items: list[CameraEntry]

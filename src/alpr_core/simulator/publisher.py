@@ -17,6 +17,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from alpr_core.config import Settings
 from alpr_core.events.avro import schema_text
+from alpr_core.kafka_clients import kafka_client_config, registry_client_config
 from alpr_core.simulator.events import SimulatedRead, cameras, tracks
 
 
@@ -77,8 +78,8 @@ class EventPublisher:
 
 def kafka_publisher(settings: Settings) -> EventPublisher:
     return EventPublisher(
-        Producer({"bootstrap.servers": settings.kafka.bootstrap_servers, "linger.ms": 20}),
-        SchemaRegistryClient({"url": settings.registry.url}),
+        Producer(kafka_client_config(settings.kafka) | {"linger.ms": 20}),
+        SchemaRegistryClient(registry_client_config(settings.registry)),
         settings.kafka.topic,
     )
 

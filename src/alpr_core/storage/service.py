@@ -24,12 +24,14 @@ from alpr_core.events.avro import EventDecoder
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import edge_uploads_of, image_store
 from alpr_core.jobs import Jobs, build_jobs
+from alpr_core.kafka_clients import kafka_client_config, registry_client_config
 from alpr_core.metrics import StorageMetrics
 from alpr_core.policies import backoff, event_limits
 from alpr_core.storage.batch_writer import BatchWriter
 from alpr_core.storage.consumer import LoopSettings, StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness, serve_health
+from alpr_core.storage.known_cameras import KnownCameras, registry_loader
 from alpr_core.storage.lag import record_lag
 from alpr_core.storage.sink import DetectionSink
 
@@ -39,8 +41,7 @@ log = structlog.get_logger("alpr.storage")
 def consumer_config(settings: Settings) -> dict[str, Any]:
     """How the storage service consumes: manual commits after durability, cooperative
     rebalances, and a session short enough that a dead consumer's partitions move on soon."""
-    return {
-        "bootstrap.servers": settings.kafka.bootstrap_servers,
+    return kafka_client_config(settings.kafka) | {
         "group.id": settings.kafka.group_id,
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
@@ -62,8 +63,8 @@ def kafka_consumer(settings: Settings, metrics: StorageMetrics) -> Consumer:
 
 def dead_letter_producer(settings: Settings) -> Producer:
     return Producer(
-        {
-            "bootstrap.servers": settings.kafka.bootstrap_servers,
+        kafka_client_config(settings.kafka)
+        | {
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 5,
@@ -135,6 +136,11 @@ def build_storage(
             settings.storage.image_upload_concurrency,
             edge_uploads_of(settings),
             retention=timedelta(days=settings.retention.days),
+            cameras=KnownCameras(
+                registry_loader(pool),
+                enforce=settings.ingest.known_cameras_only,
+                on_load=metrics.cameras.use_registry,
+            ),
         ),
         DeadLetterPublisher(dead_letter_producer(settings), settings.kafka.dlq_topic),
         metrics,
@@ -143,7 +149,9 @@ def build_storage(
     )
     consumer = StorageConsumer(
         kafka_consumer(settings, metrics),
-        EventDecoder(SchemaRegistryClient({"url": settings.registry.url}), event_limits(settings)),
+        EventDecoder(
+            SchemaRegistryClient(registry_client_config(settings.registry)), event_limits(settings)
+        ),
         writer,
         metrics,
         loop_settings(settings),

@@ -7,7 +7,9 @@ A row PostgreSQL refuses for its data (a NUL character, a JSON escape it cannot 
 otherwise fail its whole batch forever. The batch is then split in halves, each written in its
 own transaction, down to the rows that cannot be stored; those come back as ``unstorable`` for
 the caller to dead-letter, and every other row is stored. Rows of a day that retention has
-dropped come back the same way, as ``past_retention`` (``db/detections.py``).
+dropped come back the same way, as ``past_retention`` (``db/detections.py``). Before any write,
+reads whose ``plate_url`` borrows another camera's object, and reads the camera registry refuses
+(``unknown_camera``), come back so too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from alpr_core.events.avro import DecodedEvent
 from alpr_core.images.keys import plate_image_key
 from alpr_core.images.ownership import EdgeUploads
 from alpr_core.images.store import ImageStore
+from alpr_core.storage.known_cameras import KnownCameras
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +55,12 @@ class DetectionSink:
         edge_uploads: EdgeUploads,
         retention: timedelta | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cameras: KnownCameras | None = None,
     ) -> None:
-        """``retention``: rows older than this are refused; None keeps every row."""
+        """``retention``: rows older than this are refused; None keeps every row.
+        ``cameras``: the registry, which may refuse reads of unknown cameras; None checks none."""
         self._pool = pool
+        self._cameras = cameras
         self._images = images
         self._edge = edge_uploads
         self._uploads = ThreadPoolExecutor(upload_threads, thread_name_prefix="image-upload")
@@ -62,7 +68,7 @@ class DetectionSink:
 
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
         rows = [_row(decoded) for decoded in events]
-        borrowed = self._borrowed_images(rows)
+        borrowed = self._borrowed_images(rows) | self._unknown_cameras(rows)
         positions = _first_of_each_read(rows, skip=borrowed.keys())
         storable = [rows[index] for index in positions]
         stored = self._store_images(storable)
@@ -88,6 +94,14 @@ class DetectionSink:
                 error = RejectedEvent(RejectReason.IMAGE_NOT_OWNED, detail)
                 borrowed[index] = Unstorable(index, error)
         return borrowed
+
+    def _unknown_cameras(self, rows: Sequence[DetectionRow]) -> dict[int, Unstorable]:
+        """Rows the camera registry refuses (docs/decisions.md#camera-registry)."""
+        if self._cameras is None:
+            return {}
+        self._cameras.refresh_if_stale()
+        refusals = ((i, self._cameras.refusal(row.event.camera_id)) for i, row in enumerate(rows))
+        return {i: Unstorable(i, error) for i, error in refusals if error is not None}
 
     def _store_images(self, rows: Sequence[DetectionRow]) -> int:
         """Put each inline image unless its key is taken: a replay never replaces the first

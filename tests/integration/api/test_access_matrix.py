@@ -18,6 +18,7 @@ from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ROLES as KEY_ROLES
 from alpr_core.db.api_keys import create_key
+from alpr_core.db.cameras import CameraSpec, upsert_camera
 from alpr_core.events.avro import DecodedEvent
 from tests.integration.api.conftest import as_key
 from tests.integration.api.test_events import event
@@ -43,6 +44,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/plates/{plate_id}"): Rule(READERS, 200, 404),
     ("get", "/plates/{plate_id}/image"): Rule(READERS, 200, 404),
     ("get", "/audit"): Rule(frozenset({"admin"}), 200, 200),
+    ("get", "/cameras"): Rule(frozenset({"admin"}), 200, 200),  # 200 with no site-2 cameras
     ("post", "/events"): Rule(frozenset({"ingest"}), 202, 422),  # every item out of scope
 }
 
@@ -58,6 +60,8 @@ def tokens(settings: Settings) -> Tokens:
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         unscoped: dict[str, str] = {r: create_key(conn, r, r)[1] for r in KEY_ROLES}
         site_1: dict[str, str] = {r: create_key(conn, r, r, sites=["site-1"])[1] for r in KEY_ROLES}
+        for camera_id, site in (("cam-001", "site-1"), ("cam-002", "site-2")):
+            upsert_camera(conn, CameraSpec(camera_id, site))
     return Tokens(unscoped, site_1)
 
 
@@ -137,6 +141,7 @@ def _assert_nothing_of_site_2(operation: tuple[str, str], body: Any) -> None:
     checks: dict[str, Callable[[Any], bool]] = {
         "/plates": lambda b: all(item["site"] == "site-1" for item in b["items"]),
         "/plates/search": lambda b: all(item["site"] == "site-1" for item in b["items"]),
+        "/cameras": lambda b: [item["site_id"] for item in b["items"]] == ["site-1"],
         "/events": lambda b: {item["reason"] for item in b["rejected"]} == {"out_of_scope"},
     }
     check = checks.get(operation[1])
