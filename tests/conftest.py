@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+import structlog
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -24,6 +26,14 @@ def pytest_configure(config: pytest.Config) -> None:
     hypothesis_settings.register_profile("ci", base, derandomize=True, max_examples=60)
     hypothesis_settings.register_profile("long", base, max_examples=3_000)
     hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """A CLI test configures logging onto its runner's stream, closed once it returns: later
+    tests log through structlog's defaults instead."""
+    yield
+    structlog.reset_defaults()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
