@@ -47,11 +47,13 @@ start() {
   log "postgres ready on 127.0.0.1:$ALPR_PG_PORT"
 }
 
-# The application role and database (trust auth on loopback: this cluster is for dev and tests).
+# The application's owner role and database (trust auth on loopback: this cluster is for dev and
+# tests). The owner runs the migrations, which create the services' group roles (CREATEROLE).
 create_database() {
   local psql=(psql -h 127.0.0.1 -p "$ALPR_PG_PORT" -U postgres -d postgres -qAtX)
   "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'alpr'" | grep -q 1 \
-    || "${psql[@]}" -c "CREATE ROLE alpr LOGIN CREATEDB"
+    || "${psql[@]}" -c "CREATE ROLE alpr LOGIN CREATEDB CREATEROLE"
+  "${psql[@]}" -c "ALTER ROLE alpr CREATEROLE"
   "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'alpr_db'" | grep -q 1 \
     || "${psql[@]}" -c "CREATE DATABASE alpr_db OWNER alpr"
 }

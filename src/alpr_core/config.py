@@ -133,6 +133,21 @@ class DatabaseSettings(BaseSettings):
         )
 
 
+class ServiceLoginSettings(BaseSettings):
+    """The services' database logins, read by ``alpr migrate`` alone, which makes or updates each
+    whose password is set (docs/decisions.md#database-roles). Each service then connects as its
+    own with ``DB_USER`` and ``DB_PASSWORD``."""
+
+    model_config = _secret_group("DB_")
+
+    writer_user: str = "alpr_storage"
+    writer_password: SecretStr = SecretStr("")
+    reader_user: str = "alpr_api"
+    reader_password: SecretStr = SecretStr("")
+
+    _no_placeholder = field_validator("writer_password", "reader_password")(refuse_placeholder)
+
+
 class ObjectStoreSettings(BaseSettings):
     model_config = _group("MINIO_")
 

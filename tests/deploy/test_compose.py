@@ -52,6 +52,8 @@ SCALABLE = {"kafka-consumer", "query-api"}
 APP_SERVICES = ("migrate", "kafka-consumer", "query-api")
 SECRETS = (
     "DB_PASSWORD",
+    "DB_STORAGE_PASSWORD",
+    "DB_API_PASSWORD",
     "MINIO_ACCESS_KEY",
     "MINIO_SECRET_KEY",
     "MINIO_ROOT_USER",
@@ -286,6 +288,8 @@ SERVER_ADDRESSES = {
     "MINIO_ENDPOINT",
     "ALPR_DATA_DIR",
 }
+# Each service connects as its own database login (docs/decisions.md#database-roles).
+SERVICE_LOGINS = {"DB_USER", "DB_PASSWORD"}
 
 
 def test_defaults_agree_with_the_code(
@@ -298,7 +302,8 @@ def test_defaults_agree_with_the_code(
     differs = {
         name: (compose_env[name], value)
         for name, value in code.items()
-        if name not in env and name not in SERVER_ADDRESSES and str(compose_env[name]) != value
+        if name not in env | dict.fromkeys(SERVER_ADDRESSES | SERVICE_LOGINS)
+        and str(compose_env[name]) != value
     }
     assert not differs
 
@@ -425,3 +430,17 @@ def test_the_designs_commands_name_services_that_exist(
     assert set(named) <= set(services), f"unknown services in {command!r}"
     for name in named:  # a service behind a profile would not start with a plain `up`
         assert "profiles" not in services[name], f"{name} is behind a profile"
+
+
+def test_each_service_connects_to_the_database_as_its_own_login(services: dict[str, Any]) -> None:
+    """Only migrate holds the owner's password; it makes the services' logins."""
+    logins = {name: services[name]["environment"] for name in APP_SERVICES}
+    assert logins["kafka-consumer"]["DB_USER"] == logins["migrate"]["DB_WRITER_USER"]
+    assert logins["query-api"]["DB_USER"] == logins["migrate"]["DB_READER_USER"]
+    owner_password = logins["migrate"]["DB_PASSWORD"]
+    assert logins["kafka-consumer"]["DB_PASSWORD"] == logins["migrate"]["DB_WRITER_PASSWORD"]
+    assert logins["query-api"]["DB_PASSWORD"] == logins["migrate"]["DB_READER_PASSWORD"]
+    assert owner_password not in {
+        logins["kafka-consumer"]["DB_PASSWORD"],
+        logins["query-api"]["DB_PASSWORD"],
+    }

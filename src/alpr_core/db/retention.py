@@ -62,7 +62,7 @@ def apply_retention(
             "SELECT schema_name, table_name FROM alpr_expired_partitions(%s)", (now - keep,)
         ).fetchall()
         outcomes = [
-            _drop_partition(conn, images, schema, table, lock_timeout_ms)
+            _drop_partition(conn, images, (now - keep, schema, table), lock_timeout_ms)
             for schema, table in expired
         ]
         forgotten = _forget_plate_texts(conn, now - keep)
@@ -79,21 +79,26 @@ def apply_retention(
 
 
 def _drop_partition(
-    conn: psycopg.Connection[Any], images: ImageStore, schema: str, table: str, lock_timeout_ms: int
+    conn: psycopg.Connection[Any],
+    images: ImageStore,
+    expired: tuple[datetime, str, str],
+    lock_timeout_ms: int,
 ) -> tuple[bool, int]:
-    """Delete the images of a partition's rows, then drop it; whether it was dropped, and how
-    many images were deleted. Images already gone count as deleted, so a retry is harmless."""
-    name = sql.Identifier(schema, table)
-    query = sql.SQL("SELECT image_object_key FROM {} WHERE image_object_key IS NOT NULL")
-    keys = [row[0] for row in conn.execute(query.format(name))]
+    """Delete the images of an expired partition's rows (``expired``: the cutoff, the
+    partition's schema and name), then drop it; whether it was dropped, and how many images were
+    deleted. Images already gone count as deleted, so a retry is harmless. Both steps run as the
+    tables' owner, through functions that refuse anything but an expired partition
+    (docs/decisions.md#database-roles)."""
+    keys_query = "SELECT * FROM alpr_expired_partition_image_keys(%s, %s, %s)"
+    keys = [row[0] for row in conn.execute(keys_query, expired)]
     deleted = images.delete_many(keys)
     try:
         with conn.transaction():
             timeout = sql.Literal(f"{lock_timeout_ms}ms")
             conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(timeout))
-            conn.execute(sql.SQL("DROP TABLE {}").format(name))
+            conn.execute("SELECT alpr_drop_expired_partition(%s, %s, %s)", expired)
     except LockNotAvailable:
-        log.warning("expired partition busy; left for the next run", partition=table)
+        log.warning("expired partition busy; left for the next run", partition=expired[2])
         return False, deleted
     return True, deleted
 

@@ -41,6 +41,8 @@ def _ensure_database(db: DatabaseSettings) -> None:
     with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (db.user,)).fetchone():
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(db.user)))
+        # the owner runs the migrations, which create the services' group roles
+        conn.execute(sql.SQL("ALTER ROLE {} CREATEROLE").format(sql.Identifier(db.user)))
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone():
             conn.execute(
                 sql.SQL("CREATE DATABASE {} OWNER {}").format(
