@@ -4,7 +4,8 @@
 --   alpr_writer, the storage service: appends reads, keeps the fuzzy-search tables, reads the
 --     camera registry, and runs retention through the functions below;
 --   alpr_reader, the query API: reads what it serves, appends audit rows and (POST /events)
---     reads, records when a key was last used; it never updates or deletes a read or an audit row.
+--     reads, keeps the fuzzy-search tables, records when a key was last used; it never updates or
+--     deletes a read or an audit row.
 -- Every later migration grants on the tables it adds.
 
 DO $roles$
@@ -26,10 +27,9 @@ $roles$;
 GRANT USAGE ON SCHEMA public TO alpr_writer, alpr_reader;
 
 GRANT SELECT, INSERT ON plate_detections TO alpr_writer, alpr_reader;
-GRANT INSERT ON plate_texts_pending TO alpr_writer, alpr_reader;
-GRANT SELECT, UPDATE, DELETE ON plate_texts_pending TO alpr_writer;
-GRANT SELECT, INSERT, UPDATE, DELETE ON plate_texts, plate_days TO alpr_writer;
-GRANT SELECT ON plate_texts, plate_days, plate_texts_pending TO alpr_reader;
+-- The fuzzy-search dictionary is derived from the reads; each process that stores reads keeps it.
+GRANT SELECT, INSERT, UPDATE, DELETE ON plate_texts, plate_days, plate_texts_pending
+    TO alpr_writer, alpr_reader;
 GRANT SELECT ON cameras TO alpr_writer, alpr_reader;
 
 GRANT SELECT ON api_keys TO alpr_reader;
