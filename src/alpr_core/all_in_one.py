@@ -24,9 +24,9 @@ from prometheus_client import CollectorRegistry
 
 from alpr_core.api.app import create_app
 from alpr_core.api.serve import api_server, serve_until_signalled
-from alpr_core.config import Settings
+from alpr_core.config import ServiceLoginSettings, Settings
 from alpr_core.db.api_keys import create_key, revoke_key
-from alpr_core.db.migrate import migrate
+from alpr_core.db.prepare import prepare_database
 from alpr_core.flow_report import FlowReporter
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import image_store
@@ -61,7 +61,7 @@ class RunKeys:
 
 
 def run_all(settings: Settings, options: RunOptions, echo: Echo) -> None:
-    migrate(settings.db.conninfo())
+    prepare_database(settings, ServiceLoginSettings())
     ensure_bucket(settings.object_store)  # HTTP ingest stores images; with S3 the bucket must exist
     settings = _room_for_the_simulator(settings, options.simulate_rate_per_s)
     app = create_app(settings)

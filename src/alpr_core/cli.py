@@ -18,12 +18,12 @@ import typer
 from alpr_core.all_in_one import RunOptions, run_all
 from alpr_core.api.app import create_app
 from alpr_core.api.serve import api_server, serve_until_signalled, serve_workers
+from alpr_core.cli_audit import audit_app
 from alpr_core.cli_cameras import cameras_app
 from alpr_core.config import ServiceLoginSettings
 from alpr_core.db.api_keys import ROLES, ApiKey, create_key, list_keys, revoke_key, rotate_key
-from alpr_core.db.migrate import migrate
+from alpr_core.db.prepare import prepare_database
 from alpr_core.db.retention import apply_retention
-from alpr_core.db.roles import ensure_service_logins
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import image_store
 from alpr_core.simulator.edge_uploads import EdgeImageUploader
@@ -63,15 +63,14 @@ def run_command(
 
 @app.command("migrate")
 def migrate_command() -> None:
-    """Apply the database migrations that are missing (run before the services start), then
-    make or update the services' logins whose passwords are set (DB_WRITER_PASSWORD,
-    DB_READER_PASSWORD)."""
-    db = load_settings("migrate").db
-    applied = migrate(db.conninfo())
-    typer.echo(f"applied {len(applied)} migration(s): {[m.name for m in applied]}")
-    logins = ensure_service_logins(db, ServiceLoginSettings())
-    if logins:
-        typer.echo(f"service logins: {', '.join(logins)}")
+    """Apply the database migrations that are missing (run before the services start), set the
+    audit log's retention (AUDIT_RETENTION_DAYS), then make or update the services' logins whose
+    passwords are set (DB_WRITER_PASSWORD, DB_READER_PASSWORD)."""
+    prepared = prepare_database(load_settings("migrate"), ServiceLoginSettings())
+    names = [m.name for m in prepared.applied]
+    typer.echo(f"applied {len(prepared.applied)} migration(s): {names}")
+    if prepared.logins:
+        typer.echo(f"service logins: {', '.join(prepared.logins)}")
 
 
 @app.command("storage")
@@ -134,6 +133,7 @@ def _print_progress(progress: Progress) -> None:
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys, name="keys")
 app.add_typer(cameras_app, name="cameras")
+app.add_typer(audit_app, name="audit")
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")

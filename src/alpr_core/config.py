@@ -262,6 +262,16 @@ class RetentionSettings(BaseSettings):
     interval_s: float = Field(default=3600, ge=0)  # 0: the storage service does not run it
 
 
+class AuditSettings(BaseSettings):
+    """The audit log's retention, which ``alpr migrate`` hands to the database, and how often
+    the API seals new rows into the hash chain (docs/decisions.md#audit-chain)."""
+
+    model_config = _group("AUDIT_")
+
+    retention_days: int = Field(default=365, ge=1)
+    seal_interval_s: float = Field(default=10, ge=0)  # 0: this process neither seals nor expires
+
+
 class LocalSettings(BaseSettings):
     """Where the embedded stand-ins keep their data."""
 
@@ -306,6 +316,7 @@ class Settings(BaseModel):
     local: LocalSettings
     log: LogSettings
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment variables that :meth:`load` reads back."""
@@ -330,4 +341,5 @@ class Settings(BaseModel):
             local=LocalSettings(),
             log=LogSettings(),
             ingest=IngestSettings(),
+            audit=AuditSettings(),
         )

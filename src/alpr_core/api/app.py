@@ -159,7 +159,8 @@ def create_app(settings: Settings) -> FastAPI:
         ingest, ingest_pool = open_event_ingest(settings, images, ingest_metrics)
         limiter = RateLimiter(settings.api.ingest_rate_per_s, settings.api.ingest_burst)
         app.state.ingest = IngestResources(ingest, limiter, ingest_metrics)
-        jobs = build_jobs(settings, index_plates=True, retention=None)  # POST /events' plates
+        # the plates of POST /events, and the audit log this process writes
+        jobs = build_jobs(settings, index_plates=True, retention=None, keep_audit=True)
         jobs.start()
         tune_gc_for_requests()
         try:

@@ -31,12 +31,14 @@ def available_migrations() -> list[Migration]:
     return sorted(found, key=lambda migration: migration.version)
 
 
-def migrate(conninfo: str) -> list[Migration]:
-    """Apply what is missing; return the migrations applied by this call."""
+def migrate(conninfo: str, up_to: int | None = None) -> list[Migration]:
+    """Apply what is missing (up to version ``up_to``, if given); return the migrations applied
+    by this call."""
+    wanted = [m for m in available_migrations() if up_to is None or m.version <= up_to]
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
-            return [m for m in available_migrations() if _apply_if_missing(conn, m)]
+            return [m for m in wanted if _apply_if_missing(conn, m)]
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
 

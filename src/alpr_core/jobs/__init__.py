@@ -1,5 +1,5 @@
-"""Background jobs: the plate indexer (the fuzzy-search dictionary) and the retention schedule,
-on one periodic-thread base (``periodic.py``), built by :func:`build_jobs`."""
+"""Background jobs: the plate indexer (the fuzzy-search dictionary), the retention schedule and
+the audit keeper, on one periodic-thread base (``periodic.py``), built by :func:`build_jobs`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from alpr_core.config import Settings
 from alpr_core.images.store import ImageStore
+from alpr_core.jobs.audit import AuditKeeper
 from alpr_core.jobs.periodic import PeriodicJob
 from alpr_core.jobs.plate_indexer import PlateIndexer
 from alpr_core.jobs.retention import RetentionSchedule
@@ -32,10 +33,14 @@ def build_jobs(
     *,
     index_plates: bool,
     retention: tuple[ImageStore, StorageMetrics] | None,
+    keep_audit: bool = False,
 ) -> Jobs:
     """The jobs a process runs: every process that stores reads indexes their plates; one that
-    is given the image store and metrics applies retention too."""
+    is given the image store and metrics applies retention too; the API, which writes the audit
+    log, seals and expires it (``keep_audit``)."""
     jobs = Jobs()
+    if keep_audit:
+        jobs.running.append(AuditKeeper(settings.db.conninfo(), settings.audit.seal_interval_s))
     if index_plates:
         jobs.running.append(PlateIndexer(settings.db.conninfo()))
     if retention is not None:

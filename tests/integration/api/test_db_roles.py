@@ -16,12 +16,14 @@ from psycopg_pool import ConnectionPool
 
 from alpr_core.api.app import create_app
 from alpr_core.config import DatabaseSettings, Settings
+from alpr_core.db.audit_chain import verify_audit
 from alpr_core.db.plate_texts import index_pending_plates
 from alpr_core.db.retention import apply_retention
 from alpr_core.db.roles import ServiceLogin, ensure_login
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
+from alpr_core.jobs.audit import AuditKeeper
 from alpr_core.simulator.events import SimulatedRead
 from alpr_core.storage.known_cameras import KnownCameras, registry_loader
 from alpr_core.storage.sink import DetectionSink
@@ -130,6 +132,10 @@ def test_the_api_serves_audits_and_ingests_as_the_reader(
         "INSERT INTO cameras (camera_id, site_id) VALUES ('cam-x', 'site-x')",
         "SELECT alpr_drop_expired_partition(now() + interval '1 day', 'public', 'api_keys')",
         "DROP TABLE plate_detections",
+        "UPDATE audit_policy SET retention_days = 1",
+        "UPDATE audit_chain SET seq = 0",
+        "SELECT alpr_ensure_audit_partitions(current_date, current_date + 3000)",
+        "DROP TABLE audit_log_default",
     ],
 )
 def test_the_reader_is_refused_outside_its_rights(logins: Logins, statement: str) -> None:
@@ -202,3 +208,14 @@ def test_the_storage_path_writes_and_indexes_as_the_writer(
     assert db_scalar(logins.owner, "SELECT count(*) FROM plate_detections") == len(events)
     assert indexed > 0
     assert db_scalar(logins.owner, "SELECT count(*) FROM plate_texts") > 0
+
+
+def test_the_api_seals_and_expires_the_audit_log_as_the_reader(logins: Logins) -> None:
+    _runs(
+        logins.reader,
+        "INSERT INTO audit_log (key_name, method, path, status) VALUES ('k', 'GET', '/', 200)",
+    )
+    AuditKeeper(logins.reader.db.conninfo(), interval_s=1).run_once()
+    with psycopg.connect(logins.owner.db.conninfo(), autocommit=True) as conn:
+        result = verify_audit(conn)
+    assert (result.holds, result.rows, result.unsealed) == (True, 1, 0)

@@ -1,0 +1,138 @@
+"""The audit log's hash chain and retention on the real server (migration 0017): sealing, every
+kind of tampering found by ``alpr audit verify``, months dropped without breaking the chain, and
+the rows of an older database carried over."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from alpr_core.cli import app
+from alpr_core.config import Settings
+from alpr_core.db.audit_chain import expire_audit, seal_audit, set_audit_retention, verify_audit
+from alpr_core.db.migrate import migrate
+from tests.integration.conftest import admin_conninfo, db_scalar
+
+INSERT = (
+    "INSERT INTO audit_log (at, key_name, method, path, params, status, result_count)"
+    " VALUES (%s, 'test key', 'GET', '/plates/search', %s, 200, 1)"
+)
+
+
+def write_rows(settings: Settings, count: int, at: datetime | None = None) -> None:
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        for n in range(count):
+            params = psycopg.types.json.Jsonb({"plate_text": [f"AB{n}"]})
+            conn.execute(INSERT, (at or datetime.now(UTC), params))
+
+
+def owner(settings: Settings) -> psycopg.Connection[Any]:
+    return psycopg.connect(settings.db.conninfo(), autocommit=True)
+
+
+def problems(settings: Settings) -> list[str]:
+    with owner(settings) as conn:
+        seal_audit(conn)
+        return verify_audit(conn).problems
+
+
+def test_sealed_rows_hold_and_each_change_is_found(settings: Settings) -> None:
+    write_rows(settings, 30)
+    with owner(settings) as conn:
+        assert seal_audit(conn) == 30
+        result = verify_audit(conn)
+    assert (result.holds, result.rows, result.unsealed) == (True, 30, 0)
+
+    ids = [
+        int(row[0]) for row in owner(settings).execute("SELECT id FROM audit_log ORDER BY seal_seq")
+    ]
+    with owner(settings) as conn:
+        conn.execute("UPDATE audit_log SET params = '{}' WHERE id = %s", (ids[5],))
+    assert problems(settings) == [f"row {ids[5]} (place 6) was changed"]
+
+    with owner(settings) as conn:
+        conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[5],))
+        conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[-1],))
+    assert problems(settings) == [
+        "places 6..6 are missing",
+        "the chain ends at place 29, its head at 30: the newest rows are gone",
+    ]
+
+
+def test_rows_written_after_a_seal_join_the_chain(settings: Settings) -> None:
+    write_rows(settings, 3)
+    assert problems(settings) == []
+    write_rows(settings, 4)
+    with owner(settings) as conn:
+        assert seal_audit(conn) == 4
+        assert verify_audit(conn).rows == 7
+
+
+def test_expired_months_and_stray_rows_go_and_the_chain_still_holds(settings: Settings) -> None:
+    old = datetime.now(UTC) - timedelta(days=430)
+    stray = datetime.now(UTC) - timedelta(days=800)  # no month partition: the default one
+    with owner(settings) as conn:
+        conn.execute("SELECT alpr_ensure_audit_partitions(%s, %s)", (old.date(), old.date()))
+    write_rows(settings, 5, at=stray)
+    write_rows(settings, 6, at=old)
+    write_rows(settings, 7)
+    old_month = f"audit_log_p{old:%Y%m}"
+    assert db_scalar(settings, "SELECT count(*) FROM audit_log_default") == 5
+    with owner(settings) as conn:
+        set_audit_retention(conn, 365)
+        assert expire_audit(conn) == 11
+        result = verify_audit(conn)
+    assert result.problems == []
+    assert result.rows == 7
+    assert db_scalar(settings, f"SELECT count(*) FROM pg_class WHERE relname = '{old_month}'") == 0
+    next_month = (datetime.now(UTC).replace(day=1) + timedelta(days=32)).strftime("%Y%m")
+    assert db_scalar(settings, f"SELECT to_regclass('audit_log_p{next_month}') IS NOT NULL") == 1
+
+
+def test_alpr_audit_verify_exits_1_on_a_broken_chain(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DB_NAME", settings.db.name)
+    write_rows(settings, 4)
+    runner = CliRunner()
+    holds = runner.invoke(app, ["audit", "verify"])
+    assert holds.exit_code == 0, holds.output
+    assert "holds: 4 sealed rows, 0 unsealed" in holds.output
+    with owner(settings) as conn:
+        conn.execute("UPDATE audit_log SET status = 404 WHERE seal_seq = 2")
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "was changed" in broken.output
+
+
+@pytest.fixture
+def empty_database(settings: Settings) -> Iterator[Settings]:
+    name = f"alpr_upgrade_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" OWNER "{settings.db.user}"')
+    try:
+        yield settings.model_copy(update={"db": settings.db.model_copy(update={"name": name})})
+    finally:
+        with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_an_older_database_keeps_its_audit_rows(empty_database: Settings) -> None:
+    migrate(empty_database.db.conninfo(), up_to=16)
+    write_rows(empty_database, 3, at=datetime.now(UTC) - timedelta(days=40))
+    write_rows(empty_database, 2)
+    before = owner(empty_database).execute("SELECT id, at, params FROM audit_log ORDER BY id")
+    rows_before = before.fetchall()
+    migrate(empty_database.db.conninfo())
+    after = owner(empty_database).execute("SELECT id, at, params FROM audit_log ORDER BY id")
+    assert after.fetchall() == rows_before
+    write_rows(empty_database, 1)
+    newest = db_scalar(empty_database, "SELECT max(id) FROM audit_log")
+    assert newest == max(int(row[0]) for row in rows_before) + 1
+    assert problems(empty_database) == []
