@@ -31,7 +31,8 @@ from alpr_core.simulator.events import cameras, tracks
 
 LIMITS = EventLimits(1_048_576, timedelta(days=1), timedelta(days=90))
 
-# Every table and function in public that no extension owns: what the migrations created.
+# Every table (partitions go with theirs) and function in public that no extension owns: what
+# the migrations created.
 _DROP_MIGRATED = """
 DO $drop$
 DECLARE
@@ -40,6 +41,7 @@ BEGIN
     FOR object IN
         SELECT c.oid::regclass::text AS name FROM pg_class c
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+          AND NOT c.relispartition  -- partitions go with their table
           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
     LOOP
         EXECUTE format('DROP TABLE IF EXISTS %s CASCADE', object.name);
