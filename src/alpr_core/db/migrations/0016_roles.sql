@@ -43,17 +43,27 @@ ALTER FUNCTION alpr_ensure_partitions(date, date) SECURITY DEFINER SET search_pa
 REVOKE EXECUTE ON FUNCTION alpr_ensure_partitions(date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION alpr_ensure_partitions(date, date) TO alpr_writer, alpr_reader;
 
--- The expired partition or chunk named, if it is one: its image keys, for retention to delete
--- before the partition goes.
-CREATE FUNCTION alpr_expired_partition_image_keys(cutoff timestamptz, schema_name text, table_name text)
-RETURNS SETOF text
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+-- Refuse (insufficient_privilege) a table that is not an expired partition or chunk of
+-- plate_detections for cutoff.
+CREATE FUNCTION alpr_require_expired_partition(cutoff timestamptz, schema_name text, table_name text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $fn$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM alpr_expired_partitions(cutoff) e
                    WHERE e.schema_name = $2 AND e.table_name = $3) THEN
         RAISE EXCEPTION 'not an expired partition of plate_detections: %.%', $2, $3
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+END
+$fn$;
+
+-- The expired partition or chunk named, if it is one: its image keys, for retention to delete
+-- before the partition goes.
+CREATE FUNCTION alpr_expired_partition_image_keys(cutoff timestamptz, schema_name text, table_name text)
+RETURNS SETOF text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+BEGIN
+    PERFORM alpr_require_expired_partition(cutoff, $2, $3);
     RETURN QUERY EXECUTE format(
         'SELECT image_object_key FROM %I.%I WHERE image_object_key IS NOT NULL', $2, $3);
 END
@@ -64,11 +74,7 @@ CREATE FUNCTION alpr_drop_expired_partition(cutoff timestamptz, schema_name text
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM alpr_expired_partitions(cutoff) e
-                   WHERE e.schema_name = $2 AND e.table_name = $3) THEN
-        RAISE EXCEPTION 'not an expired partition of plate_detections: %.%', $2, $3
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM alpr_require_expired_partition(cutoff, $2, $3);
     EXECUTE format('DROP TABLE %I.%I', $2, $3);
 END
 $fn$;
