@@ -59,3 +59,34 @@ stop_pid() {
   fi
   rm -f "$pid_file"
 }
+
+# go_install_cached MODULE VERSION BINARY: build MODULE@VERSION with `go install` into BINARY,
+# once (later calls reuse it). GOPATH and GOCACHE live under $ALPR_CACHE_DIR/go, shared by every
+# build. CGO off (no C toolchain needed) and GOTOOLCHAIN=local (no toolchain downloads here); keep
+# these flags stable: they are part of the build cache key. Concurrent calls take turns on a lock,
+# and the loser reuses the winner's binary.
+go_install_cached() {
+  local module="$1" version="$2" binary="$3" go_cmd bin_dir tmp_bin start
+  [[ -x "$binary" ]] && return 0
+  if command -v go >/dev/null 2>&1; then go_cmd="$(command -v go)"
+  elif [[ -x /usr/local/go/bin/go ]]; then go_cmd=/usr/local/go/bin/go
+  else die "go not found (needed to build $module)"
+  fi
+  bin_dir="$(dirname "$binary")"
+  mkdir -p "$bin_dir" "$ALPR_CACHE_DIR/go"
+  exec 9>"$bin_dir/.build.lock"
+  flock 9
+  if [[ -x "$binary" ]]; then exec 9>&-; return 0; fi
+  log "building $module@$version (cached afterwards)"
+  tmp_bin="$(mktemp -d "$bin_dir/.gobin.XXXXXX")"
+  start=$SECONDS
+  if ! GOBIN="$tmp_bin" GOPATH="$ALPR_CACHE_DIR/go" GOMODCACHE="$ALPR_CACHE_DIR/go/pkg/mod" \
+      GOCACHE="$ALPR_CACHE_DIR/go/cache" CGO_ENABLED=0 GOTOOLCHAIN=local \
+      "$go_cmd" install -trimpath "$module@$version"; then
+    rm -rf "$tmp_bin"; exec 9>&-
+    die "go install $module@$version failed"
+  fi
+  mv -f "$tmp_bin/$(basename "$module")" "$binary"  # atomic: no half binary after an interruption
+  rm -rf "$tmp_bin"; exec 9>&-
+  log "built $binary in $((SECONDS - start)) s"
+}

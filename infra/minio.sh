@@ -27,38 +27,7 @@ MINIO_BIN="$MINIO_BIN_DIR/minio"
 MINIO_READY_TIMEOUT="${ALPR_MINIO_READY_TIMEOUT:-60}"
 NAME=minio
 
-find_go() {
-  if command -v go >/dev/null 2>&1; then command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then printf '%s' /usr/local/go/bin/go
-  else die "go not found (need Go >= 1.24 to build MinIO)"
-  fi
-}
-
-build() {
-  [[ -x "$MINIO_BIN" ]] && return 0
-  local go_cmd tmp_bin start
-  go_cmd="$(find_go)"
-  mkdir -p "$MINIO_BIN_DIR" "$ALPR_CACHE_DIR/go"
-  # Serialise concurrent builds (e.g. two `start`s at once); the loser reuses the winner's binary.
-  exec 9>"$MINIO_BIN_DIR/.build.lock"
-  flock 9
-  if [[ -x "$MINIO_BIN" ]]; then exec 9>&-; return 0; fi
-  log "building $MINIO_MODULE@$MINIO_VERSION (cold: ~6 min on 2 cores; cached afterwards)"
-  tmp_bin="$(mktemp -d "$MINIO_BIN_DIR/.gobin.XXXXXX")"
-  start=$SECONDS
-  # CGO off, like MinIO's own release builds (no C toolchain needed). GOTOOLCHAIN=local: MinIO
-  # needs go >= 1.24 and toolchain downloads are not possible here. Keep these flags stable:
-  # they are part of the build cache key.
-  if ! GOBIN="$tmp_bin" GOPATH="$ALPR_CACHE_DIR/go" GOMODCACHE="$ALPR_CACHE_DIR/go/pkg/mod" \
-      GOCACHE="$ALPR_CACHE_DIR/go/cache" CGO_ENABLED=0 GOTOOLCHAIN=local \
-      "$go_cmd" install -trimpath "$MINIO_MODULE@$MINIO_VERSION"; then
-    rm -rf "$tmp_bin"; exec 9>&-
-    die "go install $MINIO_MODULE@$MINIO_VERSION failed"
-  fi
-  mv -f "$tmp_bin/minio" "$MINIO_BIN"   # atomic: an interrupted build leaves no half binary
-  rm -rf "$tmp_bin"; exec 9>&-
-  log "built $MINIO_BIN in $((SECONDS - start)) s"
-}
+build() { go_install_cached "$MINIO_MODULE" "$MINIO_VERSION" "$MINIO_BIN"; }
 
 # Loads MINIO_ROOT_USER / MINIO_ROOT_PASSWORD (env > credentials.env > newly generated) and exports them.
 load_credentials() {
