@@ -220,6 +220,9 @@ class ApiSettings(BaseSettings):
     workers: int = Field(default=1, ge=1)  # uvicorn worker processes
     cors_origins: list[str] = Field(default_factory=list)  # none allowed unless listed
     metrics_public: bool = True  # /metrics without a key, for Prometheus
+    # 0: /metrics on the API's port; else on this port alone, on API_HOST, and never through the
+    # proxy (docs/decisions.md#metrics-port)
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     statement_timeout_ms: int = Field(default=5000, ge=100)
     max_range_days: int = Field(default=366, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
@@ -247,6 +250,15 @@ class ApiSettings(BaseSettings):
         for proxy in proxies:
             ip_network(proxy, strict=False)  # a ValueError names the bad entry
         return proxies
+
+    @model_validator(mode="after")
+    def _one_metrics_port_per_process(self) -> Self:
+        if self.metrics_port and self.workers > 1:
+            raise ValueError(
+                "API_METRICS_PORT needs API_WORKERS=1: each worker would bind the port; run"
+                " more replicas instead"
+            )
+        return self
 
     # POST /events (HTTP ingest): caps per request, and a token bucket of events per key
     ingest_max_body_bytes: int = Field(default=8_388_608, ge=1024)

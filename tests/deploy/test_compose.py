@@ -396,7 +396,9 @@ def test_prometheus_targets_are_the_compose_services_and_ports(
     assert consumer["port"] == code_defaults.storage.metrics_port
     api = jobs["query-api"]["dns_sd_configs"][0]
     assert api["names"] == ["query-api"]
-    assert api["port"] == code_defaults.api.port
+    metrics_port = int(services["query-api"]["environment"]["API_METRICS_PORT"])
+    assert api["port"] == metrics_port != code_defaults.api.port
+    assert str(metrics_port) in services["query-api"]["expose"]
     assert jobs["cadvisor"]["static_configs"][0]["targets"] == [
         f"cadvisor:{DEV_PORTS['cadvisor'][8082]}"
     ]

@@ -8,11 +8,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from fastapi import Depends, FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_fastapi_instrumentator import Instrumentator
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
@@ -162,11 +168,15 @@ def create_app(settings: Settings) -> FastAPI:
         # the plates of POST /events, and the audit log this process writes
         jobs = build_jobs(settings, index_plates=True, retention=None, keep_audit=True)
         jobs.start()
+        metrics_server = _serve_metrics_port(settings.api, registry)
         tune_gc_for_requests()
         try:
             yield
         finally:
             gc.unfreeze()  # what the app held may now be collected (tests start many apps)
+            if metrics_server:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             jobs.stop()
             listener.cancel()
             await pool.close()
@@ -201,6 +211,15 @@ def app_from_environment() -> FastAPI:
     return create_app(load_settings("query-api"))
 
 
+def _serve_metrics_port(settings: ApiSettings, registry: CollectorRegistry) -> WSGIServer | None:
+    """``/metrics`` on ``API_METRICS_PORT`` alone, when set: an internal port that Prometheus
+    scrapes and the proxy does not route (docs/decisions.md#metrics-port)."""
+    if not settings.metrics_port:
+        return None
+    server, _thread = start_http_server(settings.metrics_port, settings.host, registry)
+    return server
+
+
 def _install_metrics(app: FastAPI, settings: Settings, registry: CollectorRegistry) -> None:
     """The design's http_requests_total, http_request_duration_seconds, http_requests_in_progress.
 
@@ -209,6 +228,8 @@ def _install_metrics(app: FastAPI, settings: Settings, registry: CollectorRegist
     """
     Instrumentator(excluded_handlers=["/metrics"], registry=registry).instrument(app)
     app.add_middleware(InProgressMiddleware, registry=registry)
+    if settings.api.metrics_port:
+        return  # served on its own port (_serve_metrics_port)
     guard = [] if settings.api.metrics_public else [Depends(current_key)]
 
     @app.get(
