@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Counter_
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from alpr_core.db.cameras import CameraState
 
 _BATCH_SIZES = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 _BATCH_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -158,6 +160,12 @@ class CameraMetrics:
             ["camera_id"],
             registry=registry,
         )
+        self.registered_since = Gauge(
+            "alpr_camera_registered_since_timestamp_seconds",
+            "Each camera of the registry: when it was registered or last changed (Unix time).",
+            ["camera_id", "site_id", "enabled"],
+            registry=registry,
+        )
 
     def record(self, camera_ids: Iterable[str], now_s: float) -> None:
         for camera_id, count in Counter_(camera_ids).items():
@@ -165,10 +173,15 @@ class CameraMetrics:
             self.events.labels(camera_id=label).inc(count)
             self.last_event.labels(camera_id=label).set(now_s)
 
-    def use_registry(self, registered: frozenset[str]) -> None:
+    def use_registry(self, registered: Mapping[str, CameraState]) -> None:
         """The cameras of the registry (docs/decisions.md#camera-registry): while there are
-        any, only they get their own series."""
-        self._registered = registered
+        any, only they get their own series; each is exported, so that the camera-silent alert
+        and the dashboards know every registered camera, even one never heard of."""
+        self._registered = frozenset(registered)
+        self.registered_since.clear()
+        for camera_id, state in registered.items():
+            enabled = "true" if state.enabled else "false"
+            self.registered_since.labels(camera_id, state.site_id, enabled).set(state.since_s)
 
     def _label(self, camera_id: str) -> str:
         """A registered camera's own series and ``other`` for the rest; with an empty registry,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
 
-from alpr_dashboards.panels import graph, new_dashboard, number, promql
+from alpr_dashboards.panels import graph, new_dashboard, number, promql, rows
 
 API = 'job="query-api"'
 
@@ -65,9 +65,16 @@ def build() -> dashboard.Dashboard:
         )
         .with_panel(
             graph(
-                "Seconds since each camera's last event",
+                "Seconds each watched camera has been quiet",
                 "s",
-                promql("time() - alpr:camera_last_event_timestamp_seconds:max", "{{camera_id}}"),
+                promql("time() - alpr:camera_quiet_since_timestamp_seconds", "{{camera_id}}"),
+            )
+        )
+        .with_panel(
+            rows(
+                "Registered cameras: seconds since registered or changed",
+                "s",
+                "time() - alpr:camera_registered_since_timestamp_seconds:max",
             )
         )
         .with_row(dashboard.Row("Query API"))

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import dashboard, logs, loki, prometheus, stat, timeseries
+from grafana_foundation_sdk.builders import (
+    dashboard,
+    logs,
+    loki,
+    prometheus,
+    stat,
+    table,
+    timeseries,
+)
 from grafana_foundation_sdk.models.dashboard import DashboardCursorSync, DataSourceRef
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid="prometheus")
 LOKI = DataSourceRef(type_val="loki", uid="loki")
@@ -43,6 +52,20 @@ def graph(title: str, unit: str, *queries: prometheus.Dataquery) -> timeseries.P
 def number(title: str, unit: str, query: prometheus.Dataquery) -> stat.Panel:
     panel = stat.Panel().title(title).unit(unit).datasource(PROMETHEUS).span(4).height(4)
     return panel.with_target(query.ref_id(ref_id(0)))
+
+
+def rows(title: str, unit: str, expr: str) -> table.Panel:
+    """A table of ``expr``'s series now: one row per series, its labels as columns."""
+    query = promql(expr).instant().format(PromQueryFormat.TABLE).ref_id(ref_id(0))
+    return (
+        table.Panel()
+        .title(title)
+        .unit(unit)
+        .datasource(PROMETHEUS)
+        .span(12)
+        .height(8)
+        .with_target(query)
+    )
 
 
 def log_lines(title: str, expr: str) -> logs.Panel:

@@ -89,10 +89,25 @@ def set_enabled(conn: psycopg.Connection[Any], camera_id: str, enabled: bool) ->
     return changed == 1
 
 
-def camera_states(conn: psycopg.Connection[Any]) -> dict[str, bool]:
-    """Every registered camera id, with whether it is enabled."""
-    rows = conn.execute("SELECT camera_id, enabled FROM cameras").fetchall()
-    return {str(camera_id): bool(enabled) for camera_id, enabled in rows}
+@dataclass(frozen=True, slots=True)
+class CameraState:
+    """What the services keep of a registered camera: its site, whether it is enabled, and when
+    it was registered or last changed (Unix time)."""
+
+    site_id: str
+    enabled: bool
+    since_s: float
+
+
+def camera_states(conn: psycopg.Connection[Any]) -> dict[str, CameraState]:
+    """Every registered camera, by id."""
+    rows = conn.execute(
+        "SELECT camera_id, site_id, enabled, extract(epoch FROM updated_at) FROM cameras"
+    ).fetchall()
+    return {
+        str(camera_id): CameraState(str(site_id), bool(enabled), float(since))
+        for camera_id, site_id, enabled, since in rows
+    }
 
 
 def visible_cameras_query(reader: ApiKey) -> tuple[LiteralString, dict[str, Any]]:

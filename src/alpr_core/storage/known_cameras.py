@@ -16,7 +16,7 @@ import psycopg
 import structlog
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from alpr_core.db.cameras import camera_states
+from alpr_core.db.cameras import CameraState, camera_states
 from alpr_core.errors import RejectedEvent, RejectReason, TransientError
 
 REFRESH_S = 5.0  # how stale a process's view of the registry may get
@@ -27,15 +27,15 @@ log = structlog.get_logger("alpr.storage")
 class KnownCameras:
     def __init__(
         self,
-        load: Callable[[], Mapping[str, bool]],
+        load: Callable[[], Mapping[str, CameraState]],
         *,
         enforce: bool,
-        on_load: Callable[[frozenset[str]], None] = lambda _registered: None,
+        on_load: Callable[[Mapping[str, CameraState]], None] = lambda _registered: None,
         refresh_s: float = REFRESH_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``load``: every registered camera id and whether it is enabled; it raises
-        TransientError when the registry cannot be read now."""
+        """``load``: every registered camera by id; it raises TransientError when the registry
+        cannot be read now."""
         self._load = load
         self._enforce = enforce
         self._on_load = on_load
@@ -62,9 +62,9 @@ class KnownCameras:
                 log.warning("camera registry unreadable", error_class=type(error).__name__)
                 self._loaded_at = self._clock()
                 return
-            self._enabled = frozenset(camera for camera, on in states.items() if on)
+            self._enabled = frozenset(camera for camera, state in states.items() if state.enabled)
             self._loaded_at = self._clock()
-            self._on_load(frozenset(states))
+            self._on_load(states)
 
     def refusal(self, camera_id: object) -> RejectedEvent | None:
         """The rejection for a read of ``camera_id``, or None when it may be stored."""
@@ -78,10 +78,10 @@ class KnownCameras:
         return loaded_at is None or self._clock() - loaded_at >= self._refresh_s
 
 
-def registry_loader(pool: ConnectionPool) -> Callable[[], Mapping[str, bool]]:
+def registry_loader(pool: ConnectionPool) -> Callable[[], Mapping[str, CameraState]]:
     """Read the registry through ``pool``; an unreachable database is transient."""
 
-    def load() -> Mapping[str, bool]:
+    def load() -> Mapping[str, CameraState]:
         try:
             with pool.connection() as conn:
                 return camera_states(conn)

@@ -7,21 +7,23 @@ from typing import Any
 
 import pytest
 
+from alpr_core.db.cameras import CameraState
 from alpr_core.errors import RejectReason, TransientError
 from alpr_core.storage.known_cameras import KnownCameras
 
-REGISTRY = {"cam-1": True, "cam-2": False}
+ENABLED = CameraState("site-1", enabled=True, since_s=100.0)
+REGISTRY = {"cam-1": ENABLED, "cam-2": CameraState("site-2", enabled=False, since_s=200.0)}
 
 
 class Loads:
     """A registry that counts its loads and can be changed or made unreachable."""
 
-    def __init__(self, states: Mapping[str, bool]) -> None:
+    def __init__(self, states: Mapping[str, CameraState]) -> None:
         self.states = dict(states)
         self.count = 0
         self.down = False
 
-    def __call__(self) -> Mapping[str, bool]:
+    def __call__(self) -> Mapping[str, CameraState]:
         if self.down:
             raise TransientError("database: down")
         self.count += 1
@@ -72,7 +74,7 @@ def test_without_enforcement_nothing_is_refused() -> None:
 def test_the_view_is_reloaded_only_when_stale() -> None:
     loads, clock = Loads(REGISTRY), Clock()
     cameras = known(loads, clock)
-    loads.states["cam-3"] = True
+    loads.states["cam-3"] = ENABLED
     clock.now_s = 4.9
     cameras.refresh_if_stale()
     assert (loads.count, cameras.refusal("cam-3") is None) == (1, False)
@@ -96,15 +98,15 @@ def test_a_failed_load_is_transient_and_retried_on_the_next_call() -> None:
 
 def test_without_enforcement_a_failed_load_keeps_the_last_view_and_the_write() -> None:
     loads, clock = Loads(REGISTRY), Clock()
-    seen: list[frozenset[str]] = []
+    seen: list[Mapping[str, CameraState]] = []
     cameras = known(loads, clock, enforce=False, on_load=seen.append)
     loads.down = True
     clock.now_s = 10.0
     cameras.refresh_if_stale()  # no exception
-    assert seen == [frozenset(REGISTRY)]
+    assert seen == [REGISTRY]
 
 
 def test_each_load_hands_every_registered_camera_to_the_metrics() -> None:
-    seen: list[frozenset[str]] = []
+    seen: list[Mapping[str, CameraState]] = []
     known(Loads(REGISTRY), Clock(), on_load=seen.append)
-    assert seen == [frozenset({"cam-1", "cam-2"})]
+    assert seen == [REGISTRY]
