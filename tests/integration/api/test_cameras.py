@@ -137,3 +137,12 @@ def test_without_the_setting_unknown_cameras_are_stored_under_other(
     assert metric(client, 'alpr_camera_events_total{camera_id="cam-001"}') == 1
     assert metric(client, 'alpr_camera_events_total{camera_id="other"}') == 1
     assert metric(client, 'alpr_camera_events_total{camera_id="cam-999"}') == 0
+
+
+def test_the_api_exports_the_registry_it_loaded(client: TestClient, keys: Keys) -> None:
+    post(client, keys.ingest, event(camera_id="cam-001"))  # a write loads the registry
+    exported = client.get("/metrics").text
+    name = "alpr_camera_registered_since_timestamp_seconds"
+    assert f'{name}{{camera_id="cam-001",enabled="true",site_id="site-1"}}' in exported
+    assert f'{name}{{camera_id="cam-002",enabled="false",site_id="site-1"}}' in exported
+    assert f'{name}{{camera_id="cam-101",enabled="true",site_id="site-2"}}' in exported
