@@ -228,7 +228,7 @@ def test_the_api_trusts_forwarded_addresses_from_the_proxy_alone(
     subnet = compose["networks"]["front"]["ipam"]["config"][0]["subnet"]
     assert ip_address(proxy_address) in ip_network(subnet)
     assert list(services["proxy"]["networks"]) == ["front"]  # one address, the trusted one
-    for name in ("query-api", "grafana", "schema-registry"):
+    for name in ("query-api", "grafana", "schema-registry", "minio"):
         assert "front" in services[name]["networks"], name
 
 

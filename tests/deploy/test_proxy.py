@@ -116,6 +116,7 @@ class _Recorder(BaseHTTPRequestHandler):
                 "upstream": getattr(self.server, "name", ""),
                 "path": self.path,
                 "x_forwarded_for": self.headers.get("X-Forwarded-For"),
+                "host": self.headers.get("Host"),
             }
         ).encode()
         self.send_response(200)
@@ -144,9 +145,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def upstreams() -> Iterator[dict[str, int]]:
-    """Three local HTTP servers standing in for query-api, Grafana and the schema registry."""
+    """Local HTTP servers standing in for query-api, Grafana, the schema registry and MinIO."""
     servers = {}
-    for name in ("api", "grafana", "registry"):
+    for name in ("api", "grafana", "registry", "s3"):
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
         server.name = name  # type: ignore[attr-defined]
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -179,6 +180,7 @@ def proxy(
         PROXY_API_PORT=str(upstreams["api"]),
         PROXY_GRAFANA_UPSTREAM=f"127.0.0.1:{upstreams['grafana']}",
         PROXY_REGISTRY_UPSTREAM=f"127.0.0.1:{upstreams['registry']}",
+        PROXY_S3_UPSTREAM=f"127.0.0.1:{upstreams['s3']}",
     )
     command = [str(caddy), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
     with (home / "caddy.log").open("w") as log:
@@ -205,12 +207,14 @@ def wait_until_serving(proxy: Proxy, process: subprocess.Popen[bytes], log: Path
 
 
 def get(
-    proxy: Proxy, path: str, headers: dict[str, str] | None = None
+    proxy: Proxy, path: str, headers: dict[str, str] | None = None, host: str = "localhost"
 ) -> tuple[int, dict[str, str], bytes]:
-    """GET over HTTPS as a client that trusts only the proxy's local CA."""
+    """GET over HTTPS, to ``host`` on the loopback address, as a client that trusts only the
+    proxy's local CA."""
     context = ssl.create_default_context(cafile=str(proxy.root_ca))
-    connection = http.client.HTTPSConnection(
-        "localhost", proxy.https_port, context=context, timeout=10
+    connection = http.client.HTTPSConnection(host, proxy.https_port, context=context, timeout=10)
+    connection._create_connection = (  # type: ignore[attr-defined]
+        lambda address, *args: socket.create_connection(("127.0.0.1", address[1]), *args)
     )
     try:
         connection.request("GET", path, headers=headers or {})
@@ -266,11 +270,12 @@ def test_the_apis_metrics_are_not_served_outside(proxy: Proxy) -> None:
 def test_grafana_is_served_under_its_sub_path(proxy: Proxy) -> None:
     status, _, body = get(proxy, "/grafana/api/health")
     assert status == 200
-    assert json.loads(body) == {
-        "upstream": "grafana",
-        "path": "/api/health",
-        "x_forwarded_for": "127.0.0.1",
-    }
+    seen = json.loads(body)
+    assert (seen["upstream"], seen["path"], seen["x_forwarded_for"]) == (
+        "grafana",
+        "/api/health",
+        "127.0.0.1",
+    )
     status, headers, _ = get(proxy, "/grafana")
     assert (status, headers["Location"]) == (308, "/grafana/")
 
@@ -310,3 +315,15 @@ def test_the_admin_api_answers_for_the_health_check(proxy: Proxy) -> None:
         assert connection.getresponse().status == 200
     finally:
         connection.close()
+
+
+def test_s3_is_served_on_its_own_host_with_path_and_host_unchanged(proxy: Proxy) -> None:
+    """SigV4 signs the path and the Host header: both must reach MinIO as the edge sent them."""
+    path = "/alpr-plate-images/edge/cam-7/2026/12/05/read.jpg?X-Amz-Signature=abc"
+    status, _, body = get(proxy, path, host="s3.localhost")
+    assert status == 200
+    seen = json.loads(body)
+    assert (seen["upstream"], seen["path"]) == ("s3", path)
+    assert seen["host"] == f"s3.localhost:{proxy.https_port}"
+    _, _, api_body = get(proxy, path)
+    assert json.loads(api_body)["upstream"] == "api"  # the API's host does not reach MinIO
