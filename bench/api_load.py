@@ -492,8 +492,8 @@ def main() -> None:
             prefill(settings.db.conninfo(), args.rows - present, first_row=present + 1)
         image_ids = stored_image_ids(settings) or store_images(settings, 500)
         with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
-            # Each run starts from an empty audit log: a kept database's log had grown to 1M
-            # rows (280 MB) over many runs, and its autovacuum ran during the measurements.
+            # Each run starts from an empty audit log, so that the autovacuum of a log grown
+            # over earlier runs on a kept database does not run during the measurements.
             conn.execute("TRUNCATE audit_log")
             key, token = create_key(conn, "bench", "viewer")
         run_round(settings, args.rows, args, key, token, image_ids)

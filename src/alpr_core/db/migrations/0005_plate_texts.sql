@@ -3,9 +3,9 @@
 --
 -- Fuzzy search looks for plates within two edits of a term, after OCR look-alikes are folded
 -- (alpr_ocr_key, migration 0003). A trigram index filters two edits weakly: on a 7-character
--- plate two edits can leave 2 of its 8 trigrams, so the index had to return every string
--- sharing 2, and each was rechecked on its row; at 10M reads that took 200 ms a search, and the
--- similarity threshold still lost about a third of the two-edit matches.
+-- plate two edits can leave 2 of its 8 trigrams, so the index must return every string sharing
+-- 2, each rechecked on its row, and a similarity threshold loses two-edit matches
+-- (docs/decisions.md#fuzzy-dictionary).
 --
 -- Instead, each distinct plate's folded key is indexed by its deletion variants: the key with
 -- up to two characters deleted (29 strings for 7 characters). Two keys are within two edits

@@ -2,13 +2,12 @@
 -- writers stored that wait to enter the fuzzy-search dictionary.
 --
 -- plate_days lets fuzzy search fetch a plate's reads from the day partitions that hold some,
--- not from every partition: a plate read on 4 days costs 4 index probes instead of 31.
+-- not from every partition: one index probe per day the plate was read.
 --
--- Entering plate_texts costs about 150 us of database time per new plate (29 deletion variants,
--- each a GIN insertion, migration 0005): at a burst of 12,000 reads a second with a new plate
--- every few reads, that took a third of the database's time from ingest. Writers therefore only
--- append each batch's (plate, day) pairs to plate_texts_pending (no index, a few microseconds
--- each), in the batch's own transaction, and a background indexer (alpr_core.db.plate_texts)
+-- Entering plate_texts costs a GIN insertion per deletion variant of each new plate (migration
+-- 0005), too much to pay inside ingest's transactions (docs/decisions.md#plate-indexer).
+-- Writers therefore only append each batch's (plate, day) pairs to plate_texts_pending (no
+-- index), in the batch's own transaction, and a background indexer (alpr_core.db.plate_texts)
 -- moves them into plate_texts and plate_days at a bounded rate. Fuzzy search reads both, so a
 -- plate is found as soon as its read is stored.
 

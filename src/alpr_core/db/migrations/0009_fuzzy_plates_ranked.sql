@@ -1,12 +1,12 @@
 -- Fuzzy search ranks plates first, then reads only the closest plates' reads.
 --
 -- alpr_fuzzy_plate_days (migration 0006) gave every (plate, day) pair within two edits, and the
--- search read every one of their reads (800 at 10M rows) to sort them all by distance and keep a
--- page of 50: 11.6 ms. alpr_fuzzy_plates gives the plates in rank order (folded distance, raw
+-- search read every one of their reads to sort them all by distance and keep one page
+-- (docs/decisions.md#fuzzy-early-stop). alpr_fuzzy_plates gives the plates in rank order (folded distance, raw
 -- distance, plate) with their distances, and alpr_plate_days the days one plate was read on. A
 -- page then reads plate after plate, each newest first, and stops once it is full: PostgreSQL
 -- keeps the plates' order through the nested loop and sorts each plate's reads alone
--- (Incremental Sort), 5 ms at 10M rows, most of it finding the plates.
+-- (Incremental Sort).
 
 CREATE FUNCTION alpr_fuzzy_plates(term text, max_edits integer, max_plates integer)
 RETURNS TABLE (plate text, ocr_distance integer, raw_distance integer)
