@@ -83,8 +83,8 @@ def prepares(
     trip, one more plan kept per connection). The list is prepared unless several cameras or
     sites (or none, for a key that may see none) restrict it, by its filters or the key's
     scope: for ``camera_id = ANY($1)`` the generic plan cannot tell a busy camera from one with
-    few reads, and walked the time index filtering by camera, which for a camera without reads
-    read all 10M rows (7-9 s). One camera or site is ``= $1``, which the generic plan reads from
+    few reads, and walks the time index filtering by camera, which for a camera without reads
+    reads the whole table. One camera or site is ``= $1``, which the generic plan reads from
     its (camera, time) or (site, time) index (docs/query-plans.md)."""
     if match is not None:
         return not match.broad or (cursor is None and filters.end_time is None)
@@ -145,8 +145,8 @@ def page_queries(
     counted back from the newest time asked for (``now`` when nothing else says), the newest
     week in one statement and the older windows in a second, which runs only when the first
     falls short. Most pages need only the first, and PostgreSQL then plans seven day partitions
-    instead of every one (planning them all cost more than running the search: at 10M rows this
-    doubled prefix and substring search under load, docs/benchmarks.md)."""
+    instead of every one (planning them all costs more than running the search,
+    docs/decisions.md#time-windows)."""
     params: dict[str, Any] = {"limit": limit + 1}
     clauses = scope_clause(key, params) + filter_clause(filters, params)
     order_by = page_order(match)
@@ -175,7 +175,8 @@ def _page_of(
     """The first ``limit`` rows in ``order_by``. A search finds its matches first, then sorts
     them: the ``OFFSET 0`` fence keeps the planner from walking the time index in order and
     filtering by plate, which it picks when it overestimates how common a plate prefix is, and
-    which read 345,000 rows per partition for a page of a rare prefix at 10M rows."""
+    which reads most of each partition for a page of a rare prefix
+    (docs/decisions.md#search-sort)."""
     where: LiteralString = " AND ".join(clauses) if clauses else "TRUE"
     rows: LiteralString = f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {where}"
     if ranked_plates is not None:
@@ -191,8 +192,8 @@ def _ranked_page(rows: LiteralString, ranked_plates: LiteralString) -> LiteralSt
     (``pd``), from that day's partition only (PostgreSQL prunes the others for each pair). The
     loop keeps the plates' order, so PostgreSQL sorts each plate's reads alone and stops at the
     page's end instead of reading and sorting every match (migration 0009). The ``OFFSET 0``
-    keeps the loop a loop: left free to flatten it, the planner chose, at 1M rows, a hash join
-    over a scan of every partition (docs/decisions.md#fuzzy-dictionary)."""
+    keeps the loop a loop: left free to flatten it, the planner can choose a hash join over a
+    scan of every partition (docs/decisions.md#fuzzy-dictionary)."""
     return (
         f"SELECT matched.* FROM {ranked_plates} AS fp"
         " CROSS JOIN LATERAL alpr_plate_days(fp.plate) AS pd"

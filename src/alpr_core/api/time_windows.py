@@ -1,8 +1,8 @@
 """Newest-first time windows, so a search that matches many reads stops at the newest ones.
 
 A page of a broad search (prefix, wildcard) is the newest ``limit`` matches. Asked of the whole
-table at once, PostgreSQL finds every match in every partition, then sorts them all: at 10M rows
-a substring can match tens of thousands of reads for a page of 50. Asked as disjoint windows,
+table at once, PostgreSQL finds every match in every partition, then sorts them all: a common
+substring can match far more reads than a page holds (docs/decisions.md#time-windows). Asked as disjoint windows,
 newest first (the day so far, then two days, then four, ...) joined by ``UNION ALL`` under one
 ``LIMIT``, each window is planned for its own partitions, and the windows past the one that
 fills the page are never run. ``queries.page_queries`` puts the first week's windows in one

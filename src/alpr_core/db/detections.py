@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg.errors import CheckViolation, UniqueViolation
 from psycopg.types.json import Jsonb
-from pydantic_core import to_json  # JSON in Rust, several times faster than json.dumps
+from pydantic_core import to_json  # JSON in Rust, faster than json.dumps
 
 from alpr_core.db.plate_texts import record_plate_texts
 from alpr_core.errors import TransientError
