@@ -2,11 +2,11 @@
 
 A page of a broad search (prefix, wildcard) is the newest ``limit`` matches. Asked of the whole
 table at once, PostgreSQL finds every match in every partition, then sorts them all: a common
-substring can match far more reads than a page holds (docs/decisions.md#time-windows). Asked as disjoint windows,
-newest first (the day so far, then two days, then four, ...) joined by ``UNION ALL`` under one
-``LIMIT``, each window is planned for its own partitions, and the windows past the one that
-fills the page are never run. ``queries.page_queries`` puts the first week's windows in one
-statement and the rest in a second, run only when the first falls short.
+substring can match far more reads than a page holds (docs/decisions.md#time-windows). Asked as
+disjoint windows, newest first (the day so far, then two days, then four, ...) joined by
+``UNION ALL`` under one ``LIMIT``, each window is planned for its own partitions, and the windows
+past the one that fills the page are never run. ``queries.page_queries`` puts the first week's
+windows in one statement and the rest in a second, run only when the first falls short.
 """
 
 from __future__ import annotations
