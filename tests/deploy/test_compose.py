@@ -33,7 +33,7 @@ from tests.deploy.compose import (
     variables_used,
 )
 
-SEED_SERVICES = {
+DESIGN_SERVICES = {
     "kafka",
     "schema-registry",
     "timescaledb",
@@ -127,7 +127,7 @@ def test_the_schema_check_can_fail(compose: dict[str, Any]) -> None:
 
 def test_services_are_the_designs_without_zookeeper(services: dict[str, Any]) -> None:
     default = {name for name, s in services.items() if "profiles" not in s}
-    assert default == SEED_SERVICES | FRONT_DOOR | ONE_SHOT
+    assert default == DESIGN_SERVICES | FRONT_DOOR | ONE_SHOT
     assert "zookeeper" not in services
 
 
@@ -407,7 +407,7 @@ def test_prometheus_targets_are_the_compose_services_and_ports(
 
 
 # The design's "Running Core Services" commands, verbatim but for the zookeeper service.
-SEED_COMMANDS = (
+DESIGN_COMMANDS = (
     "docker compose up -d kafka schema-registry timescaledb minio",
     "docker compose up -d kafka-consumer query-api",
     "docker compose up -d prometheus grafana loki promtail cadvisor",
@@ -423,7 +423,7 @@ SEED_COMMANDS = (
 )
 
 
-@pytest.mark.parametrize("command", SEED_COMMANDS)
+@pytest.mark.parametrize("command", DESIGN_COMMANDS)
 def test_the_designs_commands_name_services_that_exist(
     command: str, services: dict[str, Any]
 ) -> None:

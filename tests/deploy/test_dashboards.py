@@ -33,7 +33,7 @@ from tests.deploy.promql import (
     recorded_names,
 )
 
-SEED_TITLES = {"ALPR Overview", "System Performance", "Kafka & Database", "Logs Explorer"}
+DESIGN_TITLES = {"ALPR Overview", "System Performance", "Kafka & Database", "Logs Explorer"}
 GRAFANA = REPO / "monitoring/grafana"
 METRIC_DASHBOARDS = [path for path in DASHBOARDS if path.stem != "alpr-logs"]  # logs: LogQL
 
@@ -69,7 +69,7 @@ def known_metrics(storage_metrics_page: str, api_metrics_page: str) -> set[str]:
 
 def test_the_four_seed_dashboards_exist_with_unique_uids() -> None:
     boards = [json.loads(path.read_text()) for path in DASHBOARDS]
-    assert {board["title"] for board in boards} == SEED_TITLES
+    assert {board["title"] for board in boards} == DESIGN_TITLES
     assert len({board["uid"] for board in boards}) == len(boards)
 
 

@@ -1,8 +1,9 @@
 -- plate_detections: one row per plate read.
 --
--- The seed's columns keep their names (id, timestamp, plate_text, confidence, camera_id, track_id,
--- image_path) so its SQL keeps working. Widened where the seed would lose data: track_id is TEXT
--- (edges send strings), plate_text and camera_id are TEXT with length checks in the consumer.
+-- The columns of the OVR-ALPR Core Services design keep their names (id, timestamp, plate_text,
+-- confidence, camera_id, track_id, image_path) so its SQL keeps working. Widened where the design
+-- would lose data: track_id is TEXT (edges send strings), plate_text and camera_id are TEXT with
+-- length checks in the consumer.
 --
 -- Layout: a TimescaleDB hypertable when the extension can be created (the production image), else
 -- native range partitions of one day each. Either way, unique keys include "timestamp", and
