@@ -158,7 +158,7 @@ ExpiresIn = Annotated[
 @keys.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
-    role: Annotated[str, typer.Option(help="viewer, admin or ingest.")] = "viewer",
+    role: Annotated[str, typer.Option(help="viewer, admin, ingest or watchlist.")] = "viewer",
     site: Annotated[list[str] | None, typer.Option(help="Limit the key to this site.")] = None,
     camera: Annotated[list[str] | None, typer.Option(help="Limit the key to this camera.")] = None,
     expires_in: ExpiresIn = None,

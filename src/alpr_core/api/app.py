@@ -29,7 +29,7 @@ from alpr_core.api.in_progress import InProgressMiddleware
 from alpr_core.api.key_cache import KeyCache, listen_for_key_changes
 from alpr_core.api.key_lookup import KeyLookup
 from alpr_core.api.problems import install_problem_handlers
-from alpr_core.api.routes import audit, cameras, events, health, plates
+from alpr_core.api.routes import audit, cameras, events, health, plates, watchlists
 from alpr_core.config import ApiSettings, Settings
 from alpr_core.events.avro import EventDecoder
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, image_store
@@ -192,6 +192,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(cameras.router)
     app.include_router(events.router)
+    app.include_router(watchlists.router)
     app.state.metrics_registry = registry
     _install_metrics(app, settings, registry)
     if settings.api.cors_origins:

@@ -106,6 +106,17 @@ async def admin_key(request: Request, token: Token) -> ApiKey:
 AdminKey = Annotated[ApiKey, Depends(admin_key)]
 
 
+async def watchlist_key(request: Request, token: Token) -> ApiKey:
+    """A key that may manage watchlists: admin, or the watchlist role."""
+    key = await current_key(request, token)
+    if key.role not in ("admin", "watchlist"):
+        raise Problem(403, "Forbidden", f"A {key.role} key cannot manage watchlists.")
+    return key
+
+
+WatchlistKey = Annotated[ApiKey, Depends(watchlist_key)]
+
+
 async def ingest_key(request: Request, token: Token) -> ApiKey:
     """POST /events writes through its own pool: the key check holds no query connection."""
     key = await current_key(request, token)

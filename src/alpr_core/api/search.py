@@ -78,14 +78,20 @@ def _prefix(term: str) -> PlateMatch:
     )
 
 
-def _wildcard(plate_text: str) -> PlateMatch:
+WILDCARD_RULE = "3 letters or digits in a row, e.g. AB?12* or *12C*"
+
+
+def wildcard_form(plate_text: str) -> str | None:
+    """``plate_text`` as a wildcard (upper case letters, digits, ``?`` for one character and
+    ``*`` for any run), or None when it is too loose for an index (``WILDCARD_RULE``)."""
     cleaned = _WILDCARD_CHARS.sub("", plate_text.upper())
-    if not _LITERAL_RUN.search(cleaned):
-        raise Problem(
-            422,
-            "Wildcard too loose",
-            "A wildcard search needs 3 letters or digits in a row, e.g. AB?12* or *12C*.",
-        )
+    return cleaned if _LITERAL_RUN.search(cleaned) else None
+
+
+def _wildcard(plate_text: str) -> PlateMatch:
+    cleaned = wildcard_form(plate_text)
+    if cleaned is None:
+        raise Problem(422, "Wildcard too loose", f"A wildcard search needs {WILDCARD_RULE}.")
     pattern = cleaned.replace("?", "_").replace("*", "%")
     return PlateMatch(
         "plate_normalized LIKE %(pattern)s", NEWEST, {"pattern": pattern}, keyset=True, broad=True

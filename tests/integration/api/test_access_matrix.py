@@ -26,6 +26,7 @@ from tests.integration.api.test_events import event
 ROLES = ("none", *KEY_ROLES)
 OPEN = frozenset(ROLES)
 READERS = frozenset({"viewer", "admin"})
+LIST_KEEPERS = frozenset({"admin", "watchlist"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/audit"): Rule(frozenset({"admin"}), 200, 200),
     ("get", "/cameras"): Rule(frozenset({"admin"}), 200, 200),  # 200 with no site-2 cameras
     ("post", "/events"): Rule(frozenset({"ingest"}), 202, 422),  # every item out of scope
+    ("get", "/watchlists"): Rule(LIST_KEEPERS, 200, 200),  # 200 with no site-2 lists
+    ("post", "/watchlists"): Rule(LIST_KEEPERS, 201, 403),
+    ("get", "/watchlists/{watchlist_id}"): Rule(LIST_KEEPERS, 200, 404),
+    ("patch", "/watchlists/{watchlist_id}"): Rule(LIST_KEEPERS, 200, 404),
+    ("delete", "/watchlists/{watchlist_id}"): Rule(LIST_KEEPERS, 204, 404),
+    ("get", "/watchlists/{watchlist_id}/entries"): Rule(LIST_KEEPERS, 200, 404),
+    ("post", "/watchlists/{watchlist_id}/entries"): Rule(LIST_KEEPERS, 201, 404),
+    ("put", "/watchlists/{watchlist_id}/entries/{entry_id}"): Rule(LIST_KEEPERS, 200, 404),
+    ("delete", "/watchlists/{watchlist_id}/entries/{entry_id}"): Rule(LIST_KEEPERS, 204, 404),
 }
 
 
@@ -83,16 +93,53 @@ def _read_of_site(stored: list[DecodedEvent], settings: Settings, site: str) -> 
     return int(row[0])
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a request asks for: a site, a read of it, and the database to make lists in."""
+
+    site: str
+    plate_id: int
+    settings: Settings
+
+
+def _fresh_list(target: Target) -> tuple[str, str]:
+    """A new watchlist of the target's site with one entry: each request gets its own, so a
+    delete leaves the next request something to ask for."""
+    with psycopg.connect(target.settings.db.conninfo(), autocommit=True) as conn:
+        row = conn.execute(
+            "WITH l AS (INSERT INTO watchlists (name, priority, owner, sites)"
+            " VALUES ('list', 'warning', 'test', ARRAY[%s]) RETURNING id)"
+            " INSERT INTO watchlist_entries (watchlist_id, plate, plate_normalized, match_mode)"
+            " SELECT id, 'AB12CDE', 'AB12CDE', 'exact' FROM l RETURNING watchlist_id, id",
+            (target.site,),
+        ).fetchone()
+    assert row is not None
+    return str(row[0]), str(row[1])
+
+
+_BODIES: dict[tuple[str, str], Callable[[str], Any]] = {
+    ("post", "/events"): lambda site: event(node={"site": site, "host": "h"}),
+    ("post", "/watchlists"): lambda site: {"name": "l", "owner": "o", "sites": [site]},
+    ("patch", "/watchlists/{watchlist_id}"): lambda _site: {"priority": "critical"},
+    ("post", "/watchlists/{watchlist_id}/entries"): lambda _site: {"plate": "XY34ZZZ"},
+    ("put", "/watchlists/{watchlist_id}/entries/{entry_id}"): lambda _site: {"plate": "XY99"},
+}
+
+
 def _request(
-    client: TestClient, operation: tuple[str, str], token: str | None, site: str, plate_id: int
+    client: TestClient, operation: tuple[str, str], token: str | None, target: Target
 ) -> Any:
     method, template = operation
-    path = template.replace("{plate_id}", str(plate_id))
+    path = template.replace("{plate_id}", str(target.plate_id))
+    if "{watchlist_id}" in path:
+        watchlist_id, entry_id = _fresh_list(target)
+        path = path.replace("{watchlist_id}", watchlist_id).replace("{entry_id}", entry_id)
     headers = as_key(token) if token else {}
-    if method == "post":
-        return client.post(path, json=event(node={"site": site, "host": "h"}), headers=headers)
+    body = _BODIES.get(operation)
+    if body is not None:
+        return client.request(method, path, json=body(target.site), headers=headers)
     params = {"plate_text": "AB12", "mode": "prefix"} if path == "/plates/search" else {}
-    return client.get(path, params=params, headers=headers)
+    return client.request(method, path, params=params, headers=headers)
 
 
 def test_every_operation_has_a_rule(client: TestClient) -> None:
@@ -108,27 +155,30 @@ def test_every_operation_has_a_rule(client: TestClient) -> None:
 def test_each_role_in_and_out_of_scope(
     client: TestClient, tokens: Tokens, settings: Settings, stored: list[DecodedEvent], role: str
 ) -> None:
-    reads = {site: _read_of_site(stored, settings, site) for site in ("site-1", "site-2")}
+    targets = {
+        site: Target(site, _read_of_site(stored, settings, site), settings)
+        for site in ("site-1", "site-2")
+    }
     for operation, rule in RULES.items():
-        _check(client, tokens, reads, operation, rule, role)
+        _check(client, tokens, targets, operation, rule, role)
 
 
 def _check(
     client: TestClient,
     tokens: Tokens,
-    reads: dict[str, int],
+    targets: dict[str, Target],
     operation: tuple[str, str],
     rule: Rule,
     role: str,
 ) -> None:
     what = f"{role} on {operation}"
     expected = rule.ok if role in rule.allowed else (401 if role == "none" else 403)
-    answer = _request(client, operation, tokens.unscoped.get(role), "site-1", reads["site-1"])
+    answer = _request(client, operation, tokens.unscoped.get(role), targets["site-1"])
     assert answer.status_code == expected, f"{what}: {answer.text}"
     if role == "none" or rule.out_of_scope is None:
         return
-    inside = _request(client, operation, tokens.site_1[role], "site-1", reads["site-1"])
-    outside = _request(client, operation, tokens.site_1[role], "site-2", reads["site-2"])
+    inside = _request(client, operation, tokens.site_1[role], targets["site-1"])
+    outside = _request(client, operation, tokens.site_1[role], targets["site-2"])
     if role not in rule.allowed:
         assert (inside.status_code, outside.status_code) == (403, 403), what
         return
@@ -138,11 +188,14 @@ def _check(
 
 
 def _assert_nothing_of_site_2(operation: tuple[str, str], body: Any) -> None:
-    checks: dict[str, Callable[[Any], bool]] = {
-        "/plates": lambda b: all(item["site"] == "site-1" for item in b["items"]),
-        "/plates/search": lambda b: all(item["site"] == "site-1" for item in b["items"]),
-        "/cameras": lambda b: [item["site_id"] for item in b["items"]] == ["site-1"],
-        "/events": lambda b: {item["reason"] for item in b["rejected"]} == {"out_of_scope"},
+    checks: dict[tuple[str, str], Callable[[Any], bool]] = {
+        ("get", "/plates"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
+        ("get", "/plates/search"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
+        ("get", "/cameras"): lambda b: [item["site_id"] for item in b["items"]] == ["site-1"],
+        ("post", "/events"): lambda b: (
+            {item["reason"] for item in b["rejected"]} == {"out_of_scope"}
+        ),
+        ("get", "/watchlists"): lambda b: all(item["sites"] == ["site-1"] for item in b["items"]),
     }
-    check = checks.get(operation[1])
+    check = checks.get(operation)
     assert check is None or check(body)
