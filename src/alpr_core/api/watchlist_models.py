@@ -7,7 +7,15 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from alpr_core.api.search import FUZZY_MAX_EDITS, WILDCARD_RULE, wildcard_form
 from alpr_core.db.watchlists import EntrySpec
@@ -22,7 +30,17 @@ MIN_PLATE = {"exact": 2, "fuzzy": 4}  # letters or digits, as the searches ask
 
 
 class _Strict(BaseModel):
+    """Nothing unknown, and no text PostgreSQL would refuse (NUL)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("text cannot contain NUL characters")
+        return value
 
 
 class WatchlistIn(_Strict):

@@ -170,6 +170,8 @@ def test_readers_of_plates_cannot_touch_lists(client: TestClient, keys: ListKeys
         pytest.param({"plate": "AB12CD", "valid_from": "2030-01-02T00:00:00"}, id="naive time"),
         pytest.param({"plate": "AB12CD", "colour": "red"}, id="unknown field"),
         pytest.param({"plate": "AB12CD", "cameras": []}, id="empty restriction"),
+        pytest.param({"plate": "AB12CD", "reason": "a\x00b"}, id="NUL in text"),
+        pytest.param({"plate": "AB12CD", "sites": ["site\x00"]}, id="NUL in a label"),
     ],
 )
 def test_bad_entries_are_422_problems(
