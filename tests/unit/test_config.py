@@ -84,3 +84,23 @@ def test_ingest_known_cameras_only(
     if value is not None:
         monkeypatch.setenv("INGEST_KNOWN_CAMERAS_ONLY", value)
     assert Settings.load().ingest.known_cameras_only is expected
+
+
+@pytest.mark.parametrize(
+    ("port", "workers", "loads"),
+    [
+        pytest.param("0", "4", True, id="metrics on the API port, many workers"),
+        pytest.param("8003", "1", True, id="metrics port, one worker"),
+        pytest.param("8003", "2", False, id="metrics port, many workers"),
+    ],
+)
+def test_a_metrics_port_needs_a_single_worker(
+    monkeypatch: pytest.MonkeyPatch, port: str, workers: str, loads: bool
+) -> None:
+    monkeypatch.setenv("API_METRICS_PORT", port)
+    monkeypatch.setenv("API_WORKERS", workers)
+    if loads:
+        assert Settings.load().api.metrics_port == int(port)
+    else:
+        with pytest.raises(ValidationError, match="API_METRICS_PORT needs API_WORKERS=1"):
+            Settings.load()

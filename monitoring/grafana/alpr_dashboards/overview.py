@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.models.dashboard import DataTransformerConfig
 
 from alpr_dashboards.panels import graph, new_dashboard, number, promql, rows
 
 API = 'job="query-api"'
+# Every registered camera (its site and whether it is enabled), with the seconds since its last
+# durable event over all jobs; +Inf for a camera with no event in the recording rule's window.
+REGISTERED_CAMERAS = (
+    "time() - ("
+    "alpr:camera_last_event_timestamp_seconds:max"
+    " + on (camera_id) group_right () (0 * alpr:camera_registered_since_timestamp_seconds:max)"
+    " or (0 * alpr:camera_registered_since_timestamp_seconds:max - Inf)"
+    ")"
+)
 
 
 def build() -> dashboard.Dashboard:
@@ -72,9 +82,21 @@ def build() -> dashboard.Dashboard:
         )
         .with_panel(
             rows(
-                "Registered cameras: seconds since registered or changed",
+                "Registered cameras",
                 "s",
-                "time() - alpr:camera_registered_since_timestamp_seconds:max",
+                REGISTERED_CAMERAS,
+            ).with_transformation(
+                DataTransformerConfig(
+                    id_val="organize",
+                    options={
+                        "excludeByName": {"Time": True},
+                        "indexByName": {"camera_id": 0, "site_id": 1, "enabled": 2, "Value": 3},
+                        "renameByName": {
+                            "site_id": "site",
+                            "Value": "seconds since last event",
+                        },
+                    },
+                )
             )
         )
         .with_row(dashboard.Row("Query API"))

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alpr_core.api.app import create_app
-from alpr_core.config import ApiSettings, Settings
+from alpr_core.config import Settings
 
 
 def _free_port() -> int:
@@ -29,8 +29,3 @@ def test_metrics_move_to_their_own_port(settings: Settings) -> None:
         assert 'http_requests_total{handler="/health"' in internal.text
     with pytest.raises(httpx.ConnectError):  # closed with the app
         httpx.get(f"http://127.0.0.1:{port}/metrics")
-
-
-def test_a_metrics_port_needs_a_single_worker() -> None:
-    with pytest.raises(ValueError, match="API_METRICS_PORT needs API_WORKERS=1"):
-        ApiSettings(metrics_port=9100, workers=2)
