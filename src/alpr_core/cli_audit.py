@@ -25,6 +25,8 @@ def audit_verify(
     for problem in result.problems:
         typer.echo(f"BROKEN: {problem}")
     verdict = "holds" if result.holds else "is broken"
-    typer.echo(f"the audit chain {verdict}: {result.rows} sealed rows, {result.unsealed} unsealed")
+    typer.echo(
+        f"the audit chain {verdict}: {result.blocks} blocks, {result.unsealed} rows unsealed"
+    )
     if not result.holds:
         raise typer.Exit(1)

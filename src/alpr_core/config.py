@@ -223,7 +223,8 @@ class ApiSettings(BaseSettings):
     # 0: /metrics on the API's port; else on this port alone, on API_HOST, and never through the
     # proxy (docs/decisions.md#metrics-port)
     metrics_port: int = Field(default=0, ge=0, le=65535)
-    statement_timeout_ms: int = Field(default=5000, ge=100)
+    # below the audit sealer's minute of settling (docs/decisions.md#audit-chain)
+    statement_timeout_ms: int = Field(default=5000, ge=100, le=30_000)
     max_range_days: int = Field(default=366, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
     pool_timeout_s: float = Field(default=5.0, gt=0)  # then 503: the database is unreachable

@@ -26,10 +26,13 @@ INSERT = (
 
 
 def write_rows(settings: Settings, count: int, at: datetime | None = None) -> None:
+    """``count`` audit rows, written (by default) long enough ago to be sealed: the sealer
+    waits a minute after a row's statement began."""
+    settled = datetime.now(UTC) - timedelta(minutes=2)
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         for n in range(count):
             params = psycopg.types.json.Jsonb({"plate_text": [f"AB{n}"]})
-            conn.execute(INSERT, (at or datetime.now(UTC), params))
+            conn.execute(INSERT, (at or settled, params))
 
 
 def owner(settings: Settings) -> psycopg.Connection[Any]:
@@ -42,36 +45,51 @@ def problems(settings: Settings) -> list[str]:
         return verify_audit(conn).problems
 
 
+def blocks(settings: Settings, count: int) -> list[tuple[int, int]]:
+    """``count`` blocks of three rows each, sealed: their id ranges."""
+    for _ in range(count):
+        write_rows(settings, 3)
+        with owner(settings) as conn:
+            assert seal_audit(conn) == 3
+    rows = owner(settings).execute("SELECT first_id, last_id FROM audit_seals ORDER BY seq")
+    return [(int(first), int(last)) for first, last in rows]
+
+
 def test_sealed_rows_hold_and_each_change_is_found(settings: Settings) -> None:
-    write_rows(settings, 30)
+    ranges = blocks(settings, 4)
     with owner(settings) as conn:
-        assert seal_audit(conn) == 30
         result = verify_audit(conn)
-    assert (result.holds, result.rows, result.unsealed) == (True, 30, 0)
-
-    ids = [
-        int(row[0]) for row in owner(settings).execute("SELECT id FROM audit_log ORDER BY seal_seq")
-    ]
-    with owner(settings) as conn:
-        conn.execute("UPDATE audit_log SET params = '{}' WHERE id = %s", (ids[5],))
-    assert problems(settings) == [f"row {ids[5]} (place 6) was changed"]
+    assert (result.holds, result.blocks, result.unsealed) == (True, 4, 0)
+    second, fourth = ranges[1], ranges[3]
 
     with owner(settings) as conn:
-        conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[5],))
-        conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[-1],))
+        conn.execute("UPDATE audit_log SET params = '{}' WHERE id = %s", (second[0],))
+    changed = f"rows {second[0]}..{second[1]} (block 2) were changed, deleted or added"
+    assert problems(settings) == [changed]
+
+    with owner(settings) as conn:
+        conn.execute("DELETE FROM audit_log WHERE id = %s", (fourth[1],))
     assert problems(settings) == [
-        "places 6..6 are missing",
-        "the chain ends at place 29, its head at 30: the newest rows are gone",
+        changed,
+        f"rows {fourth[0]}..{fourth[1]} (block 4) were changed, deleted or added",
+    ]
+    with owner(settings) as conn:
+        conn.execute("DELETE FROM audit_seals WHERE seq IN (3, 4)")
+    assert problems(settings) == [
+        changed,
+        "the chain ends at block 2, its head at 4: the newest are gone",
     ]
 
 
-def test_rows_written_after_a_seal_join_the_chain(settings: Settings) -> None:
+def test_rows_join_the_chain_once_settled(settings: Settings) -> None:
     write_rows(settings, 3)
     assert problems(settings) == []
-    write_rows(settings, 4)
+    write_rows(settings, 2, at=datetime.now(UTC))  # their statements began just now
+    write_rows(settings, 4)  # settled, but after rows that are not: they wait for them
     with owner(settings) as conn:
-        assert seal_audit(conn) == 4
-        assert verify_audit(conn).rows == 7
+        assert seal_audit(conn) == 0
+        result = verify_audit(conn)
+    assert (result.holds, result.blocks, result.unsealed) == (True, 1, 6)
 
 
 def test_expired_months_and_stray_rows_go_and_the_chain_still_holds(settings: Settings) -> None:
@@ -81,7 +99,11 @@ def test_expired_months_and_stray_rows_go_and_the_chain_still_holds(settings: Se
         conn.execute("SELECT alpr_ensure_audit_partitions(%s, %s)", (old.date(), old.date()))
     write_rows(settings, 5, at=stray)
     write_rows(settings, 6, at=old)
+    with owner(settings) as conn:
+        seal_audit(conn)  # a block of the rows that will expire
     write_rows(settings, 7)
+    with owner(settings) as conn:
+        seal_audit(conn)
     old_month = f"audit_log_p{old:%Y%m}"
     assert db_scalar(settings, "SELECT count(*) FROM audit_log_default") == 5
     with owner(settings) as conn:
@@ -89,7 +111,8 @@ def test_expired_months_and_stray_rows_go_and_the_chain_still_holds(settings: Se
         assert expire_audit(conn) == 11
         result = verify_audit(conn)
     assert result.problems == []
-    assert result.rows == 7
+    assert result.blocks == 1
+    assert db_scalar(settings, "SELECT count(*) FROM audit_seals") == 1
     assert db_scalar(settings, f"SELECT count(*) FROM pg_class WHERE relname = '{old_month}'") == 0
     next_month = (datetime.now(UTC).replace(day=1) + timedelta(days=32)).strftime("%Y%m")
     assert db_scalar(settings, f"SELECT to_regclass('audit_log_p{next_month}') IS NOT NULL") == 1
@@ -103,12 +126,12 @@ def test_alpr_audit_verify_exits_1_on_a_broken_chain(
     runner = CliRunner()
     holds = runner.invoke(app, ["audit", "verify"])
     assert holds.exit_code == 0, holds.output
-    assert "holds: 4 sealed rows, 0 unsealed" in holds.output
+    assert "holds: 1 blocks, 0 rows unsealed" in holds.output
     with owner(settings) as conn:
-        conn.execute("UPDATE audit_log SET status = 404 WHERE seal_seq = 2")
+        conn.execute("UPDATE audit_log SET status = 404")
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
-    assert "was changed" in broken.output
+    assert "were changed, deleted or added" in broken.output
 
 
 @pytest.fixture

@@ -134,6 +134,7 @@ def test_the_api_serves_audits_and_ingests_as_the_reader(
         "DROP TABLE plate_detections",
         "UPDATE audit_policy SET retention_days = 1",
         "UPDATE audit_chain SET seq = 0",
+        "DELETE FROM audit_seals",
         "SELECT alpr_ensure_audit_partitions(current_date, current_date + 3000)",
         "DROP TABLE audit_log_default",
     ],
@@ -213,9 +214,10 @@ def test_the_storage_path_writes_and_indexes_as_the_writer(
 def test_the_api_seals_and_expires_the_audit_log_as_the_reader(logins: Logins) -> None:
     _runs(
         logins.reader,
-        "INSERT INTO audit_log (key_name, method, path, status) VALUES ('k', 'GET', '/', 200)",
+        "INSERT INTO audit_log (at, key_name, method, path, status)"
+        " VALUES (now() - interval '2 minutes', 'k', 'GET', '/', 200)",
     )
     AuditKeeper(logins.reader.db.conninfo(), interval_s=1).run_once()
     with psycopg.connect(logins.owner.db.conninfo(), autocommit=True) as conn:
         result = verify_audit(conn)
-    assert (result.holds, result.rows, result.unsealed) == (True, 1, 0)
+    assert (result.holds, result.blocks, result.unsealed) == (True, 1, 0)

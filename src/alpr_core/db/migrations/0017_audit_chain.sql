@@ -2,10 +2,12 @@
 -- * monthly partitions (UTC), dropped whole after the retention the owner sets in audit_policy
 --   (`alpr migrate` writes AUDIT_RETENTION_DAYS there); a default partition catches a month
 --   nobody made, and expires row by row;
--- * a hash chain: a sealer, running as the owner, gives each row in turn its place (seal_seq),
---   the hash before it (seal_prev) and its own hash (seal_hash, over the row's columns and
---   seal_prev). audit_chain holds the head, and the last place retention dropped, so
---   `alpr audit verify` tells a changed, deleted or missing row from an expired one.
+-- * a hash chain over blocks of rows: a sealer, running as the owner, takes the rows written
+--   since the last block (by id, once no statement that could still write a smaller id can be
+--   running) and appends one row to audit_seals: the block's id range, its row count, the hash
+--   before it and its own hash, over the rows' columns. Rows are never updated. audit_chain holds
+--   the head and the last block retention reached, so `alpr audit verify` tells a changed,
+--   deleted or missing row from an expired one.
 -- The API (alpr_reader) inserts rows and may run the sealer and the expiry; it can change no row.
 
 ALTER TABLE audit_log RENAME TO audit_log_unpartitioned;
@@ -27,15 +29,11 @@ CREATE TABLE audit_log (
     result_count  integer,
     client_addr   inet,
     purpose       text,
-    seal_seq      bigint,
-    seal_prev     bytea,
-    seal_hash     bytea,
     PRIMARY KEY (id, at)
 ) PARTITION BY RANGE (at);
 ALTER SEQUENCE audit_log_row_id_seq OWNED BY audit_log.id;
 CREATE INDEX audit_log_at_idx ON audit_log (at DESC);
 CREATE INDEX audit_log_key_at_idx ON audit_log (key_id, at DESC);
-CREATE INDEX audit_log_unsealed_idx ON audit_log (id) WHERE seal_seq IS NULL;
 CREATE TABLE audit_log_default PARTITION OF audit_log DEFAULT;
 
 CREATE TABLE audit_policy (
@@ -44,13 +42,24 @@ CREATE TABLE audit_policy (
 );
 INSERT INTO audit_policy (retention_days) VALUES (365);
 
+CREATE TABLE audit_seals (
+    seq        bigint PRIMARY KEY,
+    first_id   bigint NOT NULL,          -- the block: the audit rows first_id <= id <= last_id
+    last_id    bigint NOT NULL CHECK (last_id >= first_id),
+    row_count  bigint NOT NULL,
+    sealed_at  timestamptz NOT NULL DEFAULT now(),
+    prev       bytea NOT NULL,           -- the hash of the block before
+    hash       bytea NOT NULL
+);
+
 CREATE TABLE audit_chain (
     singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    seq              bigint NOT NULL,   -- the last place given
+    seq              bigint NOT NULL,   -- the last block
     hash             bytea NOT NULL,    -- its hash
-    expired_through  bigint NOT NULL    -- every place up to here may have been dropped
+    last_id          bigint NOT NULL,   -- the last audit row it covers
+    expired_through  bigint NOT NULL    -- every block up to here may have lost rows to retention
 );
-INSERT INTO audit_chain (seq, hash, expired_through) VALUES (0, sha256(''::bytea), 0);
+INSERT INTO audit_chain (seq, hash, last_id, expired_through) VALUES (0, sha256(''::bytea), 0, 0);
 
 -- A month's partition for each month from from_day's to to_day's; a month whose rows already
 -- sit in the default partition is left there.
@@ -73,53 +82,69 @@ BEGIN
 END
 $fn$;
 
--- The row's hash: SHA-256 of the hash before it and of its columns, as JSON text written the
--- same way whatever the session's settings.
-CREATE FUNCTION alpr_audit_digest(prev bytea, entry audit_log) RETURNS bytea
+-- A block's hash: SHA-256 of the hash before it, its id range, how many rows it has and the
+-- rows' columns as JSON text in id order, written the same way whatever the session's settings.
+CREATE FUNCTION alpr_audit_block_hash(prev bytea, first_id bigint, last_id bigint) RETURNS bytea
 LANGUAGE sql STABLE SET timezone = 'UTC' SET datestyle = 'ISO, YMD' AS $fn$
-    SELECT sha256(prev || convert_to(jsonb_build_array(
-        entry.id, entry.at, entry.key_id, entry.key_name, entry.method, entry.path, entry.params,
-        entry.status, entry.result_count, entry.client_addr, entry.purpose)::text, 'UTF8'))
+    SELECT sha256(prev || int8send(first_id) || int8send(last_id) || int8send(count(*))
+                  || sha256(convert_to(coalesce(string_agg(jsonb_build_array(
+                         a.id, a.at, a.key_id, a.key_name, a.method, a.path, a.params, a.status,
+                         a.result_count, a.client_addr, a.purpose)::text, E'\n' ORDER BY a.id),
+                     ''), 'UTF8')))
+    FROM audit_log a WHERE a.id BETWEEN first_id AND last_id
 $fn$;
 
--- Seal up to max_rows unsealed rows, oldest first; how many were sealed.
-CREATE FUNCTION alpr_seal_audit(max_rows integer) RETURNS integer
+-- Seal the rows written since the last block into a new one, at most max_rows; how many. A row
+-- is taken once a minute has passed since its statement began: an audited statement runs under
+-- the API's statement timeout (seconds), so by then none can still write a smaller id.
+CREATE FUNCTION alpr_seal_audit(max_rows integer) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 DECLARE
-    head_seq bigint;
-    head_hash bytea;
-    unsealed record;
-    sealed integer := 0;
+    head audit_chain;
+    settled timestamptz := now() - interval '1 minute';
+    upto bigint;
+    unsettled bigint;
+    sealed_rows bigint;
+    block_hash bytea;
 BEGIN
-    SELECT seq, hash INTO head_seq, head_hash FROM audit_chain FOR UPDATE;
-    FOR unsealed IN
-        SELECT id, at FROM audit_log WHERE seal_seq IS NULL ORDER BY id LIMIT max_rows
-    LOOP
-        head_seq := head_seq + 1;
-        UPDATE audit_log a
-        SET seal_seq = head_seq, seal_prev = head_hash, seal_hash = alpr_audit_digest(head_hash, a)
-        WHERE a.id = unsealed.id AND a.at = unsealed.at
-        RETURNING a.seal_hash INTO head_hash;
-        sealed := sealed + 1;
-    END LOOP;
-    UPDATE audit_chain SET seq = head_seq, hash = head_hash;
-    RETURN sealed;
+    SELECT * INTO head FROM audit_chain FOR UPDATE;
+    SELECT min(id) INTO unsettled FROM audit_log WHERE id > head.last_id AND at >= settled;
+    SELECT max(id) INTO upto FROM audit_log
+    WHERE id > head.last_id AND id <= head.last_id + max_rows
+      AND (unsettled IS NULL OR id < unsettled);
+    IF upto IS NULL THEN
+        RETURN 0;
+    END IF;
+    block_hash := alpr_audit_block_hash(head.hash, head.last_id + 1, upto);
+    SELECT count(*) INTO sealed_rows FROM audit_log WHERE id BETWEEN head.last_id + 1 AND upto;
+    INSERT INTO audit_seals (seq, first_id, last_id, row_count, prev, hash)
+    VALUES (head.seq + 1, head.last_id + 1, upto, sealed_rows, head.hash, block_hash);
+    UPDATE audit_chain SET seq = head.seq + 1, hash = block_hash, last_id = upto;
+    RETURN sealed_rows;
 END
 $fn$;
 
--- Apply audit_policy: seal what is left, make the next months' partitions, drop the months past
--- retention and delete the default partition's expired rows. How many rows went.
+-- Retention is about to remove rows up to last_row: the blocks holding any of them may lose rows,
+-- so the chain stops vouching for them; the seals of blocks wholly before it go too.
+CREATE FUNCTION alpr_audit_blocks_expire(last_row bigint) RETURNS void
+LANGUAGE sql AS $fn$
+    UPDATE audit_chain SET expired_through = greatest(expired_through, coalesce(
+        (SELECT max(seq) FROM audit_seals WHERE first_id <= last_row), 0));
+    DELETE FROM audit_seals WHERE last_id <= last_row;
+$fn$;
+
+-- Apply audit_policy: make the next months' partitions, drop the months past retention and
+-- delete the default partition's expired rows. How many rows went.
 CREATE FUNCTION alpr_expire_audit() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '2s' AS $fn$
 DECLARE
     cutoff timestamptz;
     expired record;
-    last_place bigint;
+    last_row bigint;
     removed bigint := 0;
     rows_in bigint;
 BEGIN
     SELECT now() - make_interval(days => retention_days) INTO cutoff FROM audit_policy;
-    PERFORM alpr_seal_audit(2147483647);
     PERFORM alpr_ensure_audit_partitions(current_date, (current_date + interval '3 months')::date);
     FOR expired IN
         SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -128,13 +153,13 @@ BEGIN
               ::timestamp AT TIME ZONE 'UTC' <= cutoff
         ORDER BY c.relname
     LOOP
-        EXECUTE format('SELECT max(seal_seq), count(*) FROM %I', expired.relname) INTO last_place, rows_in;
-        UPDATE audit_chain SET expired_through = greatest(expired_through, coalesce(last_place, 0));
+        EXECUTE format('SELECT max(id), count(*) FROM %I', expired.relname) INTO last_row, rows_in;
+        PERFORM alpr_audit_blocks_expire(last_row);
         EXECUTE format('DROP TABLE %I', expired.relname);
         removed := removed + rows_in;
     END LOOP;
-    SELECT max(seal_seq) INTO last_place FROM audit_log_default WHERE at < cutoff;
-    UPDATE audit_chain SET expired_through = greatest(expired_through, coalesce(last_place, 0));
+    SELECT max(id) INTO last_row FROM audit_log_default WHERE at < cutoff;
+    PERFORM alpr_audit_blocks_expire(last_row);
     DELETE FROM audit_log_default WHERE at < cutoff;
     GET DIAGNOSTICS rows_in = ROW_COUNT;
     RETURN removed + rows_in;
@@ -153,9 +178,10 @@ DROP TABLE audit_log_unpartitioned;
 
 REVOKE EXECUTE ON FUNCTION alpr_ensure_audit_partitions(date, date) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION alpr_seal_audit(integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION alpr_audit_blocks_expire(bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION alpr_expire_audit() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION alpr_seal_audit(integer) TO alpr_reader;
 GRANT EXECUTE ON FUNCTION alpr_expire_audit() TO alpr_reader;
 GRANT SELECT, INSERT ON audit_log TO alpr_reader;
 GRANT USAGE ON SEQUENCE audit_log_row_id_seq TO alpr_reader;
-GRANT SELECT ON audit_policy, audit_chain TO alpr_reader;
+GRANT SELECT ON audit_policy, audit_chain, audit_seals TO alpr_reader;
