@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -85,47 +86,35 @@ async def _select_key(conn: AsyncConnection[Any], digest: bytes) -> ApiKey | Non
     return await cursor.fetchone()
 
 
-async def reader_key(request: Request, token: Token) -> ApiKey:
-    """A viewer or admin key (one dependency, not two: each costs every request)."""
-    key = await current_key(request, token)
-    if key.role not in ("viewer", "admin"):
-        raise Problem(403, "Forbidden", f"A {key.role} key cannot read plates.")
-    return key
+def key_with_role(*roles: str, refusal: str) -> Callable[[Request, str | None], Awaitable[ApiKey]]:
+    """A dependency: the request's key when its role is one of ``roles``, else a 403 saying
+    ``refusal`` (``{role}``: the key's role). One dependency per route, not two: each costs every
+    request. None holds a query connection past the key check (``current_key``)."""
+
+    async def key_of_role(request: Request, token: Token) -> ApiKey:
+        key = await current_key(request, token)
+        if key.role not in roles:
+            raise Problem(403, "Forbidden", refusal.format(role=key.role))
+        return key
+
+    return key_of_role
 
 
-ReaderKey = Annotated[ApiKey, Depends(reader_key)]
-
-
-async def admin_key(request: Request, token: Token) -> ApiKey:
-    key = await current_key(request, token)
-    if key.role != "admin":
-        raise Problem(403, "Forbidden", "Only admin keys may read the audit log and cameras.")
-    return key
-
-
-AdminKey = Annotated[ApiKey, Depends(admin_key)]
-
-
-async def watchlist_key(request: Request, token: Token) -> ApiKey:
-    """A key that may manage watchlists: admin, or the watchlist role."""
-    key = await current_key(request, token)
-    if key.role not in ("admin", "watchlist"):
-        raise Problem(403, "Forbidden", f"A {key.role} key cannot manage watchlists.")
-    return key
-
-
-WatchlistKey = Annotated[ApiKey, Depends(watchlist_key)]
-
-
-async def ingest_key(request: Request, token: Token) -> ApiKey:
-    """POST /events writes through its own pool: the key check holds no query connection."""
-    key = await current_key(request, token)
-    if key.role != "ingest":
-        raise Problem(403, "Forbidden", f"A {key.role} key cannot post events; use an ingest key.")
-    return key
-
-
-IngestKey = Annotated[ApiKey, Depends(ingest_key)]
+ReaderKey = Annotated[
+    ApiKey, Depends(key_with_role("viewer", "admin", refusal="A {role} key cannot read plates."))
+]
+AdminKey = Annotated[
+    ApiKey,
+    Depends(key_with_role("admin", refusal="Only admin keys may read the audit log and cameras.")),
+]
+WatchlistKey = Annotated[
+    ApiKey,
+    Depends(key_with_role("admin", "watchlist", refusal="A {role} key cannot manage watchlists.")),
+]
+IngestKey = Annotated[
+    ApiKey,
+    Depends(key_with_role("ingest", refusal="A {role} key cannot post events; use an ingest key.")),
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,10 @@
 """The bodies of the watchlist endpoints: what a client may send (every field checked, nothing
-unknown accepted) and what it gets back (docs/decisions.md#watchlists)."""
+unknown accepted); what it gets back are the rows of ``db/watchlists.py``
+(docs/decisions.md#watchlists)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal, Self
-from uuid import UUID
+from typing import Annotated, Self
 
 from pydantic import (
     AwareDatetime,
@@ -18,11 +17,9 @@ from pydantic import (
 )
 
 from alpr_core.api.search import FUZZY_MAX_EDITS, WILDCARD_RULE, wildcard_form
-from alpr_core.db.watchlists import EntrySpec
+from alpr_core.db.watchlists import Entry, EntryMode, EntrySpec, Priority, Watchlist
 from alpr_core.events.parse import normalize_plate
 
-Priority = Literal["info", "warning", "critical"]
-EntryMode = Literal["exact", "fuzzy", "wildcard"]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Labels = Annotated[list[Label], Field(min_length=1, max_length=100)]
 HourOfWeek = Annotated[int, Field(ge=0, le=167)]
@@ -68,19 +65,8 @@ class WatchlistChange(_Strict):
         return self
 
 
-class WatchlistOut(BaseModel):
-    id: UUID
-    name: str
-    priority: Priority
-    owner: str
-    sites: list[str] | None
-    retention_days: int
-    created_at: datetime
-    updated_at: datetime
-
-
 class WatchlistList(BaseModel):
-    items: list[WatchlistOut]
+    items: list[Watchlist]
 
 
 class EntryIn(_Strict):
@@ -139,25 +125,6 @@ def plate_form(plate: str, mode: EntryMode) -> str:
     return normalized
 
 
-class EntryOut(BaseModel):
-    id: UUID
-    watchlist_id: UUID
-    plate: str
-    plate_normalized: str
-    match_mode: EntryMode
-    max_distance: int
-    reason: str
-    reference: str
-    valid_from: datetime | None
-    valid_until: datetime | None
-    cameras: list[str] | None
-    sites: list[str] | None
-    directions: list[str] | None
-    hours_of_week: list[int] | None
-    created_at: datetime
-    updated_at: datetime
-
-
 class EntryPage(BaseModel):
-    items: list[EntryOut]
+    items: list[Entry]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")

@@ -8,15 +8,18 @@ a list is not a camera's. A list another key may not see is, to it, not there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, LiteralString
+from typing import Any, Literal, LiteralString
 from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
 
 from alpr_core.db.api_keys import ApiKey
+
+Priority = Literal["info", "warning", "critical"]
+EntryMode = Literal["exact", "fuzzy", "wildcard"]
 
 LIST_COLUMNS: LiteralString = (
     "id, name, priority, owner, sites, retention_days, created_at, updated_at"
@@ -26,6 +29,12 @@ ENTRY_FIELDS: LiteralString = (
     " valid_until, cameras, sites, directions, hours_of_week"
 )
 ENTRY_COLUMNS: LiteralString = f"id, watchlist_id, {ENTRY_FIELDS}, created_at, updated_at"
+# ENTRY_FIELDS' values, named after EntrySpec's fields.
+ENTRY_VALUES: LiteralString = (
+    "%(plate)s, %(plate_normalized)s, %(match_mode)s, %(max_distance)s, %(reason)s,"
+    " %(reference)s, %(valid_from)s, %(valid_until)s, %(cameras)s, %(sites)s, %(directions)s,"
+    " %(hours_of_week)s"
+)
 # The list's columns a change may set.
 _LIST_ASSIGNMENTS: dict[str, LiteralString] = {
     "name": "name = %(name)s",
@@ -40,7 +49,7 @@ _LIST_ASSIGNMENTS: dict[str, LiteralString] = {
 class Watchlist:
     id: UUID
     name: str
-    priority: str
+    priority: Priority
     owner: str
     sites: list[str] | None
     retention_days: int
@@ -54,7 +63,7 @@ class EntrySpec:
 
     plate: str
     plate_normalized: str
-    match_mode: str
+    match_mode: EntryMode
     max_distance: int = 0
     reason: str = ""
     reference: str = ""
@@ -72,7 +81,7 @@ class Entry:
     watchlist_id: UUID
     plate: str
     plate_normalized: str
-    match_mode: str
+    match_mode: EntryMode
     max_distance: int
     reason: str
     reference: str
@@ -185,16 +194,13 @@ async def create_entry(
     conn: AsyncConnection[Any], watchlist_id: UUID, spec: EntrySpec
 ) -> Entry | None:
     """The new entry, or None when the list already has its (plate, reference)."""
-    values = {f.name: getattr(spec, f.name) for f in fields(spec)}
     cursor = conn.cursor(row_factory=class_row(Entry))
     await cursor.execute(
         f"INSERT INTO watchlist_entries (watchlist_id, {ENTRY_FIELDS})"
-        " VALUES (%(list)s, %(plate)s, %(plate_normalized)s, %(match_mode)s, %(max_distance)s,"
-        " %(reason)s, %(reference)s, %(valid_from)s, %(valid_until)s, %(cameras)s, %(sites)s,"
-        " %(directions)s, %(hours_of_week)s)"
-        f" ON CONFLICT (watchlist_id, plate_normalized, reference) DO NOTHING"
+        f" VALUES (%(list)s, {ENTRY_VALUES})"
+        " ON CONFLICT (watchlist_id, plate_normalized, reference) DO NOTHING"
         f" RETURNING {ENTRY_COLUMNS}",
-        values | {"list": watchlist_id},
+        asdict(spec) | {"list": watchlist_id},
     )
     return await cursor.fetchone()
 
@@ -203,15 +209,11 @@ async def replace_entry(
     conn: AsyncConnection[Any], watchlist_id: UUID, entry_id: UUID, spec: EntrySpec
 ) -> Entry | None:
     """The entry with every field of ``spec``, or None when the list has no such entry."""
-    values = {f.name: getattr(spec, f.name) for f in fields(spec)}
     cursor = conn.cursor(row_factory=class_row(Entry))
     await cursor.execute(
-        f"UPDATE watchlist_entries SET ({ENTRY_FIELDS}, updated_at) ="
-        " (%(plate)s, %(plate_normalized)s, %(match_mode)s, %(max_distance)s, %(reason)s,"
-        " %(reference)s, %(valid_from)s, %(valid_until)s, %(cameras)s, %(sites)s,"
-        " %(directions)s, %(hours_of_week)s, now())"
+        f"UPDATE watchlist_entries SET ({ENTRY_FIELDS}, updated_at) = ({ENTRY_VALUES}, now())"
         f" WHERE id = %(id)s AND watchlist_id = %(list)s RETURNING {ENTRY_COLUMNS}",
-        values | {"id": entry_id, "list": watchlist_id},
+        asdict(spec) | {"id": entry_id, "list": watchlist_id},
     )
     return await cursor.fetchone()
 

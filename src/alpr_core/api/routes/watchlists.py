@@ -4,8 +4,7 @@ key's sites is answered as if it did not exist (docs/decisions.md#watchlists).""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,17 +16,16 @@ from alpr_core.api.deps import WatchlistKey, resources_of
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.watchlist_models import (
     EntryIn,
-    EntryOut,
     EntryPage,
     WatchlistChange,
     WatchlistIn,
     WatchlistList,
-    WatchlistOut,
 )
 from alpr_core.db import watchlists as db
 from alpr_core.db.api_keys import ApiKey
 
 router = APIRouter(prefix="/watchlists", tags=["watchlists"])
+T = TypeVar("T")
 ANSWERS = problem_responses(401, 403, 404, 422)
 _OUT_OF_SCOPE = "A key limited to sites may only hold lists of those sites."
 
@@ -44,18 +42,18 @@ async def _visible_list(
     conn: AsyncConnection[Any], key: ApiKey, request: Request, watchlist_id: UUID
 ) -> db.Watchlist:
     found = await db.get_watchlist(conn, key, watchlist_id)
+    return found if found is not None else await _found(conn, key, request, found, 200)
+
+
+async def _found(
+    conn: AsyncConnection[Any], key: ApiKey, request: Request, found: T | None, status: int
+) -> T:
+    """Audit a request on one list or entry: ``status`` when it was ``found``, else a 404, which
+    is raised."""
+    await record_query(conn, key, request, status if found is not None else 404, int(bool(found)))
     if found is None:
-        await record_query(conn, key, request, 404, 0)
         raise _not_found()
     return found
-
-
-def _list_out(found: db.Watchlist) -> WatchlistOut:
-    return WatchlistOut(**asdict(found))
-
-
-def _entry_out(found: db.Entry) -> EntryOut:
-    return EntryOut(**asdict(found))
 
 
 @router.get("", response_model=WatchlistList, summary="The lists this key may see")
@@ -63,46 +61,43 @@ async def read_watchlists(request: Request, key: WatchlistKey) -> WatchlistList:
     async with resources_of(request).pool.connection() as conn:
         found = await db.list_watchlists(conn, key)
         await record_query(conn, key, request, 200, len(found))
-    return WatchlistList(items=[_list_out(item) for item in found])
+    return WatchlistList(items=found)
 
 
 @router.post(
-    "", status_code=201, response_model=WatchlistOut, summary="Create a list", responses=ANSWERS
+    "", status_code=201, response_model=db.Watchlist, summary="Create a list", responses=ANSWERS
 )
-async def create_watchlist(request: Request, key: WatchlistKey, body: WatchlistIn) -> WatchlistOut:
+async def create_watchlist(request: Request, key: WatchlistKey, body: WatchlistIn) -> db.Watchlist:
     async with resources_of(request).pool.connection() as conn:
         if not db.may_hold(key, body.sites):
             await record_query(conn, key, request, 403, 0)
             raise Problem(403, "Forbidden", _OUT_OF_SCOPE)
         created = await db.create_watchlist(conn, key, body.model_dump())
         await record_query(conn, key, request, 201, 1)
-    return _list_out(created)
+    return created
 
 
-@router.get("/{watchlist_id}", response_model=WatchlistOut, summary="One list", responses=ANSWERS)
-async def read_watchlist(request: Request, key: WatchlistKey, watchlist_id: UUID) -> WatchlistOut:
+@router.get("/{watchlist_id}", response_model=db.Watchlist, summary="One list", responses=ANSWERS)
+async def read_watchlist(request: Request, key: WatchlistKey, watchlist_id: UUID) -> db.Watchlist:
     async with resources_of(request).pool.connection() as conn:
         found = await _visible_list(conn, key, request, watchlist_id)
         await record_query(conn, key, request, 200, 1)
-    return _list_out(found)
+    return found
 
 
 @router.patch(
-    "/{watchlist_id}", response_model=WatchlistOut, summary="Change a list", responses=ANSWERS
+    "/{watchlist_id}", response_model=db.Watchlist, summary="Change a list", responses=ANSWERS
 )
 async def change_watchlist(
     request: Request, key: WatchlistKey, watchlist_id: UUID, body: WatchlistChange
-) -> WatchlistOut:
+) -> db.Watchlist:
     changes = body.model_dump(include=body.model_fields_set)
     async with resources_of(request).pool.connection() as conn:
         if "sites" in changes and not db.may_hold(key, changes["sites"]):
             await record_query(conn, key, request, 403, 0)
             raise Problem(403, "Forbidden", _OUT_OF_SCOPE)
         changed = await db.update_watchlist(conn, key, watchlist_id, changes)
-        await record_query(conn, key, request, 200 if changed else 404, 1 if changed else 0)
-    if changed is None:
-        raise _not_found()
-    return _list_out(changed)
+        return await _found(conn, key, request, changed, 200)
 
 
 @router.delete(
@@ -115,9 +110,7 @@ async def change_watchlist(
 async def delete_watchlist(request: Request, key: WatchlistKey, watchlist_id: UUID) -> Response:
     async with resources_of(request).pool.connection() as conn:
         deleted = await db.delete_watchlist(conn, key, watchlist_id)
-        await record_query(conn, key, request, 204 if deleted else 404, 1 if deleted else 0)
-    if not deleted:
-        raise _not_found()
+        await _found(conn, key, request, True if deleted else None, 204)
     return Response(status_code=204)
 
 
@@ -141,7 +134,7 @@ async def read_entries(
         await record_query(conn, key, request, 200, len(page))
     more = len(found) > limit
     return EntryPage(
-        items=[_entry_out(entry) for entry in page],
+        items=page,
         next_cursor=str(page[-1].id) if more else None,
     )
 
@@ -149,31 +142,31 @@ async def read_entries(
 @router.post(
     "/{watchlist_id}/entries",
     status_code=201,
-    response_model=EntryOut,
+    response_model=db.Entry,
     summary="Add an entry",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_entry(
     request: Request, key: WatchlistKey, watchlist_id: UUID, body: EntryIn
-) -> EntryOut:
+) -> db.Entry:
     async with resources_of(request).pool.connection() as conn:
         await _visible_list(conn, key, request, watchlist_id)
         created = await db.create_entry(conn, watchlist_id, body.spec())
         await record_query(conn, key, request, 201 if created else 409, 1 if created else 0)
     if created is None:
         raise _duplicate()
-    return _entry_out(created)
+    return created
 
 
 @router.put(
     "/{watchlist_id}/entries/{entry_id}",
-    response_model=EntryOut,
+    response_model=db.Entry,
     summary="Replace an entry",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def replace_entry(
     request: Request, key: WatchlistKey, watchlist_id: UUID, entry_id: UUID, body: EntryIn
-) -> EntryOut:
+) -> db.Entry:
     async with resources_of(request).pool.connection() as conn:
         await _visible_list(conn, key, request, watchlist_id)
         try:
@@ -181,10 +174,7 @@ async def replace_entry(
         except UniqueViolation:
             await record_query(conn, key, request, 409, 0)
             raise _duplicate() from None
-        await record_query(conn, key, request, 200 if replaced else 404, 1 if replaced else 0)
-    if replaced is None:
-        raise _not_found()
-    return _entry_out(replaced)
+        return await _found(conn, key, request, replaced, 200)
 
 
 @router.delete(
@@ -200,7 +190,5 @@ async def delete_entry(
     async with resources_of(request).pool.connection() as conn:
         await _visible_list(conn, key, request, watchlist_id)
         deleted = await db.delete_entry(conn, watchlist_id, entry_id)
-        await record_query(conn, key, request, 204 if deleted else 404, 1 if deleted else 0)
-    if not deleted:
-        raise _not_found()
+        await _found(conn, key, request, True if deleted else None, 204)
     return Response(status_code=204)
