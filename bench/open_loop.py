@@ -36,6 +36,7 @@ class OpenLoopResult:
     p999_ms: float
     failed: int
     requests: int
+    slow_seconds: tuple[int, ...]
 
     @classmethod
     def of(cls, scenario: str, share: float, offered_rate: int, hits: list[Hit]) -> OpenLoopResult:
@@ -43,7 +44,19 @@ class OpenLoopResult:
         p50, p99, p999 = (percentile(latencies_ms, q) for q in (0.5, 0.99, 0.999))
         failed = sum(hit.failed for hit in hits)
         achieved = _achieved_rate(hits)
-        return cls(scenario, share, offered_rate, achieved, p50, p99, p999, failed, len(hits))
+        slow = _slow_seconds(hits, P99_GOAL_MS.get(scenario))
+        return cls(scenario, share, offered_rate, achieved, p50, p99, p999, failed, len(hits), slow)
+
+
+def _slow_seconds(hits: list[Hit], goal_ms: float | None) -> tuple[int, ...]:
+    """The seconds of the run (from its first request) in which a request sent took longer than
+    the goal: a tail spread over the run is load, one bunched or periodic points at a stall."""
+    if goal_ms is None or not hits:
+        return ()
+    start = min(hit.sent_ns for hit in hits)
+    limit_ns = goal_ms * 1e6
+    slow = {(hit.sent_ns - start) // 1_000_000_000 for hit in hits if hit.latency_ns > limit_ns}
+    return tuple(sorted(slow))
 
 
 def _achieved_rate(hits: list[Hit]) -> float:
@@ -106,6 +119,7 @@ def _row(result: OpenLoopResult, max_rate: float) -> str:
         *(f"{ms:.1f}" for ms in (result.p50_ms, result.p99_ms, result.p999_ms)),
         str(result.failed),
         verdict(result),
+        " ".join(map(str, result.slow_seconds)) or "-",
     ]
     return f"| {' | '.join(cells)} |"
 
@@ -117,8 +131,8 @@ def report_open_loop(
     print(_heading(rows, seconds))
     print(
         "| scenario | closed-loop max req/s | share | offered req/s | achieved req/s | requests"
-        " | p50 ms | p99 ms | p99.9 ms | failed | p99 goal |"
+        " | p50 ms | p99 ms | p99.9 ms | failed | p99 goal | seconds with a request over goal |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for result in results:
         print(_row(result, max_rates[result.scenario]))
