@@ -31,6 +31,7 @@ from alpr_core.flow_report import FlowReporter
 from alpr_core.images.buckets import ensure_bucket
 from alpr_core.images.object_store import image_store
 from alpr_core.jobs import build_jobs
+from alpr_core.jobs.alert_dispatch import DeliveryMetrics
 from alpr_core.metrics import StorageMetrics
 from alpr_core.simulator.edge_uploads import EdgeImageUploader
 from alpr_core.simulator.http_publisher import HttpEventPublisher
@@ -123,7 +124,10 @@ def _storage_path(settings: Settings, registry: CollectorRegistry) -> Iterator[N
             thread.join()
         return
     jobs = build_jobs(
-        settings, index_plates=False, retention=(image_store(settings), StorageMetrics(registry))
+        settings,
+        index_plates=False,
+        retention=(image_store(settings), StorageMetrics(registry)),
+        deliver_alerts=DeliveryMetrics(registry),
     )
     jobs.start()
     try:

@@ -210,6 +210,23 @@ class IngestSettings(BaseSettings):
     known_cameras_only: bool = False
 
 
+class AlertSettings(BaseSettings):
+    """Watchlist matching, where reads are stored (docs/decisions.md#watchlist-matching)."""
+
+    model_config = _group("ALERT_")
+
+    matching: bool = True  # match stored reads against the watchlists
+    # reads of one entry at one camera this close in time are one pass: one alert
+    pass_window_s: float = Field(default=60.0, gt=0, le=86_400)
+    refresh_s: float = Field(default=2.0, ge=0)  # how often the lists are checked for changes
+    # delivery, by the storage service (docs/decisions.md#alert-delivery)
+    deliver: bool = True
+    dispatch_poll_s: float = Field(default=1.0, gt=0)  # retries are looked for this often
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    webhook_concurrency: int = Field(default=8, ge=1, le=64)
+    webhook_allow_http: bool = False  # plain-HTTP receivers (tests, a trusted network)
+
+
 class ApiSettings(BaseSettings):
     """The query API."""
 
@@ -266,6 +283,10 @@ class ApiSettings(BaseSettings):
     ingest_max_events: int = Field(default=500, ge=1)
     ingest_rate_per_s: float = Field(default=10.0, gt=0)
     ingest_burst: int = Field(default=500, ge=1)
+
+    # POST /watchlists/{id}/entries.csv: caps on one imported file
+    watchlist_import_max_bytes: int = Field(default=33_554_432, ge=1024)
+    watchlist_import_max_entries: int = Field(default=200_000, ge=1)
 
 
 class RetentionSettings(BaseSettings):
@@ -330,6 +351,7 @@ class Settings(BaseModel):
     log: LogSettings
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    alert: AlertSettings = Field(default_factory=AlertSettings)
 
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment variables that :meth:`load` reads back."""
@@ -355,4 +377,5 @@ class Settings(BaseModel):
             log=LogSettings(),
             ingest=IngestSettings(),
             audit=AuditSettings(),
+            alert=AlertSettings(),
         )

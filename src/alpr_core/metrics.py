@@ -62,6 +62,11 @@ class EventMetrics:
         self.images_stored = _images_stored(registry)
         self.cameras = CameraMetrics(registry)
         self.dead_lettered: Counter | None = None
+        self.alerts_opened = Counter(
+            "alpr_alerts_opened",
+            "Watchlist alerts opened: one per listed vehicle's pass by a camera.",
+            registry=registry,
+        )
 
 
 class StorageMetrics(EventMetrics):

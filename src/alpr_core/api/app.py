@@ -6,7 +6,6 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
@@ -29,7 +28,16 @@ from alpr_core.api.in_progress import InProgressMiddleware
 from alpr_core.api.key_cache import KeyCache, listen_for_key_changes
 from alpr_core.api.key_lookup import KeyLookup
 from alpr_core.api.problems import install_problem_handlers
-from alpr_core.api.routes import audit, cameras, events, health, plates, watchlists
+from alpr_core.api.routes import (
+    alerts,
+    audit,
+    cameras,
+    events,
+    health,
+    plates,
+    watchlists,
+    webhooks,
+)
 from alpr_core.config import ApiSettings, Settings
 from alpr_core.events.avro import EventDecoder
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, image_store
@@ -39,8 +47,7 @@ from alpr_core.jobs import build_jobs
 from alpr_core.kafka_clients import registry_client_config
 from alpr_core.metrics import IngestMetrics
 from alpr_core.policies import event_limits
-from alpr_core.storage.known_cameras import KnownCameras, registry_loader
-from alpr_core.storage.sink import DetectionSink
+from alpr_core.storage.sink_setup import detection_sink
 
 DESCRIPTION = """Query the plate reads that alpr-core stored.
 
@@ -109,18 +116,7 @@ def open_event_ingest(
         else None
     )
     decoder = EventDecoder(registry, event_limits(settings))
-    sink = DetectionSink(
-        pool,
-        images,
-        settings.storage.image_upload_concurrency,
-        edge_uploads_of(settings),
-        retention=timedelta(days=settings.retention.days),
-        cameras=KnownCameras(
-            registry_loader(pool),
-            enforce=settings.ingest.known_cameras_only,
-            on_load=metrics.cameras.use_registry,
-        ),
-    )
+    sink = detection_sink(settings, pool, images, metrics)
     return EventIngest(decoder, event_limits(settings), sink, metrics), pool
 
 
@@ -161,6 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
             key_lookup(settings.api, keys),
             trusted_networks(settings.api.trusted_proxies),
             RateLimiter(DENIAL_AUDITS_PER_S, DENIAL_AUDITS_BURST),
+            settings.alert,
         )
         ingest, ingest_pool = open_event_ingest(settings, images, ingest_metrics)
         limiter = RateLimiter(settings.api.ingest_rate_per_s, settings.api.ingest_burst)
@@ -193,6 +190,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(cameras.router)
     app.include_router(events.router)
     app.include_router(watchlists.router)
+    app.include_router(alerts.router)
+    app.include_router(webhooks.router)
     app.state.metrics_registry = registry
     _install_metrics(app, settings, registry)
     if settings.api.cors_origins:

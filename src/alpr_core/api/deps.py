@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from alpr_core.api.client_address import Network, client_address
 from alpr_core.api.key_lookup import API_KEY_HEADER, KeyLookup
 from alpr_core.api.problems import Problem
-from alpr_core.config import ApiSettings
+from alpr_core.config import AlertSettings, ApiSettings
 from alpr_core.db.api_keys import SELECT_AND_TOUCH, ApiKey
 from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.images.ownership import EdgeUploads
@@ -39,6 +39,7 @@ class Resources:
     keys: KeyLookup
     trusted_proxies: tuple[Network, ...]
     denial_audits: RateLimiter  # audit rows of denied requests, per client address
+    alert: AlertSettings
 
 
 def resources_of(request: Request) -> Resources:

@@ -4,6 +4,7 @@ unknown accepted); what it gets back are the rows of ``db/watchlists.py``
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Annotated, Self
 
 from pydantic import (
@@ -17,19 +18,37 @@ from pydantic import (
 )
 
 from alpr_core.api.search import FUZZY_MAX_EDITS, WILDCARD_RULE, wildcard_form
-from alpr_core.db.watchlists import Entry, EntryMode, EntrySpec, Priority, Watchlist
+from alpr_core.db.watchlists import (
+    Entry,
+    EntryMode,
+    EntrySpec,
+    ImportCounts,
+    Priority,
+    Watchlist,
+)
 from alpr_core.events.parse import normalize_plate
 
-Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# A label holds no ";": CSV cells list labels separated by it (api/watchlist_csv.py).
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^;]+$")]
 Labels = Annotated[list[Label], Field(min_length=1, max_length=100)]
 HourOfWeek = Annotated[int, Field(ge=0, le=167)]
 MIN_PLATE = {"exact": 2, "fuzzy": 4}  # letters or digits, as the searches ask
 
 
 class _Strict(BaseModel):
-    """Nothing unknown, and no text PostgreSQL would refuse (NUL)."""
+    """Nothing unknown, no text PostgreSQL would refuse (NUL), and no space around text."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _stripped(cls, value: object) -> object:
+        """Text without space around it (Python's rule of what is space, as CSV cells are read)."""
+        if isinstance(value, str):
+            return value.strip()
+        if isinstance(value, list):
+            return [item.strip() if isinstance(item, str) else item for item in value]
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
@@ -128,3 +147,29 @@ def plate_form(plate: str, mode: EntryMode) -> str:
 class EntryPage(BaseModel):
     items: list[Entry]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    """A line of an imported file that is not a valid entry: its number (the header is line 1)
+    and why."""
+
+    line: int
+    errors: list[str]
+
+
+class ImportReport(BaseModel):
+    """What an import did: entries created, updated, already equal (unchanged), deleted (with
+    ``replace``), and the lines rejected."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: list[RejectedLine]
+
+    def summary(self) -> str:
+        return f"{len(self.rejected)} lines are not valid entries; nothing was imported."
+
+    def with_counts(self, counts: ImportCounts) -> ImportReport:
+        return self.model_copy(update=asdict(counts))

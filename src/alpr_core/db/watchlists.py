@@ -8,6 +8,7 @@ a list is not a camera's. A list another key may not see is, to it, not there.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal, LiteralString
@@ -15,6 +16,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from alpr_core.db.api_keys import ApiKey
 
@@ -224,3 +226,92 @@ async def delete_entry(conn: AsyncConnection[Any], watchlist_id: UUID, entry_id:
         (entry_id, watchlist_id),
     )
     return cursor.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    created: int
+    updated: int
+    unchanged: int
+    deleted: int
+
+
+# The entries of an import as one parameter: a JSON array of EntrySpec objects.
+_IMPORTED: LiteralString = (
+    "jsonb_to_recordset(%(rows)s::jsonb) AS r(plate text, plate_normalized text, match_mode text,"
+    " max_distance integer, reason text, reference text, valid_from timestamptz,"
+    " valid_until timestamptz, cameras text[], sites text[], directions text[],"
+    " hours_of_week smallint[])"
+)
+_EXCLUDED: LiteralString = ", ".join(f"EXCLUDED.{name.strip()}" for name in ENTRY_FIELDS.split(","))
+_CURRENT: LiteralString = ", ".join(f"e.{name.strip()}" for name in ENTRY_FIELDS.split(","))
+
+
+async def import_entries(
+    conn: AsyncConnection[Any],
+    watchlist_id: UUID,
+    specs: list[EntrySpec],
+    *,
+    replace: bool,
+    batch: int = 1000,
+) -> ImportCounts:
+    """Add or update each entry by (plate, reference); an entry already equal is left as it is,
+    so importing a file twice changes nothing. With ``replace``, the list's entries the file does
+    not hold are deleted. Run it in a transaction: all of it lands, or none."""
+    created = updated = deleted = 0
+    for start in range(0, len(specs), batch):
+        rows = [_json_ready(asdict(spec)) for spec in specs[start : start + batch]]
+        cursor = await conn.execute(
+            f"INSERT INTO watchlist_entries AS e (watchlist_id, {ENTRY_FIELDS})"
+            f" SELECT %(list)s, {ENTRY_FIELDS} FROM {_IMPORTED}"
+            " ON CONFLICT (watchlist_id, plate_normalized, reference) DO UPDATE"
+            f" SET ({ENTRY_FIELDS}, updated_at) = ({_EXCLUDED}, now())"
+            f" WHERE ({_CURRENT}) IS DISTINCT FROM ({_EXCLUDED})"
+            " RETURNING xmax = 0",
+            {"list": watchlist_id, "rows": Jsonb(rows)},
+        )
+        for (was_created,) in await cursor.fetchall():
+            created += was_created
+            updated += not was_created
+    if replace:
+        cursor = await conn.execute(
+            "DELETE FROM watchlist_entries WHERE watchlist_id = %(list)s"
+            " AND (plate_normalized, reference) NOT IN"
+            " (SELECT * FROM unnest(%(plates)s::text[], %(references)s::text[]))",
+            {
+                "list": watchlist_id,
+                "plates": [spec.plate_normalized for spec in specs],
+                "references": [spec.reference for spec in specs],
+            },
+        )
+        deleted = cursor.rowcount
+    return ImportCounts(created, updated, len(specs) - created - updated, deleted)
+
+
+def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in values.items()
+    }
+
+
+async def count_entries(conn: AsyncConnection[Any], watchlist_id: UUID) -> int:
+    cursor = await conn.execute(
+        "SELECT count(*) FROM watchlist_entries WHERE watchlist_id = %s", (watchlist_id,)
+    )
+    row = await cursor.fetchone()
+    assert row is not None  # count(*) returns a row
+    return int(row[0])
+
+
+async def entries_of(conn: AsyncConnection[Any], watchlist_id: UUID) -> AsyncIterator[Entry]:
+    """Every entry of a list, by plate and reference, streamed from a server-side cursor."""
+    cursor = conn.cursor("watchlist_export", row_factory=class_row(Entry))
+    async with cursor:
+        await cursor.execute(
+            f"SELECT {ENTRY_COLUMNS} FROM watchlist_entries WHERE watchlist_id = %s"
+            " ORDER BY plate_normalized, reference",
+            (watchlist_id,),
+        )
+        async for entry in cursor:
+            yield entry

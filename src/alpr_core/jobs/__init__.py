@@ -1,5 +1,6 @@
-"""Background jobs: the plate indexer (the fuzzy-search dictionary), the retention schedule and
-the audit keeper, on one periodic-thread base (``periodic.py``), built by :func:`build_jobs`."""
+"""Background jobs: the plate indexer (the fuzzy-search dictionary), the retention schedule, the
+audit keeper and the alert dispatcher, on one periodic-thread base (``periodic.py``), built by
+:func:`build_jobs`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 
 from alpr_core.config import Settings
 from alpr_core.images.store import ImageStore
+from alpr_core.jobs.alert_dispatch import AlertDispatcher, DeliveryMetrics
 from alpr_core.jobs.audit import AuditKeeper
 from alpr_core.jobs.periodic import PeriodicJob
 from alpr_core.jobs.plate_indexer import PlateIndexer
@@ -34,11 +36,23 @@ def build_jobs(
     index_plates: bool,
     retention: tuple[ImageStore, StorageMetrics] | None,
     keep_audit: bool = False,
+    deliver_alerts: DeliveryMetrics | None = None,
 ) -> Jobs:
     """The jobs a process runs: every process that stores reads indexes their plates; one that
     is given the image store and metrics applies retention too; the API, which writes the audit
-    log, seals and expires it (``keep_audit``)."""
+    log, seals and expires it (``keep_audit``); the storage service delivers alerts, counted in
+    ``deliver_alerts``, unless ``ALERT_DELIVER`` is off."""
     jobs = Jobs()
+    if deliver_alerts is not None and settings.alert.deliver:
+        jobs.running.append(
+            AlertDispatcher(
+                settings.db.conninfo(),
+                deliver_alerts,
+                poll_s=settings.alert.dispatch_poll_s,
+                timeout_s=settings.alert.webhook_timeout_s,
+                concurrency=settings.alert.webhook_concurrency,
+            )
+        )
     if keep_audit:
         jobs.running.append(AuditKeeper(settings.db.conninfo(), settings.audit.seal_interval_s))
     if index_plates:

@@ -6,7 +6,6 @@ import gc
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from types import FrameType
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -22,8 +21,9 @@ from alpr_core.config import Settings
 from alpr_core.errors import TransientError
 from alpr_core.events.avro import EventDecoder
 from alpr_core.images.buckets import ensure_bucket
-from alpr_core.images.object_store import edge_uploads_of, image_store
+from alpr_core.images.object_store import image_store
 from alpr_core.jobs import Jobs, build_jobs
+from alpr_core.jobs.alert_dispatch import DeliveryMetrics
 from alpr_core.kafka_clients import kafka_client_config, registry_client_config
 from alpr_core.metrics import StorageMetrics
 from alpr_core.policies import backoff, event_limits
@@ -31,9 +31,8 @@ from alpr_core.storage.batch_writer import BatchWriter
 from alpr_core.storage.consumer import LoopSettings, StorageConsumer
 from alpr_core.storage.dead_letter import DeadLetterPublisher
 from alpr_core.storage.health import Liveness, serve_health
-from alpr_core.storage.known_cameras import KnownCameras, registry_loader
 from alpr_core.storage.lag import record_lag
-from alpr_core.storage.sink import DetectionSink
+from alpr_core.storage.sink_setup import detection_sink
 
 log = structlog.get_logger("alpr.storage")
 
@@ -130,18 +129,7 @@ def build_storage(
     )
     pool.open(wait=False)
     writer = BatchWriter(
-        DetectionSink(
-            pool,
-            images,
-            settings.storage.image_upload_concurrency,
-            edge_uploads_of(settings),
-            retention=timedelta(days=settings.retention.days),
-            cameras=KnownCameras(
-                registry_loader(pool),
-                enforce=settings.ingest.known_cameras_only,
-                on_load=metrics.cameras.use_registry,
-            ),
-        ),
+        detection_sink(settings, pool, images, metrics),
         DeadLetterPublisher(dead_letter_producer(settings), settings.kafka.dlq_topic),
         metrics,
         backoff(settings),
@@ -157,7 +145,12 @@ def build_storage(
         loop_settings(settings),
         liveness,
     )
-    jobs = build_jobs(settings, index_plates=True, retention=(images, metrics))
+    jobs = build_jobs(
+        settings,
+        index_plates=True,
+        retention=(images, metrics),
+        deliver_alerts=DeliveryMetrics(registry),
+    )
     return StorageService(consumer, metrics, pool, jobs, server)
 
 

@@ -10,6 +10,9 @@ the caller to dead-letter, and every other row is stored. Rows of a day that ret
 dropped come back the same way, as ``past_retention`` (``db/detections.py``). Before any write,
 reads whose ``plate_url`` borrows another camera's object, and reads the camera registry refuses
 (``unknown_camera``), come back so too.
+
+Once the rows are committed, the stored reads (replays included, so that a batch written again
+after a failure still raises its alerts) go to the watchlist matcher, when there is one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from alpr_core.alerts.recorder import AlertRecorder
 from alpr_core.db.detections import DetectionRow, DetectionWriter, WriteResult, images_in_use
 from alpr_core.errors import RejectedEvent, RejectReason, TransientError
 from alpr_core.events.avro import DecodedEvent
@@ -56,10 +60,13 @@ class DetectionSink:
         retention: timedelta | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         cameras: KnownCameras | None = None,
+        alerts: AlertRecorder | None = None,
     ) -> None:
         """``retention``: rows older than this are refused; None keeps every row.
-        ``cameras``: the registry, which may refuse reads of unknown cameras; None checks none."""
+        ``cameras``: the registry, which may refuse reads of unknown cameras; None checks none.
+        ``alerts``: matches stored reads against the watchlists; None matches none."""
         self._pool = pool
+        self._alerts = alerts
         self._cameras = cameras
         self._images = images
         self._edge = edge_uploads
@@ -75,6 +82,10 @@ class DetectionSink:
         inserted, unstorable = self._insert_or_split(storable, first_index=0)
         if inserted < len(storable):
             stored -= self._remove_unused_images(storable)
+        if self._alerts is not None:
+            refused_here = {u.index for u in unstorable}
+            durable = [row.event for i, row in enumerate(storable) if i not in refused_here]
+            self._alerts.record(durable)
         refused = [Unstorable(positions[u.index], u.error) for u in unstorable]
         return SinkResult(inserted, stored, _by_index(refused + list(borrowed.values())))
 

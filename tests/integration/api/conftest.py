@@ -76,3 +76,20 @@ def client(settings: Settings, stored: list[DecodedEvent]) -> Iterator[TestClien
 
 def as_key(token: str) -> dict[str, str]:
     return {"X-API-Key": token}
+
+
+@pytest.fixture
+def ingest_token(settings: Settings) -> str:
+    """A key of the ingest role."""
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        return create_key(conn, "edge", "ingest")[1]
+
+
+@pytest.fixture
+def alerting_client(settings: Settings, images: ObjectImageStore) -> Iterator[TestClient]:
+    """The API over an empty database, reloading the watchlists on every post."""
+    fresh = settings.model_copy(
+        update={"alert": settings.alert.model_copy(update={"refresh_s": 0})}
+    )
+    with TestClient(create_app(fresh)) as test_client:
+        yield test_client

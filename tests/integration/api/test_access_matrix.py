@@ -56,6 +56,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("post", "/watchlists/{watchlist_id}/entries"): Rule(LIST_KEEPERS, 201, 404),
     ("put", "/watchlists/{watchlist_id}/entries/{entry_id}"): Rule(LIST_KEEPERS, 200, 404),
     ("delete", "/watchlists/{watchlist_id}/entries/{entry_id}"): Rule(LIST_KEEPERS, 204, 404),
+    ("get", "/watchlists/{watchlist_id}/entries.csv"): Rule(LIST_KEEPERS, 200, 404),
+    ("post", "/watchlists/{watchlist_id}/entries.csv"): Rule(LIST_KEEPERS, 200, 404),
+    ("get", "/watchlists/{watchlist_id}/webhooks"): Rule(LIST_KEEPERS, 200, 404),
+    ("post", "/watchlists/{watchlist_id}/webhooks"): Rule(LIST_KEEPERS, 201, 404),
+    ("patch", "/watchlists/{watchlist_id}/webhooks/{webhook_id}"): Rule(LIST_KEEPERS, 200, 404),
+    ("delete", "/watchlists/{watchlist_id}/webhooks/{webhook_id}"): Rule(LIST_KEEPERS, 204, 404),
+    ("get", "/alerts"): Rule(READERS, 200, 200),  # 200 with no site-2 alerts
+    ("get", "/alerts/{alert_id}"): Rule(READERS, 200, 404),
+    ("post", "/alerts/{alert_id}/{action}"): Rule(READERS, 200, 404),
 }
 
 
@@ -117,12 +126,41 @@ def _fresh_list(target: Target) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
+def _fresh_webhook(target: Target, watchlist_id: str) -> str:
+    with psycopg.connect(target.settings.db.conninfo(), autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO webhooks (watchlist_id, url, secret)"
+            " VALUES (%s, 'https://h.example/', 's') RETURNING id",
+            (watchlist_id,),
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _fresh_alert(target: Target) -> str:
+    """A new alert at the target's site, not yet acknowledged."""
+    watchlist_id, entry_id = _fresh_list(target)
+    with psycopg.connect(target.settings.db.conninfo(), autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO alerts (watchlist_id, entry_id, priority, plate_text, plate_normalized,"
+            " camera_id, site, track_id, first_seen, last_seen) VALUES (%s, %s, 'warning',"
+            " 'AB12CDE', 'AB12CDE', %s, %s, 't', now(), now()) RETURNING id",
+            (watchlist_id, entry_id, f"cam-{target.site}", target.site),
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 _BODIES: dict[tuple[str, str], Callable[[str], Any]] = {
     ("post", "/events"): lambda site: event(node={"site": site, "host": "h"}),
     ("post", "/watchlists"): lambda site: {"name": "l", "owner": "o", "sites": [site]},
     ("patch", "/watchlists/{watchlist_id}"): lambda _site: {"priority": "critical"},
     ("post", "/watchlists/{watchlist_id}/entries"): lambda _site: {"plate": "XY34ZZZ"},
     ("put", "/watchlists/{watchlist_id}/entries/{entry_id}"): lambda _site: {"plate": "XY99"},
+    ("post", "/watchlists/{watchlist_id}/entries.csv"): lambda _site: b"plate\nXY34ZZZ\n",
+    ("post", "/alerts/{alert_id}/{action}"): lambda _site: {"note": "seen"},
+    ("post", "/watchlists/{watchlist_id}/webhooks"): lambda _site: {"url": "https://h.example/"},
+    ("patch", "/watchlists/{watchlist_id}/webhooks/{webhook_id}"): lambda _site: {"enabled": False},
 }
 
 
@@ -134,10 +172,18 @@ def _request(
     if "{watchlist_id}" in path:
         watchlist_id, entry_id = _fresh_list(target)
         path = path.replace("{watchlist_id}", watchlist_id).replace("{entry_id}", entry_id)
+        if "{webhook_id}" in path:
+            path = path.replace("{webhook_id}", _fresh_webhook(target, watchlist_id))
+    if "{alert_id}" in path:
+        path = path.replace("{alert_id}", _fresh_alert(target)).replace("{action}", "acknowledge")
     headers = as_key(token) if token else {}
     body = _BODIES.get(operation)
     if body is not None:
-        return client.request(method, path, json=body(target.site), headers=headers)
+        content = body(target.site)
+        if isinstance(content, bytes):
+            csv = headers | {"content-type": "text/csv"}
+            return client.request(method, path, content=content, headers=csv)
+        return client.request(method, path, json=content, headers=headers)
     params = {"plate_text": "AB12", "mode": "prefix"} if path == "/plates/search" else {}
     return client.request(method, path, params=params, headers=headers)
 
@@ -196,6 +242,7 @@ def _assert_nothing_of_site_2(operation: tuple[str, str], body: Any) -> None:
             {item["reason"] for item in b["rejected"]} == {"out_of_scope"}
         ),
         ("get", "/watchlists"): lambda b: all(item["sites"] == ["site-1"] for item in b["items"]),
+        ("get", "/alerts"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
     }
     check = checks.get(operation)
     assert check is None or check(body)

@@ -183,3 +183,116 @@ def test_bad_entries_are_422_problems(
     )
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def csv_import(client: TestClient, token: str, list_id: str, text: str, **params: Any) -> Any:
+    return client.post(
+        f"/watchlists/{list_id}/entries.csv",
+        content=text.encode(),
+        params=params,
+        headers=as_key(token) | {"content-type": "text/csv"},
+    )
+
+
+def test_a_csv_import_is_idempotent_and_its_export_reads_back(
+    client: TestClient, keys: ListKeys
+) -> None:
+    made = new_list(client, keys.keeper)
+    text = (
+        "plate,match_mode,max_distance,reason,reference,cameras,hours_of_week,valid_until\n"
+        "AB12CDE,exact,,stolen,case 1,cam-1;cam-2,1;2,2030-01-01T00:00:00Z\n"
+        'XY34ZZZ,fuzzy,1,"wanted, armed",case 2,,,\n'
+        "AB1?3*,wildcard,,,,,,\n"
+    )
+    first = csv_import(client, keys.keeper, made["id"], text)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "deleted": 0,
+        "rejected": [],
+    }
+    again = csv_import(client, keys.keeper, made["id"], text).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
+
+    exported = client.get(f"/watchlists/{made['id']}/entries.csv", headers=as_key(keys.keeper))
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.text.count("\r\n") == 4
+    round_trip = csv_import(client, keys.keeper, made["id"], exported.text).json()
+    assert (round_trip["unchanged"], round_trip["created"], round_trip["updated"]) == (3, 0, 0)
+
+    changed = text.replace("stolen,case 1", "recovered,case 1")
+    assert csv_import(client, keys.keeper, made["id"], changed).json()["updated"] == 1
+    stored = client.get(f"/watchlists/{made['id']}/entries", headers=as_key(keys.keeper)).json()
+    by_plate = {entry["plate"]: entry for entry in stored["items"]}
+    assert by_plate["AB12CDE"]["reason"] == "recovered"
+    assert by_plate["AB12CDE"]["cameras"] == ["cam-1", "cam-2"]
+    assert by_plate["AB12CDE"]["hours_of_week"] == [1, 2]
+    assert by_plate["XY34ZZZ"]["reason"] == "wanted, armed"
+
+
+def test_replace_deletes_what_the_file_lacks_and_refuses_a_file_with_bad_lines(
+    client: TestClient, keys: ListKeys
+) -> None:
+    made = new_list(client, keys.keeper)
+    csv_import(client, keys.keeper, made["id"], "plate\nAB12CDE\nXY34ZZZ\n")
+    refused = csv_import(client, keys.keeper, made["id"], "plate\nAB12CDE\nX\n", replace=True)
+    assert refused.status_code == 422
+    assert refused.json()["rejected"][0]["line"] == 3
+    kept = client.get(f"/watchlists/{made['id']}/entries", headers=as_key(keys.keeper)).json()
+    assert len(kept["items"]) == 2
+    replaced = csv_import(client, keys.keeper, made["id"], "plate\nAB12CDE\n", replace=True)
+    assert replaced.json()["deleted"] == 1
+    left = client.get(f"/watchlists/{made['id']}/entries", headers=as_key(keys.keeper)).json()
+    assert [entry["plate"] for entry in left["items"]] == ["AB12CDE"]
+
+
+def test_bad_lines_are_reported_and_the_good_ones_land(
+    client: TestClient, keys: ListKeys, settings: Settings
+) -> None:
+    made = new_list(client, keys.keeper)
+    answer = csv_import(
+        client, keys.keeper, made["id"], "plate,max_distance\nAB12CDE\nX\nCD34EFG,7\nAB12CDE\n"
+    )
+    assert answer.status_code == 200
+    report = answer.json()
+    assert report["created"] == 1
+    assert [line["line"] for line in report["rejected"]] == [3, 4, 5]
+    assert "repeats" in report["rejected"][2]["errors"][0]
+    none_good = csv_import(client, keys.keeper, made["id"], "plate\nX\n")
+    assert none_good.status_code == 422
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        audited = conn.execute(
+            "SELECT status, result_count FROM audit_log WHERE path LIKE '%entries.csv' ORDER BY id"
+        ).fetchall()
+    assert audited == [(200, 1), (422, 0)]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        pytest.param(b"plate\nAB12CDE\n", "application/json", 415, id="not CSV"),
+        pytest.param(b"\xff\xfe\x00", "text/csv", 422, id="not UTF-8"),
+        pytest.param(b"plate,colour\nAB12CDE,red\n", "text/csv", 422, id="unknown column"),
+        pytest.param(b'plate\n"AB12CDE\n', "text/csv", 200, id="open quote to the end"),
+        pytest.param(b"plate\n" + b"AB12CDE\n" * 400, "text/csv", 413, id="too large"),
+    ],
+)
+def test_unreadable_files_are_problems(
+    settings: Settings, keys: ListKeys, content: bytes, content_type: str, status: int
+) -> None:
+    small = settings.model_copy(
+        update={"api": settings.api.model_copy(update={"watchlist_import_max_bytes": 2048})}
+    )
+    with TestClient(create_app(small)) as client:
+        made = new_list(client, keys.keeper)
+        answer = client.post(
+            f"/watchlists/{made['id']}/entries.csv",
+            content=content,
+            headers=as_key(keys.keeper) | {"content-type": content_type},
+        )
+    assert answer.status_code == status, answer.text
+    if status != 200:
+        assert answer.headers["content-type"].startswith("application/problem+json")

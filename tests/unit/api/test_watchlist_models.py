@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from alpr_core.api.watchlist_csv import COLUMNS
 from alpr_core.api.watchlist_models import EntryIn, WatchlistChange, WatchlistIn
 
 JSON = st.recursive(
@@ -16,22 +17,7 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
     max_leaves=12,
 )
-ENTRY_KEYS = st.sampled_from(
-    [
-        "plate",
-        "match_mode",
-        "max_distance",
-        "reason",
-        "reference",
-        "valid_from",
-        "valid_until",
-        "cameras",
-        "sites",
-        "directions",
-        "hours_of_week",
-        "extra",
-    ]
-)
+ENTRY_KEYS = st.sampled_from([*COLUMNS, "extra"])
 PLATES = st.text(alphabet="AB12?*-. xyzß", max_size=12)
 
 

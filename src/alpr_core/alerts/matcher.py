@@ -1,0 +1,153 @@
+"""Which watchlist entries a stored read matches, from an in-memory index of the active entries
+(docs/decisions.md#watchlist-matching).
+
+- ``exact``: the read's normalized plate equals the entry's.
+- ``fuzzy``: the OCR keys (look-alikes folded, as ``alpr_ocr_key`` in migration 0003) are within
+  the entry's ``max_distance`` edits. Each fuzzy entry is indexed by its key's deletion variants
+  (up to ``max_distance`` characters deleted), and a read looks up its own variants: two keys
+  within d edits always share a variant, so no match is missed; Levenshtein keeps the true ones.
+- ``wildcard``: ``?`` one character, ``*`` any run; indexed by its first run of three literal
+  characters, which a matching read must contain.
+
+A candidate matches when the read falls inside every restriction: the entry's validity (at the
+read's time, and not yet expired now), its cameras, sites, directions and hours of the week, and
+its list's sites, so that a list of one site never learns of another site's reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID
+
+from rapidfuzz.distance import Levenshtein
+
+EntryMode = Literal["exact", "fuzzy", "wildcard"]
+_OCR_FOLD = str.maketrans("ODQILBSZG", "000118526")  # alpr_ocr_key, migration 0003
+_LITERAL_RUN = re.compile(r"[0-9A-Z]{3,}")
+MAX_FUZZY_DISTANCE = 2
+
+
+def ocr_key(plate_normalized: str) -> str:
+    """The plate with the characters recognisers confuse folded into one of each group."""
+    return plate_normalized.translate(_OCR_FOLD)
+
+
+def deletion_variants(key: str, deletions: int) -> set[str]:
+    """``key`` with up to ``deletions`` characters deleted, itself included."""
+    variants = {key}
+    frontier = {key}
+    for _ in range(deletions):
+        frontier = {word[:i] + word[i + 1 :] for word in frontier for i in range(len(word))}
+        variants |= frontier
+    return variants
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """What a stored read offers to the lists."""
+
+    plate_normalized: str
+    camera_id: str
+    site: str | None
+    direction: str | None
+    at: datetime
+
+    def hour_of_week(self) -> int:
+        moment = self.at.astimezone(UTC)
+        return moment.weekday() * 24 + moment.hour
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveEntry:
+    id: UUID
+    watchlist_id: UUID
+    plate_normalized: str  # the wildcard pattern for a wildcard entry
+    match_mode: EntryMode
+    max_distance: int = 0
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    cameras: frozenset[str] | None = None
+    sites: frozenset[str] | None = None
+    directions: frozenset[str] | None = None
+    hours_of_week: frozenset[int] | None = None
+    list_sites: frozenset[str] | None = None
+    priority: str = "warning"
+
+    def allows(self, sighting: Sighting, now: datetime) -> bool:
+        """Whether ``sighting`` is inside every restriction of the entry and its list."""
+        if self.valid_until is not None and max(now, sighting.at) >= self.valid_until:
+            return False
+        if self.valid_from is not None and sighting.at < self.valid_from:
+            return False
+        if self.cameras is not None and sighting.camera_id not in self.cameras:
+            return False
+        for sites in (self.sites, self.list_sites):
+            if sites is not None and sighting.site not in sites:
+                return False
+        if self.directions is not None and sighting.direction not in self.directions:
+            return False
+        return self.hours_of_week is None or sighting.hour_of_week() in self.hours_of_week
+
+    def matches_plate(self, plate_normalized: str) -> bool:
+        """The entry's plate rule alone, without the index (the definition the index keeps)."""
+        if self.match_mode == "exact":
+            return plate_normalized == self.plate_normalized
+        if self.match_mode == "fuzzy":
+            distance = Levenshtein.distance(
+                ocr_key(plate_normalized),
+                ocr_key(self.plate_normalized),
+                score_cutoff=self.max_distance,
+            )
+            return distance <= self.max_distance
+        return _wildcard_regex(self.plate_normalized).fullmatch(plate_normalized) is not None
+
+
+def _wildcard_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.escape(pattern).replace(r"\?", ".").replace(r"\*", ".*"))
+
+
+class WatchlistIndex:
+    """The active entries, indexed for matching many reads a second."""
+
+    def __init__(self, entries: Iterable[ActiveEntry]) -> None:
+        self._exact: dict[str, list[ActiveEntry]] = defaultdict(list)
+        self._fuzzy: dict[str, list[ActiveEntry]] = defaultdict(list)
+        self._wildcards: dict[str, list[tuple[ActiveEntry, re.Pattern[str]]]] = defaultdict(list)
+        self.size = 0
+        for entry in entries:
+            self.size += 1
+            if entry.match_mode == "exact":
+                self._exact[entry.plate_normalized].append(entry)
+            elif entry.match_mode == "fuzzy":
+                key = ocr_key(entry.plate_normalized)
+                for variant in deletion_variants(key, entry.max_distance):
+                    self._fuzzy[variant].append(entry)
+            else:
+                literal = _LITERAL_RUN.search(entry.plate_normalized)
+                trigram = literal.group()[:3] if literal else ""
+                self._wildcards[trigram].append((entry, _wildcard_regex(entry.plate_normalized)))
+
+    def matches(self, sighting: Sighting, now: datetime) -> list[ActiveEntry]:
+        """The entries ``sighting`` matches, each once."""
+        found = {entry.id: entry for entry in self._candidates(sighting.plate_normalized)}
+        return [entry for entry in found.values() if entry.allows(sighting, now)]
+
+    def _candidates(self, plate: str) -> Iterator[ActiveEntry]:
+        yield from self._exact.get(plate, ())
+        if self._fuzzy:
+            key = ocr_key(plate)
+            for variant in deletion_variants(key, MAX_FUZZY_DISTANCE):
+                for entry in self._fuzzy.get(variant, ()):
+                    if entry.matches_plate(plate):
+                        yield entry
+        if self._wildcards:
+            trigrams = {plate[i : i + 3] for i in range(len(plate) - 2)} | {""}
+            for trigram in trigrams:
+                for entry, regex in self._wildcards.get(trigram, ()):
+                    if regex.fullmatch(plate):
+                        yield entry

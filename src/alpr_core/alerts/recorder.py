@@ -1,0 +1,97 @@
+"""Raise alerts for reads that are durable: the storage sink hands each written batch here, for
+Kafka and HTTP ingest alike, after its transaction has committed
+(docs/decisions.md#watchlist-matching).
+
+The entries are held as a :class:`WatchlistIndex`, rebuilt when the lists change (checked at
+most every ``refresh_s``). A batch's alerts are one transaction; a failure is a
+:class:`TransientError`, and the caller writes the batch again: the reads are already stored
+(nothing changes) and the hits already recorded are skipped, so every hit is recorded once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from alpr_core.alerts.matcher import ActiveEntry, Sighting, WatchlistIndex
+from alpr_core.db.alerts import active_entries, entries_version, record_hits
+from alpr_core.errors import TransientError
+from alpr_core.events.model import PlateEvent
+
+log = structlog.get_logger("alpr.alerts")
+
+
+def sighting_of(event: PlateEvent) -> Sighting:
+    direction = (event.extras or {}).get("direction")
+    return Sighting(
+        event.plate_normalized,
+        event.camera_id,
+        event.site,
+        direction if isinstance(direction, str) else None,
+        event.captured_at,
+    )
+
+
+class AlertRecorder:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        window: timedelta,
+        refresh_s: float,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], float] = time.monotonic,
+        on_opened: Callable[[int], None] = lambda _count: None,
+    ) -> None:
+        """``on_opened``: told how many alerts a batch opened, after they are committed."""
+        self._pool = pool
+        self._window = window
+        self._refresh_s = refresh_s
+        self._now = now
+        self._clock = clock
+        self._on_opened = on_opened
+        self._lock = threading.Lock()
+        self._index = WatchlistIndex(())
+        self._version: tuple[Any, ...] | None = None
+        self._checked_at: float | None = None
+
+    def record(self, events: Sequence[PlateEvent]) -> int:
+        """Record the hits of stored ``events``; returns the alerts opened."""
+        try:
+            index = self._current_index()
+            now = self._now()
+            hits = [
+                (entry, event)
+                for event in events
+                for entry in index.matches(sighting_of(event), now)
+            ]
+            if not hits:
+                return 0
+            with self._pool.connection() as conn:
+                opened = record_hits(conn, hits, self._window)
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            raise TransientError(f"database: {error}") from error
+        if opened:
+            self._on_opened(opened)
+        return opened
+
+    def _current_index(self) -> WatchlistIndex:
+        """The index, rebuilt first when the lists changed since it was built."""
+        with self._lock:
+            if self._checked_at is not None and self._clock() - self._checked_at < self._refresh_s:
+                return self._index
+            with self._pool.connection() as conn:
+                version = entries_version(conn)
+                if version != self._version:
+                    entries: list[ActiveEntry] = active_entries(conn)
+                    self._index = WatchlistIndex(entries)
+                    self._version = version
+                    log.info("watchlists loaded", entries=self._index.size)
+            self._checked_at = self._clock()
+            return self._index

@@ -1,0 +1,136 @@
+"""``/alerts``: the passes of listed vehicles, for keys that read plates (viewer, admin), inside
+their scope, every request audited as ``/plates`` is; and the workflow: acknowledge, then confirm
+or dismiss (docs/decisions.md#watchlist-matching)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from psycopg.rows import class_row
+from pydantic import BaseModel, ConfigDict, Field
+
+from alpr_core.api.audit import audited, record_query
+from alpr_core.api.cursor import Cursor
+from alpr_core.api.deps import ReaderKey, resources_of
+from alpr_core.api.params import as_utc, parse_cursor
+from alpr_core.api.problems import Problem, problem_responses
+from alpr_core.api.statements import fetch
+from alpr_core.db import alert_views as db
+from alpr_core.db.watchlists import Priority
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+ANSWERS = problem_responses(401, 403, 404, 409, 422)
+
+
+class AlertPage(BaseModel):
+    items: list[db.Alert]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class AlertDetail(BaseModel):
+    alert: db.Alert
+    reads: list[db.AlertRead] = Field(
+        description="Its reads, oldest first; `plate_id` opens one at `/plates/{id}` and its crop"
+        " at `/plates/{id}/image`."
+    )
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
+
+
+@router.get("", response_model=AlertPage, summary="Alerts, newest pass first", responses=ANSWERS)
+async def read_alerts(
+    request: Request,
+    key: ReaderKey,
+    status: Annotated[db.AlertStatus | None, Query()] = None,
+    priority: Annotated[Priority | None, Query()] = None,
+    watchlist_id: Annotated[UUID | None, Query()] = None,
+    camera_id: Annotated[str | None, Query(max_length=200)] = None,
+    site: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[
+        datetime | None, Query(description="First read at or after; ISO 8601.")
+    ] = None,
+    until: Annotated[datetime | None, Query(description="First read before; ISO 8601.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor`.")] = None,
+) -> AlertPage:
+    after = parse_cursor(cursor)
+    filters = db.AlertFilters(
+        status,
+        priority,
+        watchlist_id,
+        camera_id,
+        site,
+        as_utc(since) if since else None,
+        as_utc(until) if until else None,
+    )
+    query, params = db.alerts_page_query(
+        key, filters, (after.timestamp, after.id) if after else None, limit
+    )
+    statement, all_params = audited(
+        query,
+        params | {"page_limit": limit},
+        key,
+        request,
+        order_by="first_seen DESC, id DESC",
+        result_count="least(count(*), %(page_limit)s)",
+    )
+    async with resources_of(request).pool.connection() as conn:
+        rows = await fetch(
+            conn, statement, all_params, prepared=False, row_factory=class_row(db.Alert)
+        )
+    page = rows[:limit]
+    last = page[-1] if len(rows) > limit else None
+    return AlertPage(
+        items=page, next_cursor=Cursor(last.first_seen, last.id).encode() if last else None
+    )
+
+
+@router.get(
+    "/{alert_id}", response_model=AlertDetail, summary="One alert and its reads", responses=ANSWERS
+)
+async def read_alert(request: Request, key: ReaderKey, alert_id: int) -> AlertDetail:
+    async with resources_of(request).pool.connection() as conn:
+        alert = await db.get_alert(conn, key, alert_id)
+        reads = await db.reads_of(conn, alert_id) if alert else []
+        await record_query(conn, key, request, 200 if alert else 404, len(reads))
+    if alert is None:
+        raise _not_found()
+    return AlertDetail(alert=alert, reads=reads)
+
+
+Action = Literal["acknowledge", "confirm", "dismiss"]
+
+
+@router.post(
+    "/{alert_id}/{action}",
+    response_model=db.Alert,
+    summary="Acknowledge an alert, then confirm or dismiss it (a misread)",
+    responses=ANSWERS,
+)
+async def change_alert(
+    request: Request, key: ReaderKey, alert_id: int, action: Action, body: StatusChange
+) -> db.Alert:
+    """Records who did it and when, and the note if one is given. A change out of order (to
+    confirm an alert nobody acknowledged, or to change a resolved one) is a 409."""
+    async with resources_of(request).pool.connection() as conn:
+        changed = await db.change_status(conn, key, alert_id, action, body.note)
+        if changed is not None:
+            await record_query(conn, key, request, 200, 1)
+            return changed
+        current = await db.get_alert(conn, key, alert_id)
+        await record_query(conn, key, request, 409 if current else 404, 0)
+    if current is None:
+        raise _not_found()
+    becomes = db.TRANSITIONS[action][0]
+    raise Problem(409, "Conflict", f"An alert that is {current.status} cannot be {becomes}.")
+
+
+def _not_found() -> Problem:
+    return Problem(404, "Not found", "No such alert for this key.")
