@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Literal
 from uuid import UUID
 
@@ -30,6 +31,7 @@ EntryMode = Literal["exact", "fuzzy", "wildcard"]
 _OCR_FOLD = str.maketrans("ODQILBSZG", "000118526")  # alpr_ocr_key, migration 0003
 _LITERAL_RUN = re.compile(r"[0-9A-Z]{3,}")
 MAX_FUZZY_DISTANCE = 2
+PLATE_MEMORY = 100_000
 
 
 def ocr_key(plate_normalized: str) -> str:
@@ -38,13 +40,17 @@ def ocr_key(plate_normalized: str) -> str:
 
 
 def deletion_variants(key: str, deletions: int) -> set[str]:
-    """``key`` with up to ``deletions`` characters deleted, itself included."""
-    variants = {key}
-    frontier = {key}
-    for _ in range(deletions):
-        frontier = {word[:i] + word[i + 1 :] for word in frontier for i in range(len(word))}
-        variants |= frontier
-    return variants
+    """``key`` with up to ``deletions`` (0 to 2) characters deleted, itself included."""
+    return {key[:i] + key[i + 1 : j] + key[j + 1 :] for i, j in _cuts(len(key), deletions)}
+
+
+@cache
+def _cuts(length: int, deletions: int) -> tuple[tuple[int, int], ...]:
+    """The (i, j) such that ``key[:i] + key[i + 1 : j] + key[j + 1 :]`` deletes each set of up
+    to ``deletions`` positions: j = length deletes i alone, i = j = length nothing."""
+    ones = [(i, length) for i in range(length)] if deletions >= 1 else []
+    twos = [(i, j) for i in range(length) for j in range(i + 1, length)] if deletions >= 2 else []
+    return ((length, length), *ones, *twos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +118,12 @@ def _wildcard_regex(pattern: str) -> re.Pattern[str]:
 
 
 class WatchlistIndex:
-    """The active entries, indexed for matching many reads a second."""
+    """The active entries, indexed for matching many reads a second. A plate's candidates (the
+    entries whose plate rule it meets) are remembered for the next read of the same plate, up to
+    ``PLATE_MEMORY`` plates: a vehicle is read several times as it passes."""
 
     def __init__(self, entries: Iterable[ActiveEntry]) -> None:
+        self._remembered: dict[str, tuple[ActiveEntry, ...]] = {}
         self._exact: dict[str, list[ActiveEntry]] = defaultdict(list)
         self._fuzzy: dict[str, list[ActiveEntry]] = defaultdict(list)
         self._wildcards: dict[str, list[tuple[ActiveEntry, re.Pattern[str]]]] = defaultdict(list)
@@ -134,15 +143,21 @@ class WatchlistIndex:
 
     def matches(self, sighting: Sighting, now: datetime) -> list[ActiveEntry]:
         """The entries ``sighting`` matches, each once."""
-        found = {entry.id: entry for entry in self._candidates(sighting.plate_normalized)}
-        return [entry for entry in found.values() if entry.allows(sighting, now)]
+        plate = sighting.plate_normalized
+        candidates = self._remembered.get(plate)
+        if candidates is None:
+            candidates = tuple({entry.id: entry for entry in self._candidates(plate)}.values())
+            if len(self._remembered) >= PLATE_MEMORY:
+                self._remembered.clear()
+            self._remembered[plate] = candidates
+        return [entry for entry in candidates if entry.allows(sighting, now)]
 
     def _candidates(self, plate: str) -> Iterator[ActiveEntry]:
         yield from self._exact.get(plate, ())
         if self._fuzzy:
-            key = ocr_key(plate)
-            for variant in deletion_variants(key, MAX_FUZZY_DISTANCE):
-                for entry in self._fuzzy.get(variant, ()):
+            shared = self._fuzzy.keys() & deletion_variants(ocr_key(plate), MAX_FUZZY_DISTANCE)
+            for variant in shared:
+                for entry in self._fuzzy[variant]:
                     if entry.matches_plate(plate):
                         yield entry
         if self._wildcards:

@@ -61,6 +61,14 @@ class AlertRecorder:
         self._version: tuple[Any, ...] | None = None
         self._checked_at: float | None = None
 
+    def load(self) -> None:
+        """Build the index now, before the first batch needs it; a failure is left for the first
+        batch to meet (and retry)."""
+        try:
+            self._current_index()
+        except (psycopg.Error, PoolTimeout) as error:
+            log.warning("watchlists not loaded yet", error_class=type(error).__name__)
+
     def record(self, events: Sequence[PlateEvent]) -> int:
         """Record the hits of stored ``events``; returns the alerts opened."""
         try:

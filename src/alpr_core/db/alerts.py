@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from psycopg import Connection
+from psycopg.types.json import Jsonb
 
 from alpr_core.alerts.matcher import ActiveEntry
 from alpr_core.events.model import PlateEvent
@@ -65,69 +66,25 @@ def record_hits(
 ) -> int:
     """Add each (entry, read) to its pass's alert, opening one (with its outbox row) when the
     read starts a new pass; a read the entry's alerts already hold changes nothing. Returns the
-    alerts opened. One transaction; passes are locked in one order, so concurrent writers
-    neither deadlock nor open one pass twice."""
-    opened = 0
+    alerts opened. One statement (``alpr_record_hits``, migration 0019), in one transaction."""
     ordered = sorted(hits, key=lambda hit: (str(hit[0].id), hit[1].camera_id))
-    with conn.transaction():
-        for entry, event in ordered:
-            opened += _record_hit(conn, entry, event, window)
-    return opened
-
-
-def _record_hit(
-    conn: Connection[Any], entry: ActiveEntry, event: PlateEvent, window: timedelta
-) -> bool:
-    read = {
-        "entry": entry.id,
-        "list": entry.watchlist_id,
-        "priority": entry.priority,
-        "event": event.event_id,
-        "at": event.captured_at,
-        "camera": event.camera_id,
-        "site": event.site,
-        "track": event.track_id,
-        "plate": event.plate_text,
-        "normalized": event.plate_normalized,
-        "window": window,
-        "horizon": TRACK_HORIZON,
-    }
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended(%(entry)s::text || %(camera)s, 0))",
-        read,
-    )
-    held = conn.execute(
-        "SELECT 1 FROM alert_reads WHERE entry_id = %(entry)s AND event_id = %(event)s", read
+    rows = [
+        {
+            "entry": str(entry.id),
+            "list": str(entry.watchlist_id),
+            "priority": entry.priority,
+            "event": event.event_id,
+            "at": event.captured_at.isoformat(),
+            "camera": event.camera_id,
+            "site": event.site,
+            "track": event.track_id,
+            "plate": event.plate_text,
+            "normalized": event.plate_normalized,
+        }
+        for entry, event in ordered
+    ]
+    row = conn.execute(
+        "SELECT alpr_record_hits(%s, %s, %s)", (Jsonb(rows), window, TRACK_HORIZON)
     ).fetchone()
-    if held:
-        return False
-    joined = conn.execute(
-        "UPDATE alerts SET first_seen = least(first_seen, %(at)s),"
-        " last_seen = greatest(last_seen, %(at)s), read_count = read_count + 1, updated_at = now()"
-        " WHERE id = (SELECT id FROM alerts WHERE entry_id = %(entry)s AND camera_id = %(camera)s"
-        "   AND ((track_id = %(track)s AND %(at)s < last_seen + %(horizon)s"
-        "         AND %(at)s > first_seen - %(horizon)s)"
-        "        OR %(at)s BETWEEN first_seen - %(window)s AND last_seen + %(window)s)"
-        "   ORDER BY last_seen DESC LIMIT 1)"
-        " RETURNING id",
-        read,
-    ).fetchone()
-    if joined is not None:
-        alert_id = joined[0]
-    else:
-        created = conn.execute(
-            "INSERT INTO alerts (watchlist_id, entry_id, priority, plate_text, plate_normalized,"
-            " camera_id, site, track_id, first_seen, last_seen) VALUES (%(list)s, %(entry)s,"
-            " %(priority)s, %(plate)s, %(normalized)s, %(camera)s, %(site)s, %(track)s, %(at)s,"
-            " %(at)s) RETURNING id",
-            read,
-        ).fetchone()
-        assert created is not None  # an INSERT ... RETURNING returns its row
-        alert_id = created[0]
-        conn.execute("INSERT INTO alert_outbox (alert_id) VALUES (%s)", (alert_id,))
-    conn.execute(
-        'INSERT INTO alert_reads (alert_id, entry_id, event_id, "timestamp")'
-        " VALUES (%s, %s, %s, %s)",
-        (alert_id, entry.id, event.event_id, event.captured_at),
-    )
-    return joined is None
+    assert row is not None  # a function call returns a row
+    return int(row[0])

@@ -27,6 +27,7 @@ def detection_sink(
             settings.alert.refresh_s,
             on_opened=metrics.alerts_opened.inc,
         )
+        alerts.load()
     return DetectionSink(
         pool,
         images,
