@@ -284,6 +284,9 @@ class ApiSettings(BaseSettings):
     ingest_rate_per_s: float = Field(default=10.0, gt=0)
     ingest_burst: int = Field(default=500, ge=1)
 
+    alert_streams_max: int = Field(default=50, ge=1)  # GET /alerts/stream connections at once
+    # a stream ends after this; the client reconnects (and its key is checked again)
+    alert_stream_max_s: float = Field(default=300.0, gt=0, le=86_400)
     # POST /watchlists/{id}/entries.csv: caps on one imported file
     watchlist_import_max_bytes: int = Field(default=33_554_432, ge=1024)
     watchlist_import_max_entries: int = Field(default=200_000, ge=1)

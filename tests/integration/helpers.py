@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import uvicorn
 from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.simulator.publisher import EventPublisher, Progress, SimulationPlan, run_simulation
 from alpr_core.storage.messages import header_list
+from tests.integration.conftest import wait_until
 
 
 def publisher(settings: Settings) -> EventPublisher:
@@ -59,3 +65,18 @@ def read_topic(
 def headers_of(message: Message) -> dict[str, str]:
     found = header_list(message.headers())
     return {key: value.decode() if isinstance(value, bytes) else str(value) for key, value in found}
+
+
+@contextmanager
+def running_api(settings: Settings, port: int) -> Iterator[str]:
+    """The API on a real port, served by uvicorn in a thread."""
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="api-under-test")
+    thread.start()
+    try:
+        wait_until(lambda: server.started, timeout_s=30, what="API started")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

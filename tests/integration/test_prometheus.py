@@ -7,7 +7,6 @@ import json
 import shutil
 import socket
 import subprocess
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -16,13 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 import yaml
 
-from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from tests.integration.conftest import REPO, running_storage, wait_until
-from tests.integration.helpers import simulate
+from tests.integration.helpers import running_api, simulate
 
 PROMETHEUS_DIR = REPO / "monitoring/prometheus"
 EVENTS = 60
@@ -85,20 +82,6 @@ def _ready(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-@contextmanager
-def running_api(settings: Settings, port: int) -> Iterator[str]:
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="api-under-test")
-    thread.start()
-    try:
-        wait_until(lambda: server.started, timeout_s=30, what="API started")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def query(prometheus: str, promql: str) -> list[dict[str, Any]]:

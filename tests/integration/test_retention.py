@@ -187,3 +187,37 @@ def test_a_drop_waits_no_longer_than_the_lock_timeout(
     assert result.images_deleted == 2
     assert db_scalar(settings, f"SELECT count(*) FROM {partition}") == 2
     assert db_scalar(settings, "SELECT count(*) FROM plate_detections") == 3
+
+
+def test_alerts_go_at_their_lists_retention_or_the_reads_whichever_is_sooner(
+    settings: Settings, images: ObjectImageStore
+) -> None:
+    now = datetime.now(UTC)
+    ages = {
+        "week list, 8 days": (7, 8),
+        "week list, 6 days": (7, 6),
+        "long list, 95 days": (3650, 95),
+    }
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        for name, (days, age) in ages.items():
+            conn.execute(
+                "WITH l AS (INSERT INTO watchlists (name, priority, owner, retention_days)"
+                " VALUES (%(name)s, 'warning', 'o', %(days)s) RETURNING id),"
+                " a AS (INSERT INTO alerts (watchlist_id, entry_id, priority, plate_text,"
+                " plate_normalized, camera_id, track_id, first_seen, last_seen)"
+                " SELECT id, gen_random_uuid(), 'warning', 'AB12CDE', 'AB12CDE', 'c', 't',"
+                " %(seen)s, %(seen)s FROM l RETURNING id),"
+                ' r AS (INSERT INTO alert_reads (alert_id, entry_id, event_id, "timestamp")'
+                " SELECT id, gen_random_uuid(), gen_random_uuid(), %(seen)s FROM a)"
+                " INSERT INTO alert_outbox (alert_id) SELECT id FROM a",
+                {"name": name, "days": days, "seen": now - timedelta(days=age)},
+            )
+        result = apply_retention(conn, images, timedelta(days=90), now)
+        kept = conn.execute(
+            "SELECT l.name FROM alerts a JOIN watchlists l ON l.id = a.watchlist_id"
+        ).fetchall()
+
+    assert result.alerts_deleted == 2
+    assert kept == [("week list, 6 days",)]
+    assert db_scalar(settings, "SELECT count(*) FROM alert_reads") == 1
+    assert db_scalar(settings, "SELECT count(*) FROM alert_outbox") == 1

@@ -61,11 +61,11 @@ class AlertRecorder:
         self._version: tuple[Any, ...] | None = None
         self._checked_at: float | None = None
 
-    def load(self) -> None:
-        """Build the index now, before the first batch needs it; a failure is left for the first
-        batch to meet (and retry)."""
+    def load(self, timeout_s: float = 2.0) -> None:
+        """Build the index now, before the first batch needs it, waiting at most ``timeout_s``
+        for a connection; a failure is left for the first batch to meet (and retry)."""
         try:
-            self._current_index()
+            self._current_index(timeout_s)
         except (psycopg.Error, PoolTimeout) as error:
             log.warning("watchlists not loaded yet", error_class=type(error).__name__)
 
@@ -89,12 +89,12 @@ class AlertRecorder:
             self._on_opened(opened)
         return opened
 
-    def _current_index(self) -> WatchlistIndex:
+    def _current_index(self, timeout_s: float | None = None) -> WatchlistIndex:
         """The index, rebuilt first when the lists changed since it was built."""
         with self._lock:
             if self._checked_at is not None and self._clock() - self._checked_at < self._refresh_s:
                 return self._index
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout=timeout_s) as conn:
                 version = entries_version(conn)
                 if version != self._version:
                     entries: list[ActiveEntry] = active_entries(conn)

@@ -158,6 +158,8 @@ def create_app(settings: Settings) -> FastAPI:
             trusted_networks(settings.api.trusted_proxies),
             RateLimiter(DENIAL_AUDITS_PER_S, DENIAL_AUDITS_BURST),
             settings.alert,
+            api_conninfo(settings),
+            asyncio.Semaphore(settings.api.alert_streams_max),
         )
         ingest, ingest_pool = open_event_ingest(settings, images, ingest_metrics)
         limiter = RateLimiter(settings.api.ingest_rate_per_s, settings.api.ingest_burst)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -40,6 +41,8 @@ class Resources:
     trusted_proxies: tuple[Network, ...]
     denial_audits: RateLimiter  # audit rows of denied requests, per client address
     alert: AlertSettings
+    conninfo: str  # for connections of their own (the alert stream's LISTEN)
+    alert_streams: asyncio.Semaphore  # open alert streams, at most API_ALERT_STREAMS_MAX
 
 
 def resources_of(request: Request) -> Resources:

@@ -158,3 +158,34 @@ async def change_status(
         params,
     )
     return await cursor.fetchone()
+
+
+# Alerts whose outbox row may have committed after a later one: a resumed stream sends them again
+# (docs/api.md, "Live alerts"); clients drop the ids they have.
+RESUME_OVERLAP: LiteralString = "10 seconds"
+
+
+async def alert_events(
+    conn: AsyncConnection[Any],
+    key: ApiKey,
+    *,
+    outbox_ids: list[int] | None = None,
+    resume_after: int | None = None,
+    limit: int = 1000,
+) -> list[tuple[int, Alert]]:
+    """Alerts in the key's scope with their outbox ids (the stream's event ids), by outbox id:
+    those of ``outbox_ids``, or those after ``resume_after`` (with the overlap before it)."""
+    params: dict[str, Any] = {"ids": outbox_ids or [], "after": resume_after, "limit": limit}
+    which: LiteralString = "o.id = ANY(%(ids)s)"
+    if resume_after is not None:
+        which = (
+            "(o.id > %(after)s OR o.created_at >= (SELECT created_at - interval"
+            f" '{RESUME_OVERLAP}' FROM alert_outbox WHERE id = %(after)s))"
+        )
+    alert_columns: LiteralString = ", ".join(f"a.{c.strip()}" for c in ALERT_COLUMNS.split(","))
+    cursor = await conn.execute(
+        f"SELECT o.id, {alert_columns} FROM alert_outbox o JOIN alerts a ON a.id = o.alert_id"
+        f" WHERE {which} AND {_scope(key, params)} ORDER BY o.id LIMIT %(limit)s",
+        params,
+    )
+    return [(row[0], Alert(*row[1:])) for row in await cursor.fetchall()]

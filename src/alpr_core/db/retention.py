@@ -2,7 +2,9 @@
 
 Images go first, then the partition: if the run stops between the two, the next run finds the
 same partition and finishes it, so no image outlives its row. Then the fuzzy-search dictionary
-forgets the dropped days, and the plates with no day left. Only one run at a time does work.
+forgets the dropped days, and the plates with no day left, and alerts past their list's
+retention or past the reads' (whichever is sooner) go with their reads, outbox rows and
+deliveries. Only one run at a time does work.
 
 Dropping a partition needs an exclusive lock, which queues every later reader and writer of
 the table behind it: the drop waits at most ``lock_timeout_ms`` for it, and a partition it
@@ -36,6 +38,7 @@ class RetentionResult:
     ran: bool = True
     plate_texts_deleted: int = 0
     partitions_locked: int = 0  # expired, but busy past the lock timeout: left for the next run
+    alerts_deleted: int = 0
 
 
 def apply_retention(
@@ -73,6 +76,7 @@ def apply_retention(
             deleted,
             plate_texts_deleted=forgotten,
             partitions_locked=len(expired) - dropped,
+            alerts_deleted=_expire_alerts(conn, now, now - keep),
         )
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
@@ -112,3 +116,13 @@ def _forget_plate_texts(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
     conn.execute("DELETE FROM plate_texts_pending WHERE day < %s", (day,))
     conn.execute("DELETE FROM plate_days WHERE day < %s", (day,))
     return conn.execute("DELETE FROM plate_texts WHERE last_seen < %s", (day,)).rowcount
+
+
+def _expire_alerts(conn: psycopg.Connection[Any], now: datetime, cutoff: datetime) -> int:
+    """Delete the alerts whose last read is past their list's ``retention_days``, or before
+    ``cutoff`` (the reads' retention): an alert never outlives the reads it names."""
+    return conn.execute(
+        "DELETE FROM alerts a USING watchlists w WHERE w.id = a.watchlist_id"
+        " AND a.last_seen < greatest(%s - make_interval(days => w.retention_days), %s)",
+        (now, cutoff),
+    ).rowcount

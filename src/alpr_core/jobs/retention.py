@@ -60,4 +60,5 @@ class RetentionSchedule(PeriodicJob):
                 partitions_locked=result.partitions_locked,
                 images_deleted=result.images_deleted,
                 plate_texts_deleted=result.plate_texts_deleted,
+                alerts_deleted=result.alerts_deleted,
             )

@@ -63,6 +63,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("patch", "/watchlists/{watchlist_id}/webhooks/{webhook_id}"): Rule(LIST_KEEPERS, 200, 404),
     ("delete", "/watchlists/{watchlist_id}/webhooks/{webhook_id}"): Rule(LIST_KEEPERS, 204, 404),
     ("get", "/alerts"): Rule(READERS, 200, 200),  # 200 with no site-2 alerts
+    ("get", "/alerts/stream"): Rule(READERS, 200, 200),  # ends after API_ALERT_STREAM_MAX_S
     ("get", "/alerts/{alert_id}"): Rule(READERS, 200, 404),
     ("post", "/alerts/{alert_id}/{action}"): Rule(READERS, 200, 404),
 }
@@ -86,7 +87,9 @@ def tokens(settings: Settings) -> Tokens:
 
 @pytest.fixture
 def client(settings: Settings, stored: list[DecodedEvent]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    """The API, its alert streams ending soon enough for a test to read them whole."""
+    api = settings.api.model_copy(update={"alert_stream_max_s": 0.3})
+    with TestClient(create_app(settings.model_copy(update={"api": api}))) as test_client:
         yield test_client
 
 
@@ -230,10 +233,10 @@ def _check(
         return
     assert inside.status_code == rule.ok, f"{what}, in scope: {inside.text}"
     assert outside.status_code == rule.out_of_scope, f"{what}, out of scope: {outside.text}"
-    _assert_nothing_of_site_2(operation, outside.json())
+    _assert_nothing_of_site_2(operation, outside)
 
 
-def _assert_nothing_of_site_2(operation: tuple[str, str], body: Any) -> None:
+def _assert_nothing_of_site_2(operation: tuple[str, str], answer: Any) -> None:
     checks: dict[tuple[str, str], Callable[[Any], bool]] = {
         ("get", "/plates"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
         ("get", "/plates/search"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
@@ -245,4 +248,4 @@ def _assert_nothing_of_site_2(operation: tuple[str, str], body: Any) -> None:
         ("get", "/alerts"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
     }
     check = checks.get(operation)
-    assert check is None or check(body)
+    assert check is None or check(answer.json())

@@ -39,7 +39,9 @@ CHECKS = [
 
 @pytest.fixture
 def running_app(settings: Settings, stored: list[DecodedEvent]) -> Iterator[FastAPI]:
-    app = create_app(settings)
+    """The API, its alert streams ending soon enough for each generated request to end."""
+    api = settings.api.model_copy(update={"alert_stream_max_s": 0.2})
+    app = create_app(settings.model_copy(update={"api": api}))
     with TestClient(app):  # runs the lifespan: the pool and the image store are open
         yield app
 

@@ -4,13 +4,17 @@ or dismiss (docs/decisions.md#watchlist-matching)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+import psycopg
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from psycopg.rows import class_row
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from alpr_core.api.audit import audited, record_query
 from alpr_core.api.cursor import Cursor
@@ -19,9 +23,13 @@ from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.statements import fetch
 from alpr_core.db import alert_views as db
+from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.watchlists import Priority
+from alpr_core.jobs.alert_dispatch import CHANNEL as ALERTS_CHANNEL
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
+EVENT_STREAM = "text/event-stream"
+AlertOut = TypeAdapter(db.Alert)
 ANSWERS = problem_responses(401, 403, 404, 409, 422)
 
 
@@ -90,6 +98,76 @@ async def read_alerts(
     return AlertPage(
         items=page, next_cursor=Cursor(last.first_seen, last.id).encode() if last else None
     )
+
+
+HEARTBEAT_S = 15.0
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    summary="New alerts as they are opened (Server-Sent Events)",
+    responses=problem_responses(401, 403, 503) | {200: {"content": {EVENT_STREAM: {}}}},
+)
+async def stream_alerts(
+    request: Request,
+    key: ReaderKey,
+    last_event_id: Annotated[
+        str | None,
+        Header(description="The last `id` received: the stream resumes after it."),
+    ] = None,
+) -> Response:
+    """One `event: alert` per opened alert in the key's scope, its `id` the outbox id, its
+    `data` the alert as JSON; a comment every 15 s keeps proxies from closing the connection. A
+    stream resumed with `Last-Event-ID` first sends what came after it, and the alerts of the
+    ten seconds before it again (one may have committed late): drop ids you have. A stream ends
+    after `API_ALERT_STREAM_MAX_S`, and the client reconnects with its key checked again. At
+    most `API_ALERT_STREAMS_MAX` streams per process (then 503)."""
+    resources = resources_of(request)
+    resume = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    if resources.alert_streams.locked():
+        raise Problem(503, "Too many streams", "Every alert stream of this process is taken.")
+    await resources.alert_streams.acquire()
+    try:
+        async with resources.pool.connection() as conn:
+            await record_query(conn, key, request, 200, 0)
+    except BaseException:
+        resources.alert_streams.release()
+        raise
+    events = _alert_events(request, key, resume)
+    return StreamingResponse(events, media_type=EVENT_STREAM, headers={"Cache-Control": "no-store"})
+
+
+async def _alert_events(request: Request, key: ApiKey, resume: int | None) -> AsyncIterator[str]:
+    resources = resources_of(request)
+    try:
+        async with await psycopg.AsyncConnection.connect(
+            resources.conninfo, autocommit=True
+        ) as conn:
+            await conn.execute(f"LISTEN {ALERTS_CHANNEL}")
+            if resume is not None:
+                for event in await db.alert_events(conn, key, resume_after=resume):
+                    yield _event(*event)
+            quiet_since = time.monotonic()
+            ends = quiet_since + resources.settings.alert_stream_max_s
+            while time.monotonic() < ends and not await request.is_disconnected():
+                wait_s = max(0.0, min(1.0, ends - time.monotonic()))
+                notes = conn.notifies(timeout=wait_s, stop_after=100)
+                ids = [int(note.payload) async for note in notes]
+                if ids:
+                    for event in await db.alert_events(conn, key, outbox_ids=ids):
+                        yield _event(*event)
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since >= HEARTBEAT_S:
+                    yield ": keep-alive\n\n"
+                    quiet_since = time.monotonic()
+    finally:
+        resources.alert_streams.release()
+
+
+def _event(event_id: int, alert: db.Alert) -> str:
+    data = AlertOut.dump_json(alert).decode()
+    return f"id: {event_id}\nevent: alert\ndata: {data}\n\n"
 
 
 @router.get(

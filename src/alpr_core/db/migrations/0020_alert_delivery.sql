@@ -48,3 +48,6 @@ CREATE TRIGGER alert_outbox_deliveries AFTER INSERT ON alert_outbox
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhooks TO alpr_reader;
 GRANT SELECT, UPDATE ON webhooks TO alpr_writer;
 GRANT SELECT, INSERT, UPDATE ON alert_deliveries TO alpr_writer, alpr_reader;
+-- Retention, run by the storage service, deletes expired alerts (their reads, outbox rows and
+-- deliveries go with them).
+GRANT DELETE ON alerts TO alpr_writer;
