@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from alpr_core.api.app import create_app
 from alpr_core.config import Settings
+from alpr_core.jobs.alert_dispatch import DeliveryMetrics
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.health import Liveness, serve_health
 from alpr_dashboards.__main__ import as_json, dashboards
@@ -43,6 +44,7 @@ def storage_metrics_page() -> Iterator[str]:
     """The storage service's /metrics, served by its own HTTP server with its own metrics."""
     registry = CollectorRegistry()
     StorageMetrics(registry)
+    DeliveryMetrics(registry)  # build_storage registers the alert dispatcher's metrics too
     server = serve_health("127.0.0.1", 0, registry, Liveness())
     try:
         url = f"http://127.0.0.1:{server.server_port}/metrics"

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from alpr_core.alerts.signing import verify
 from alpr_core.api.app import create_app
 from alpr_core.config import Settings
+from alpr_core.db.alert_delivery import backlog
 from alpr_core.db.api_keys import create_key
 from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.jobs.alert_dispatch import AlertDispatcher, DeliveryMetrics
@@ -109,7 +110,8 @@ def test_an_alert_is_posted_signed_once_with_two_dispatchers(
     settings: Settings, app: TestClient, setup: Setup, receiver: Receiver
 ) -> None:
     _, secret = subscribe(app, setup, receiver.url)
-    first, second = dispatcher(settings), dispatcher(settings)
+    registries = CollectorRegistry(), CollectorRegistry()
+    first, second = (dispatcher(settings, registry) for registry in registries)
     first.start()
     second.start()
     try:
@@ -120,6 +122,8 @@ def test_an_alert_is_posted_signed_once_with_two_dispatchers(
         first.stop()
         second.stop()
     assert len(receiver.requests) == 1
+    pending = [r.get_sample_value("alpr_alert_deliveries_pending") for r in registries]
+    assert 0.0 in pending  # the leader's report: nothing waits
     headers, body = receiver.requests[0]
     timestamp = int(headers["X-ALPR-Timestamp"])
     assert verify(secret, timestamp, body, headers["X-ALPR-Signature"], int(time.time()), 300)
@@ -138,6 +142,10 @@ def test_failures_are_retried_and_a_down_dispatcher_catches_up(
 ) -> None:
     subscribe(app, setup, receiver.url)
     post(app, setup.ingest, read("AB12CDE"))  # no dispatcher runs yet: the outbox holds it
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        waiting, oldest_s = backlog(conn)
+    assert waiting == 1
+    assert oldest_s > 0
     receiver.failures_left = 2
     job = dispatcher(settings)
     job.start()

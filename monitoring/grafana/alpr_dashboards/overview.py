@@ -123,4 +123,31 @@ def build() -> dashboard.Dashboard:
                 ),
             )
         )
+        .with_row(dashboard.Row("Watchlist alerts"))
+        .with_panel(
+            graph(
+                "Alerts opened and delivered",
+                "ops",
+                promql("sum(rate(alpr_alerts_opened_total[5m]))", "opened"),
+                promql(
+                    "sum by (outcome) (rate(alpr_alert_deliveries_total[5m]))",
+                    "deliveries {{outcome}}",
+                ),
+                promql("sum(rate(alpr_webhooks_disabled_total[5m]))", "webhooks switched off"),
+            )
+        )
+        .with_panel(
+            graph(
+                "Undelivered alerts",
+                "short",
+                promql("max(alpr_alert_deliveries_pending)", "waiting"),
+            )
+        )
+        .with_panel(
+            graph(
+                "Oldest undelivered alert",
+                "s",
+                promql("max(alpr_alert_delivery_oldest_pending_seconds)", "age"),
+            )
+        )
     )

@@ -89,3 +89,17 @@ def failed(conn: Connection[Any], delivery: DueDelivery, error: str) -> bool:
             (delivery.webhook_id,),
         ).fetchone()
     return row is not None and not row[0]
+
+
+def backlog(conn: Connection[Any]) -> tuple[int, float]:
+    """Undelivered deliveries to enabled webhooks, and the age in seconds of the oldest one's
+    alert (0 when none wait)."""
+    row = conn.execute(
+        "SELECT count(*), coalesce(extract(epoch FROM now() - min(o.created_at)), 0)"
+        " FROM alert_deliveries d"
+        " JOIN webhooks w ON w.id = d.webhook_id AND w.enabled"
+        " JOIN alert_outbox o ON o.id = d.outbox_id"
+        " WHERE d.delivered_at IS NULL"
+    ).fetchone()
+    assert row is not None  # an aggregate returns a row
+    return int(row[0]), float(row[1])

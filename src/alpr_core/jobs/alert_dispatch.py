@@ -5,7 +5,9 @@ until the holder's connection goes. It wakes when an alert is committed (``LISTE
 and at least every ``poll_s`` for retries. Each due delivery is posted signed
 (``alerts/signing.py``) with its outbox id as the idempotency key; a 2xx marks it delivered,
 anything else schedules a retry with backoff, and a webhook failing ``max_failures`` times in a
-row is switched off, with a log line and ``alpr_webhooks_disabled_total``.
+row is switched off, with a log line and ``alpr_webhooks_disabled_total``. After each round the
+leader reports the backlog (``alpr_alert_deliveries_pending``, and the age of the oldest in
+``alpr_alert_delivery_oldest_pending_seconds``, which the ``AlertDeliveryStuck`` rule watches).
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psycopg
 import structlog
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from alpr_core.alerts.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
-from alpr_core.db.alert_delivery import DueDelivery, delivered, due_deliveries, failed
+from alpr_core.db.alert_delivery import (
+    DueDelivery,
+    backlog,
+    delivered,
+    due_deliveries,
+    failed,
+)
 from alpr_core.jobs.periodic import PeriodicJob
 
 log = structlog.get_logger("alpr.alerts.delivery")
@@ -38,9 +46,21 @@ class DeliveryMetrics:
             ["channel", "outcome"],
             registry=registry,
         )
+        for outcome in ("delivered", "failed"):  # at zero from the start, for rate()
+            self.deliveries.labels("webhook", outcome)
         self.webhooks_disabled = Counter(
             "alpr_webhooks_disabled",
             "Webhooks switched off after failing too many times in a row.",
+            registry=registry,
+        )
+        self.pending = Gauge(
+            "alpr_alert_deliveries_pending",
+            "Alert deliveries to enabled webhooks not yet delivered.",
+            registry=registry,
+        )
+        self.oldest_pending = Gauge(
+            "alpr_alert_delivery_oldest_pending_seconds",
+            "Age of the oldest undelivered alert to an enabled webhook (0: none waits).",
             registry=registry,
         )
 
@@ -75,6 +95,9 @@ class AlertDispatcher(PeriodicJob):
             if self._leading:
                 while not self.stopping() and self._deliver_due(conn) == BATCH:
                     pass
+                pending, oldest_s = backlog(conn)
+                self._metrics.pending.set(pending)
+                self._metrics.oldest_pending.set(oldest_s)
             for _ in conn.notifies(timeout=self._poll_s, stop_after=1):
                 pass
         except psycopg.Error as error:
