@@ -99,17 +99,17 @@ class ActiveEntry:
             return False
         return self.hours_of_week is None or sighting.hour_of_week() in self.hours_of_week
 
+    def near(self, read_key: str, own_key: str) -> bool:
+        """Whether two OCR keys are within the entry's ``max_distance`` edits."""
+        distance = Levenshtein.distance(read_key, own_key, score_cutoff=self.max_distance)
+        return distance <= self.max_distance
+
     def matches_plate(self, plate_normalized: str) -> bool:
         """The entry's plate rule alone, without the index (the definition the index keeps)."""
         if self.match_mode == "exact":
             return plate_normalized == self.plate_normalized
         if self.match_mode == "fuzzy":
-            distance = Levenshtein.distance(
-                ocr_key(plate_normalized),
-                ocr_key(self.plate_normalized),
-                score_cutoff=self.max_distance,
-            )
-            return distance <= self.max_distance
+            return self.near(ocr_key(plate_normalized), ocr_key(self.plate_normalized))
         return _wildcard_regex(self.plate_normalized).fullmatch(plate_normalized) is not None
 
 
@@ -125,7 +125,8 @@ class WatchlistIndex:
     def __init__(self, entries: Iterable[ActiveEntry]) -> None:
         self._remembered: dict[str, tuple[ActiveEntry, ...]] = {}
         self._exact: dict[str, list[ActiveEntry]] = defaultdict(list)
-        self._fuzzy: dict[str, list[ActiveEntry]] = defaultdict(list)
+        # deletion variant -> (entry, the entry's OCR key)
+        self._fuzzy: dict[str, list[tuple[ActiveEntry, str]]] = defaultdict(list)
         self._wildcards: dict[str, list[tuple[ActiveEntry, re.Pattern[str]]]] = defaultdict(list)
         self.size = 0
         for entry in entries:
@@ -135,7 +136,7 @@ class WatchlistIndex:
             elif entry.match_mode == "fuzzy":
                 key = ocr_key(entry.plate_normalized)
                 for variant in deletion_variants(key, entry.max_distance):
-                    self._fuzzy[variant].append(entry)
+                    self._fuzzy[variant].append((entry, key))
             else:
                 literal = _LITERAL_RUN.search(entry.plate_normalized)
                 trigram = literal.group()[:3] if literal else ""
@@ -155,10 +156,11 @@ class WatchlistIndex:
     def _candidates(self, plate: str) -> Iterator[ActiveEntry]:
         yield from self._exact.get(plate, ())
         if self._fuzzy:
-            shared = self._fuzzy.keys() & deletion_variants(ocr_key(plate), MAX_FUZZY_DISTANCE)
+            read_key = ocr_key(plate)
+            shared = self._fuzzy.keys() & deletion_variants(read_key, MAX_FUZZY_DISTANCE)
             for variant in shared:
-                for entry in self._fuzzy[variant]:
-                    if entry.matches_plate(plate):
+                for entry, own_key in self._fuzzy[variant]:
+                    if entry.near(read_key, own_key):
                         yield entry
         if self._wildcards:
             trigrams = {plate[i : i + 3] for i in range(len(plate) - 2)} | {""}

@@ -73,6 +73,8 @@ class AlertRecorder:
         """Record the hits of stored ``events``; returns the alerts opened."""
         try:
             index = self._current_index()
+            if not index.size:
+                return 0
             now = self._now()
             hits = [
                 (entry, event)

@@ -5,7 +5,6 @@ made. Every request is audited; a list outside the key's scope is a 404."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -110,6 +109,6 @@ async def delete_webhook(
 ) -> Response:
     async with resources_of(request).pool.connection() as conn:
         await visible_list(conn, key, request, watchlist_id)
-        deleted: Any = True if await db.delete_webhook(conn, watchlist_id, webhook_id) else None
-        await found_or_404(conn, key, request, deleted, 204)
+        deleted = await db.delete_webhook(conn, watchlist_id, webhook_id)
+        await found_or_404(conn, key, request, True if deleted else None, 204)
     return Response(status_code=204)
