@@ -198,6 +198,20 @@ def set_up_topics_and_acls(broker: Broker) -> None:
         future.result()
     for future in admin.create_acls(acls(), request_timeout=30).values():
         future.result()
+    wait_for_grants(broker)
+
+
+def wait_for_grants(broker: Broker) -> None:
+    """The controller accepts ACLs before the broker's authorizer applies them: wait for both
+    granted writes to succeed, so that no test races the metadata log."""
+    deadline = time.monotonic() + 60
+    for user, topic in (("edge", TOPIC), ("storage", DLQ_TOPIC)):
+        while (
+            error := produce(kafka_client_config(broker.settings(user)), topic, b"ready")
+        ) is not None:
+            assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, error
+            assert time.monotonic() < deadline, f"{user} may still not write {topic}"
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
