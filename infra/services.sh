@@ -2,8 +2,8 @@
 # Install (cached) and start, or stop, the real servers the project needs for development, tests
 # and benchmarks: PostgreSQL 15, an Apache Kafka 4 broker (KRaft), MinIO, and a schema registry;
 # PGlite with TimescaleDB (tests of the hypertable path only); and the tools the monitoring checks
-# need (Prometheus and promtool) and the front-door checks need (Caddy, built like MinIO, and
-# Kafka's command-line tools).
+# need (Prometheus and promtool), the front-door checks need (Caddy, built like MinIO, and
+# Kafka's command-line tools) and the MQTT delivery tests need (Mosquitto).
 # All listen on 127.0.0.1 only. Safe to run again: running servers are left alone.
 #
 # Usage: infra/services.sh up|down|status|env
@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 
 SERVICES=(postgres kafka minio registry timescale)
-TOOLS=(prometheus caddy kafka-tools)  # installed only; the tests start their own process
+TOOLS=(prometheus caddy kafka-tools mosquitto)  # installed only; the tests start their own process
 
 up() {
   for tool in "${TOOLS[@]}"; do bash "$INFRA_DIR/$tool.sh" install; done

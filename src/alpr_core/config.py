@@ -225,6 +225,33 @@ class AlertSettings(BaseSettings):
     webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
     webhook_concurrency: int = Field(default=8, ge=1, le=64)
     webhook_allow_http: bool = False  # plain-HTTP receivers (tests, a trusted network)
+    # every alert, Avro, on this topic when Kafka is configured; empty: none
+    kafka_topic: str = "alpr.alerts"
+
+
+class MqttSettings(BaseSettings):
+    """The MQTT broker alerts are published to (docs/decisions.md#alert-delivery)."""
+
+    model_config = _secret_group("MQTT_")
+
+    host: str = ""  # unset: no MQTT
+    port: int = Field(default=1883, ge=1, le=65_535)
+    username: str = ""  # with password; unset: an anonymous client
+    password: SecretStr = SecretStr("")
+    tls: bool = False
+    ca_location: str = ""  # PEM file of the broker's CA with tls; unset: the system's
+    client_id: str = "alpr-core"
+    topic_prefix: str = Field(default="alpr", pattern=r"^[^#+\x00]+$")
+    # Home Assistant's MQTT discovery prefix; empty: no discovery messages
+    discovery_prefix: str = Field(default="homeassistant", pattern=r"^[^#+\x00]*$")
+
+    _no_placeholder = field_validator("password")(refuse_placeholder)
+
+    @model_validator(mode="after")
+    def _credentials_in_pairs(self) -> Self:
+        if bool(self.username) != bool(self.password.get_secret_value()):
+            raise ValueError("set both MQTT_USERNAME and MQTT_PASSWORD, or neither")
+        return self
 
 
 class ApiSettings(BaseSettings):
@@ -355,6 +382,7 @@ class Settings(BaseModel):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     alert: AlertSettings = Field(default_factory=AlertSettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
 
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment variables that :meth:`load` reads back."""
@@ -381,4 +409,5 @@ class Settings(BaseModel):
             ingest=IngestSettings(),
             audit=AuditSettings(),
             alert=AlertSettings(),
+            mqtt=MqttSettings(),
         )

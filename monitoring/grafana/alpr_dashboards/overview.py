@@ -130,8 +130,8 @@ def build() -> dashboard.Dashboard:
                 "ops",
                 promql("sum(rate(alpr_alerts_opened_total[5m]))", "opened"),
                 promql(
-                    "sum by (outcome) (rate(alpr_alert_deliveries_total[5m]))",
-                    "deliveries {{outcome}}",
+                    "sum by (channel, outcome) (rate(alpr_alert_deliveries_total[5m]))",
+                    "{{channel}} {{outcome}}",
                 ),
                 promql("sum(rate(alpr_webhooks_disabled_total[5m]))", "webhooks switched off"),
             )

@@ -1,11 +1,12 @@
-"""The SQL of alert delivery (migration 0020, docs/decisions.md#alert-delivery): the due webhook
-deliveries with what they send, and their outcomes."""
+"""The SQL of alert delivery (migrations 0020 and 0021, docs/decisions.md#alert-delivery): the
+channels a dispatcher serves, the due deliveries with what they send, and their outcomes."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from psycopg import Connection
@@ -14,24 +15,45 @@ from psycopg.rows import dict_row
 # Retries wait 2^attempts seconds, up to this.
 MAX_BACKOFF = timedelta(minutes=10)
 
+ChannelName = Literal["webhook", "kafka", "mqtt"]
+# The channels every alert goes to when configured; webhooks are per list.
+DEPLOYMENT_CHANNELS: tuple[ChannelName, ...] = ("kafka", "mqtt")
+
 
 @dataclass(frozen=True, slots=True)
 class DueDelivery:
     id: int
-    outbox_id: int
-    webhook_id: UUID
-    url: str
-    secret: str
+    outbox_id: int  # the idempotency key receivers drop repeats by
+    channel: ChannelName
+    webhook_id: UUID | None  # with url and secret, for the webhook channel only
+    url: str | None
+    secret: str | None
     attempts: int
     payload: dict[str, Any]
 
 
-def due_deliveries(conn: Connection[Any], limit: int) -> list[DueDelivery]:
-    """Deliveries whose time has come, to enabled webhooks, oldest first, with their payload."""
+def enable_channels(conn: Connection[Any], enabled: Collection[ChannelName]) -> None:
+    """Mark the deployment channels in ``enabled`` on and the others off: new alerts get a
+    delivery row for each channel on."""
+    conn.execute(
+        "INSERT INTO alert_channels (name, enabled)"
+        " SELECT name, name = ANY(%s) FROM unnest(%s::text[]) AS name"
+        " ON CONFLICT (name) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()"
+        " WHERE alert_channels.enabled IS DISTINCT FROM EXCLUDED.enabled",
+        (list(enabled), list(DEPLOYMENT_CHANNELS)),
+    )
+
+
+def due_deliveries(
+    conn: Connection[Any], limit: int, channels: Collection[ChannelName]
+) -> list[DueDelivery]:
+    """Deliveries on ``channels`` whose time has come (to enabled webhooks), oldest first, with
+    their payload."""
     rows = (
         conn.cursor(row_factory=dict_row)
         .execute(
-            "SELECT d.id, d.outbox_id, w.id AS webhook_id, w.url, w.secret, d.attempts,"
+            "SELECT d.id, d.outbox_id, d.channel, w.id AS webhook_id, w.url, w.secret,"
+            " d.attempts,"
             " json_build_object("
             "   'type', 'alert.opened', 'delivery', d.outbox_id,"
             "   'alert', json_build_object('id', a.id, 'priority', a.priority, 'status', a.status,"
@@ -45,14 +67,15 @@ def due_deliveries(conn: Connection[Any], limit: int) -> list[DueDelivery]:
             "     'reference', e.reference) END"
             " )::jsonb AS payload"
             " FROM alert_deliveries d"
-            " JOIN webhooks w ON w.id = d.webhook_id AND w.enabled"
+            " LEFT JOIN webhooks w ON w.id = d.webhook_id"
             " JOIN alert_outbox o ON o.id = d.outbox_id"
             " JOIN alerts a ON a.id = o.alert_id"
             " JOIN watchlists l ON l.id = a.watchlist_id"
             " LEFT JOIN watchlist_entries e ON e.id = a.entry_id"
             " WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now()"
+            "   AND d.channel = ANY(%s) AND (d.webhook_id IS NULL OR w.enabled)"
             " ORDER BY d.id LIMIT %s",
-            (limit,),
+            (list(channels), limit),
         )
         .fetchall()
     )
@@ -66,14 +89,17 @@ def delivered(conn: Connection[Any], delivery: DueDelivery) -> None:
             " last_error = NULL WHERE id = %s",
             (delivery.id,),
         )
-        conn.execute(
-            "UPDATE webhooks SET consecutive_failures = 0 WHERE id = %s", (delivery.webhook_id,)
-        )
+        if delivery.webhook_id is not None:
+            conn.execute(
+                "UPDATE webhooks SET consecutive_failures = 0 WHERE id = %s",
+                (delivery.webhook_id,),
+            )
 
 
 def failed(conn: Connection[Any], delivery: DueDelivery, error: str) -> bool:
-    """Record a failed attempt and schedule the next; True when this failure switched the
-    webhook off (its run of failures reached ``max_failures``)."""
+    """Record a failed attempt and schedule the next; True when this failure switched a webhook
+    off (its run of failures reached ``max_failures``). Deployment channels are never switched
+    off: their deliveries wait, with backoff, until the broker takes them."""
     backoff = min(timedelta(seconds=2**delivery.attempts), MAX_BACKOFF)
     with conn.transaction():
         conn.execute(
@@ -81,6 +107,8 @@ def failed(conn: Connection[Any], delivery: DueDelivery, error: str) -> bool:
             " next_attempt_at = now() + %s WHERE id = %s",
             (error[:500], backoff, delivery.id),
         )
+        if delivery.webhook_id is None:
+            return False
         row = conn.execute(
             "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1,"
             " enabled = consecutive_failures + 1 < max_failures,"
@@ -92,14 +120,15 @@ def failed(conn: Connection[Any], delivery: DueDelivery, error: str) -> bool:
 
 
 def backlog(conn: Connection[Any]) -> tuple[int, float]:
-    """Undelivered deliveries to enabled webhooks, and the age in seconds of the oldest one's
-    alert (0 when none wait)."""
+    """Undelivered deliveries to enabled webhooks and channels, and the age in seconds of the
+    oldest one's alert (0 when none wait)."""
     row = conn.execute(
         "SELECT count(*), coalesce(extract(epoch FROM now() - min(o.created_at)), 0)"
         " FROM alert_deliveries d"
-        " JOIN webhooks w ON w.id = d.webhook_id AND w.enabled"
+        " LEFT JOIN webhooks w ON w.id = d.webhook_id"
+        " LEFT JOIN alert_channels c ON c.name = d.channel"
         " JOIN alert_outbox o ON o.id = d.outbox_id"
-        " WHERE d.delivered_at IS NULL"
+        " WHERE d.delivered_at IS NULL AND (w.enabled OR c.enabled)"
     ).fetchone()
     assert row is not None  # an aggregate returns a row
     return int(row[0]), float(row[1])

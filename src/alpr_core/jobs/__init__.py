@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from alpr_core.alerts.channel import delivery_channels
 from alpr_core.config import Settings
 from alpr_core.images.store import ImageStore
 from alpr_core.jobs.alert_dispatch import AlertDispatcher, DeliveryMetrics
@@ -48,9 +49,8 @@ def build_jobs(
             AlertDispatcher(
                 settings.db.conninfo(),
                 deliver_alerts,
+                delivery_channels(settings),
                 poll_s=settings.alert.dispatch_poll_s,
-                timeout_s=settings.alert.webhook_timeout_s,
-                concurrency=settings.alert.webhook_concurrency,
             )
         )
     if keep_audit:

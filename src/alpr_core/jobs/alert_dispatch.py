@@ -1,33 +1,34 @@
-"""Deliver alerts to webhooks from the outbox (docs/decisions.md#alert-delivery).
+"""Deliver alerts from the outbox to their channels (docs/decisions.md#alert-delivery): the
+lists' webhooks, and the deployment's Kafka topic and MQTT broker when configured
+(``alerts/channel.py``).
 
 One dispatcher delivers at a time: it holds a session advisory lock, and another process's waits
-until the holder's connection goes. It wakes when an alert is committed (``LISTEN alpr_alerts``)
-and at least every ``poll_s`` for retries. Each due delivery is posted signed
-(``alerts/signing.py``) with its outbox id as the idempotency key; a 2xx marks it delivered,
-anything else schedules a retry with backoff, and a webhook failing ``max_failures`` times in a
-row is switched off, with a log line and ``alpr_webhooks_disabled_total``. After each round the
-leader reports the backlog (``alpr_alert_deliveries_pending``, and the age of the oldest in
+until the holder's connection goes. On taking the lock it marks the deployment channels it has
+enabled and the others disabled, so that new alerts get a delivery row for each channel it
+serves. It wakes when an alert is committed (``LISTEN alpr_alerts``) and at least every
+``poll_s`` for retries. Each channel sends its due deliveries with the outbox id as the
+idempotency key; a delivery the receiver took is marked delivered, any other outcome schedules a
+retry with backoff, and a webhook failing ``max_failures`` times in a row is switched off, with a
+log line and ``alpr_webhooks_disabled_total``. After each round the leader reports the backlog
+(``alpr_alert_deliveries_pending``, and the age of the oldest in
 ``alpr_alert_delivery_oldest_pending_seconds``, which the ``AlertDeliveryStuck`` rule watches).
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 
-import httpx
 import psycopg
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from alpr_core.alerts.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from alpr_core.alerts.channel import Channel
 from alpr_core.db.alert_delivery import (
-    DueDelivery,
+    DEPLOYMENT_CHANNELS,
     backlog,
     delivered,
     due_deliveries,
+    enable_channels,
     failed,
 )
 from alpr_core.jobs.periodic import PeriodicJob
@@ -46,8 +47,6 @@ class DeliveryMetrics:
             ["channel", "outcome"],
             registry=registry,
         )
-        for outcome in ("delivered", "failed"):  # at zero from the start, for rate()
-            self.deliveries.labels("webhook", outcome)
         self.webhooks_disabled = Counter(
             "alpr_webhooks_disabled",
             "Webhooks switched off after failing too many times in a row.",
@@ -55,14 +54,20 @@ class DeliveryMetrics:
         )
         self.pending = Gauge(
             "alpr_alert_deliveries_pending",
-            "Alert deliveries to enabled webhooks not yet delivered.",
+            "Alert deliveries to enabled webhooks and channels not yet delivered.",
             registry=registry,
         )
         self.oldest_pending = Gauge(
             "alpr_alert_delivery_oldest_pending_seconds",
-            "Age of the oldest undelivered alert to an enabled webhook (0: none waits).",
+            "Age of the oldest undelivered alert to an enabled webhook or channel (0: none waits).",
             registry=registry,
         )
+
+    def serving(self, channels: Sequence[Channel]) -> None:
+        """Start each channel's counters at zero, for rate()."""
+        for channel in channels:
+            for outcome in ("delivered", "failed"):
+                self.deliveries.labels(channel.name, outcome)
 
 
 class AlertDispatcher(PeriodicJob):
@@ -70,21 +75,18 @@ class AlertDispatcher(PeriodicJob):
         self,
         conninfo: str,
         metrics: DeliveryMetrics,
+        channels: Sequence[Channel],
         *,
         poll_s: float,
-        timeout_s: float,
-        concurrency: int,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__("alert-dispatch", 0.001, run_at_start=True)
         self._conninfo = conninfo
         self._metrics = metrics
+        self._channels = list(channels)
         self._poll_s = poll_s
-        self._clock = clock
-        self._http = httpx.Client(timeout=timeout_s, follow_redirects=False)
-        self._senders = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook")
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._leading = False
+        metrics.serving(self._channels)
 
     def run_once(self) -> None:
         try:
@@ -92,9 +94,13 @@ class AlertDispatcher(PeriodicJob):
             if not self._leading:
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()
                 self._leading = bool(row and row[0])
+                if self._leading:
+                    names = {channel.name for channel in self._channels}
+                    enable_channels(conn, [name for name in DEPLOYMENT_CHANNELS if name in names])
             if self._leading:
-                while not self.stopping() and self._deliver_due(conn) == BATCH:
-                    pass
+                for channel in self._channels:
+                    while not self.stopping() and self._deliver_due(conn, channel) == BATCH:
+                        pass
                 pending, oldest_s = backlog(conn)
                 self._metrics.pending.set(pending)
                 self._metrics.oldest_pending.set(oldest_s)
@@ -107,8 +113,8 @@ class AlertDispatcher(PeriodicJob):
 
     def closed(self) -> None:
         self._drop_connection()
-        self._senders.shutdown(wait=True)
-        self._http.close()
+        for channel in self._channels:
+            channel.close()
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -123,15 +129,17 @@ class AlertDispatcher(PeriodicJob):
         self._conn = None
         self._leading = False
 
-    def _deliver_due(self, conn: psycopg.Connection[tuple[object, ...]]) -> int:
-        due = due_deliveries(conn, BATCH)
-        outcomes = list(self._senders.map(self._post, due))
+    def _deliver_due(self, conn: psycopg.Connection[tuple[object, ...]], channel: Channel) -> int:
+        due = due_deliveries(conn, BATCH, [channel.name])
+        if not due:
+            return 0
+        outcomes = channel.send(due)
         for delivery, error in zip(due, outcomes, strict=True):
             if error is None:
                 delivered(conn, delivery)
-                self._metrics.deliveries.labels("webhook", "delivered").inc()
+                self._metrics.deliveries.labels(channel.name, "delivered").inc()
                 continue
-            self._metrics.deliveries.labels("webhook", "failed").inc()
+            self._metrics.deliveries.labels(channel.name, "failed").inc()
             if failed(conn, delivery, error):
                 self._metrics.webhooks_disabled.inc()
                 log.warning(
@@ -140,19 +148,3 @@ class AlertDispatcher(PeriodicJob):
                     last_error=error,
                 )
         return len(due)
-
-    def _post(self, delivery: DueDelivery) -> str | None:
-        """Post one delivery; None when the receiver took it (2xx), else why not."""
-        body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-        timestamp = int(self._clock())
-        headers = {
-            "Content-Type": "application/json",
-            DELIVERY_HEADER: str(delivery.outbox_id),
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: signature(delivery.secret, timestamp, body),
-        }
-        try:
-            answer = self._http.post(delivery.url, content=body, headers=headers)
-        except httpx.HTTPError as error:
-            return type(error).__name__
-        return None if answer.is_success else f"HTTP {answer.status_code}"

@@ -18,15 +18,16 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from alpr_core.alerts.signing import verify
+from alpr_core.alerts.webhook_channel import WebhookChannel
 from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.db.alert_delivery import backlog
-from alpr_core.db.api_keys import create_key
 from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.jobs.alert_dispatch import AlertDispatcher, DeliveryMetrics
 from tests.integration.api.alerting import post, read
 from tests.integration.api.conftest import as_key
 from tests.integration.conftest import db_scalar, wait_until
+from tests.integration.delivery.conftest import Setup
 
 
 @dataclass
@@ -61,36 +62,6 @@ def receiver() -> Iterator[Receiver]:
     server.shutdown()
 
 
-@pytest.fixture
-def app(settings: Settings, images: ObjectImageStore) -> Iterator[TestClient]:
-    alert = settings.alert.model_copy(update={"refresh_s": 0, "webhook_allow_http": True})
-    with TestClient(create_app(settings.model_copy(update={"alert": alert}))) as client:
-        yield client
-
-
-@dataclass
-class Setup:
-    keeper: str
-    ingest: str
-    list_id: str
-
-
-@pytest.fixture
-def setup(settings: Settings, app: TestClient) -> Setup:
-    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
-        keeper = create_key(conn, "keeper", "watchlist")[1]
-        ingest = create_key(conn, "edge", "ingest")[1]
-    made = app.post(
-        "/watchlists", json={"name": "Stolen", "owner": "room"}, headers=as_key(keeper)
-    ).json()
-    app.post(
-        f"/watchlists/{made['id']}/entries",
-        json={"plate": "AB12CDE", "reason": "stolen"},
-        headers=as_key(keeper),
-    )
-    return Setup(keeper, ingest, made["id"])
-
-
 def subscribe(app: TestClient, setup: Setup, url: str, **fields: Any) -> tuple[str, str]:
     answer = app.post(
         f"/watchlists/{setup.list_id}/webhooks",
@@ -103,7 +74,8 @@ def subscribe(app: TestClient, setup: Setup, url: str, **fields: Any) -> tuple[s
 
 def dispatcher(settings: Settings, registry: CollectorRegistry | None = None) -> AlertDispatcher:
     metrics = DeliveryMetrics(registry or CollectorRegistry())
-    return AlertDispatcher(settings.db.conninfo(), metrics, poll_s=0.2, timeout_s=2, concurrency=2)
+    channels = [WebhookChannel(timeout_s=2, concurrency=2)]
+    return AlertDispatcher(settings.db.conninfo(), metrics, channels, poll_s=0.2)
 
 
 def test_an_alert_is_posted_signed_once_with_two_dispatchers(

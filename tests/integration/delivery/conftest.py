@@ -1,0 +1,49 @@
+"""What the delivery tests share: an API that matches reads (plain-HTTP webhooks allowed), a
+watchlist key, an ingest key and a list with one entry, AB12CDE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from alpr_core.api.app import create_app
+from alpr_core.config import Settings
+from alpr_core.db.api_keys import create_key
+from alpr_core.images.object_store import ObjectImageStore
+from tests.integration.api.conftest import as_key
+
+
+@pytest.fixture
+def app(settings: Settings, images: ObjectImageStore) -> Iterator[TestClient]:
+    alert = settings.alert.model_copy(update={"refresh_s": 0, "webhook_allow_http": True})
+    with TestClient(create_app(settings.model_copy(update={"alert": alert}))) as client:
+        yield client
+
+
+@dataclass
+class Setup:
+    keeper: str
+    ingest: str
+    list_id: str
+
+
+@pytest.fixture
+def setup(settings: Settings, app: TestClient) -> Setup:
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        keeper = create_key(conn, "keeper", "watchlist")[1]
+        ingest = create_key(conn, "edge", "ingest")[1]
+    made = app.post(
+        "/watchlists",
+        json={"name": "Stolen", "owner": "room", "priority": "critical"},
+        headers=as_key(keeper),
+    ).json()
+    app.post(
+        f"/watchlists/{made['id']}/entries",
+        json={"plate": "AB12CDE", "reason": "stolen"},
+        headers=as_key(keeper),
+    )
+    return Setup(keeper, ingest, made["id"])
