@@ -17,6 +17,7 @@ log line and ``alpr_webhooks_disabled_total``. After each round the leader repor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import structlog
@@ -25,6 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from alpr_core.alerts.channel import Channel
 from alpr_core.db.alert_delivery import (
     DEPLOYMENT_CHANNELS,
+    DueDelivery,
     backlog,
     delivered,
     due_deliveries,
@@ -86,6 +88,7 @@ class AlertDispatcher(PeriodicJob):
         self._poll_s = poll_s
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._leading = False
+        self._senders = ThreadPoolExecutor(len(self._channels), thread_name_prefix="alert-send")
         metrics.serving(self._channels)
 
     def run_once(self) -> None:
@@ -98,9 +101,8 @@ class AlertDispatcher(PeriodicJob):
                     names = {channel.name for channel in self._channels}
                     enable_channels(conn, [name for name in DEPLOYMENT_CHANNELS if name in names])
             if self._leading:
-                for channel in self._channels:
-                    while not self.stopping() and self._deliver_due(conn, channel) == BATCH:
-                        pass
+                while not self.stopping() and self._deliver_due(conn) == BATCH:
+                    pass
                 pending, oldest_s = backlog(conn)
                 self._metrics.pending.set(pending)
                 self._metrics.oldest_pending.set(oldest_s)
@@ -113,6 +115,7 @@ class AlertDispatcher(PeriodicJob):
 
     def closed(self) -> None:
         self._drop_connection()
+        self._senders.shutdown(wait=True)
         for channel in self._channels:
             channel.close()
 
@@ -129,11 +132,23 @@ class AlertDispatcher(PeriodicJob):
         self._conn = None
         self._leading = False
 
-    def _deliver_due(self, conn: psycopg.Connection[tuple[object, ...]], channel: Channel) -> int:
-        due = due_deliveries(conn, BATCH, [channel.name])
-        if not due:
-            return 0
-        outcomes = channel.send(due)
+    def _deliver_due(self, conn: psycopg.Connection[tuple[object, ...]]) -> int:
+        """One round: each channel's due deliveries, sent side by side (a slow broker holds up
+        no webhook), their outcomes then recorded. Returns the largest batch of the round."""
+        due = {channel: due_deliveries(conn, BATCH, [channel.name]) for channel in self._channels}
+        busy = [channel for channel in self._channels if due[channel]]
+        sent = self._senders.map(lambda channel: channel.send(due[channel]), busy)
+        for channel, outcomes in zip(busy, sent, strict=True):
+            self._record(conn, channel, due[channel], outcomes)
+        return max((len(batch) for batch in due.values()), default=0)
+
+    def _record(
+        self,
+        conn: psycopg.Connection[tuple[object, ...]],
+        channel: Channel,
+        due: list[DueDelivery],
+        outcomes: list[str | None],
+    ) -> None:
         for delivery, error in zip(due, outcomes, strict=True):
             if error is None:
                 delivered(conn, delivery)
@@ -147,4 +162,3 @@ class AlertDispatcher(PeriodicJob):
                     webhook_id=str(delivery.webhook_id),
                     last_error=error,
                 )
-        return len(due)
