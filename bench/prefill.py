@@ -55,7 +55,7 @@ FROM (
                    now() - interval '1 hour' - {_track_unit(2)} * (%(days)s * interval '1 day')
                        + mod(g, 4) * interval '150 milliseconds' AS ts,
                    's3://alpr-plate-images/edge/' || g || '.jpg' AS url
-            FROM generate_series(%(first)s, %(last)s) AS g
+            FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
         ) AS tracked
     ) AS read
 ) AS generated
