@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
+from multiprocessing import Process, Queue
+from queue import Empty
 from typing import Any
 
 import psycopg
@@ -120,15 +122,14 @@ def watch_rows(settings: Settings, seen_at: dict[str, float], stop: threading.Ev
             time.sleep(POLL_INTERVAL_S)
 
 
-@contextmanager
-def webhook_receiver(received_at: dict[ReadKey, float]) -> Iterator[str]:
-    """A receiver that records when each alert arrived, by its opening read; yields its url."""
+def _receive(port_out: Queue[int], arrivals: Queue[tuple[str, str, float]]) -> None:
+    """The receiver's process: answer 204 to each alert and report when it arrived."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             now = time.time()
             alert = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["alert"]
-            received_at.setdefault(read_key(alert["track_id"], alert["first_seen"]), now)
+            arrivals.put((alert["track_id"], alert["first_seen"], now))
             self.send_response(204)
             self.end_headers()
 
@@ -136,12 +137,29 @@ def webhook_receiver(received_at: dict[ReadKey, float]) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    port_out.put(server.server_address[1])
+    server.serve_forever()
+
+
+@contextmanager
+def webhook_receiver(received_at: dict[ReadKey, float]) -> Iterator[str]:
+    """A receiver in a process of its own, as a real one is elsewhere, that records when each
+    alert first arrived, by its opening read; yields its url."""
+    ports: Queue[int] = Queue()
+    arrivals: Queue[tuple[str, str, float]] = Queue()
+    process = Process(target=_receive, args=(ports, arrivals), daemon=True)
+    process.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/alerts"
+        yield f"http://127.0.0.1:{ports.get(timeout=30)}/alerts"
     finally:
-        server.shutdown()
+        while True:
+            try:
+                track_id, first_seen, at = arrivals.get(timeout=1)
+            except Empty:
+                break
+            received_at.setdefault(read_key(track_id, first_seen), at)
+        process.terminate()
+        process.join()
 
 
 def subscribe(settings: Settings, entries: int, hits: list[str], url: str) -> None:

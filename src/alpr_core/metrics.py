@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Counter_
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -62,11 +62,30 @@ class EventMetrics:
         self.images_stored = _images_stored(registry)
         self.cameras = CameraMetrics(registry)
         self.dead_lettered: Counter | None = None
-        self.alerts_opened = Counter(
-            "alpr_alerts_opened",
-            "Watchlist alerts opened: one per listed vehicle's pass by a camera.",
+        self.alerts = AlertMetrics(registry)
+
+
+class AlertMetrics:
+    """Watchlist matching where reads are stored (alerts/recorder.py)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.opened = Counter(
+            "alpr_alerts",
+            "Watchlist alerts opened, one per listed vehicle's pass by a camera, by list and"
+            " priority.",
+            ["list", "priority"],
             registry=registry,
         )
+        self.match_seconds = Histogram(
+            "alpr_alert_match_seconds",
+            "Time to match a stored batch against the watchlists and record its alerts.",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=registry,
+        )
+
+    def count_opened(self, opened: Sequence[tuple[str, str]]) -> None:
+        for (name, priority), count in Counter_(opened).items():
+            self.opened.labels(name, priority).inc(count)
 
 
 class StorageMetrics(EventMetrics):

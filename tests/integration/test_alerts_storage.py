@@ -24,6 +24,9 @@ def _group(settings: Settings, suffix: str) -> Settings:
     return settings.model_copy(update={"kafka": kafka, "alert": alert})
 
 
+LIST = {"list": "l", "priority": "warning"}
+
+
 def test_consumed_reads_raise_alerts_once(settings: Settings, images: ObjectImageStore) -> None:
     simulate(settings, N, inline_share=0.0, seed=11)
     with running_storage(settings):
@@ -50,11 +53,11 @@ def test_consumed_reads_raise_alerts_once(settings: Settings, images: ObjectImag
         wait_until(lambda: replay.metric("alpr_duplicate_events_total") == N, what="the replay")
     alerts = db_scalar(settings, "SELECT count(*) FROM alerts")
     assert 1 <= alerts <= reads
-    assert replay.metric("alpr_alerts_opened_total") == alerts
+    assert replay.metric("alpr_alerts_total", LIST) == alerts
     assert db_scalar(settings, "SELECT count(*) FROM alert_outbox") == alerts
     before = db_scalar(settings, COUNTS)
 
     with running_storage(_group(settings, "again")) as again:
         wait_until(lambda: again.metric("alpr_duplicate_events_total") == N, what="replay 2")
-    assert again.metric("alpr_alerts_opened_total") == 0
+    assert again.metric("alpr_alerts_total", LIST) == 0
     assert db_scalar(settings, COUNTS) == before

@@ -128,7 +128,9 @@ def build() -> dashboard.Dashboard:
             graph(
                 "Alerts opened and delivered",
                 "ops",
-                promql("sum(rate(alpr_alerts_opened_total[5m]))", "opened"),
+                promql(
+                    "sum by (priority) (rate(alpr_alerts_total[5m]))", "opened {{priority}}"
+                ),
                 promql(
                     "sum by (channel, outcome) (rate(alpr_alert_deliveries_total[5m]))",
                     "{{channel}} {{outcome}}",
@@ -148,6 +150,17 @@ def build() -> dashboard.Dashboard:
                 "Oldest undelivered alert",
                 "s",
                 promql("max(alpr_alert_delivery_oldest_pending_seconds)", "age"),
+            )
+        )
+        .with_panel(
+            graph(
+                "Matching a stored batch",
+                "s",
+                promql(
+                    "histogram_quantile(0.99, sum by (le) "
+                    "(rate(alpr_alert_match_seconds_bucket[5m])))",
+                    "p99",
+                ),
             )
         )
     )

@@ -24,6 +24,7 @@ from alpr_core.alerts.matcher import ActiveEntry, Sighting, WatchlistIndex
 from alpr_core.db.alerts import active_entries, entries_version, record_hits
 from alpr_core.errors import TransientError
 from alpr_core.events.model import PlateEvent
+from alpr_core.metrics import AlertMetrics
 
 log = structlog.get_logger("alpr.alerts")
 
@@ -45,17 +46,17 @@ class AlertRecorder:
         pool: ConnectionPool,
         window: timedelta,
         refresh_s: float,
+        metrics: AlertMetrics,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
-        on_opened: Callable[[int], None] = lambda _count: None,
     ) -> None:
-        """``on_opened``: told how many alerts a batch opened, after they are committed."""
+        """``metrics`` count the alerts opened (once committed) and time each batch."""
         self._pool = pool
         self._window = window
         self._refresh_s = refresh_s
         self._now = now
         self._clock = clock
-        self._on_opened = on_opened
+        self._metrics = metrics
         self._lock = threading.Lock()
         self._index = WatchlistIndex(())
         self._version: tuple[Any, ...] | None = None
@@ -71,6 +72,7 @@ class AlertRecorder:
 
     def record(self, events: Sequence[PlateEvent]) -> int:
         """Record the hits of stored ``events``; returns the alerts opened."""
+        started = time.perf_counter()
         try:
             index = self._current_index()
             if not index.size:
@@ -82,14 +84,15 @@ class AlertRecorder:
                 for entry in index.matches(sighting_of(event), now)
             ]
             if not hits:
+                self._metrics.match_seconds.observe(time.perf_counter() - started)
                 return 0
             with self._pool.connection() as conn:
                 opened = record_hits(conn, hits, self._window)
         except (psycopg.OperationalError, PoolTimeout) as error:
             raise TransientError(f"database: {error}") from error
-        if opened:
-            self._on_opened(opened)
-        return opened
+        self._metrics.match_seconds.observe(time.perf_counter() - started)
+        self._metrics.count_opened(opened)
+        return len(opened)
 
     def _current_index(self, timeout_s: float | None = None) -> WatchlistIndex:
         """The index, rebuilt first when the lists changed since it was built."""

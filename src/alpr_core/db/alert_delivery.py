@@ -3,7 +3,7 @@ channels a dispatcher serves, the due deliveries with what they send, and their 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -82,17 +82,21 @@ def due_deliveries(
     return [DueDelivery(**row) for row in rows]
 
 
-def delivered(conn: Connection[Any], delivery: DueDelivery) -> None:
+def delivered(conn: Connection[Any], deliveries: Sequence[DueDelivery]) -> None:
+    """Mark ``deliveries`` delivered, and their webhooks' runs of failures ended, in one
+    transaction."""
+    webhooks = sorted({str(d.webhook_id) for d in deliveries if d.webhook_id is not None})
     with conn.transaction():
         conn.execute(
             "UPDATE alert_deliveries SET delivered_at = now(), attempts = attempts + 1,"
-            " last_error = NULL WHERE id = %s",
-            (delivery.id,),
+            " last_error = NULL WHERE id = ANY(%s)",
+            ([d.id for d in deliveries],),
         )
-        if delivery.webhook_id is not None:
+        if webhooks:
             conn.execute(
-                "UPDATE webhooks SET consecutive_failures = 0 WHERE id = %s",
-                (delivery.webhook_id,),
+                "UPDATE webhooks SET consecutive_failures = 0"
+                " WHERE id = ANY(%s::uuid[]) AND consecutive_failures <> 0",
+                (webhooks,),
             )
 
 

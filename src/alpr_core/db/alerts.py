@@ -63,10 +63,11 @@ def entries_version(conn: Connection[Any]) -> tuple[Any, ...]:
 
 def record_hits(
     conn: Connection[Any], hits: Sequence[tuple[ActiveEntry, PlateEvent]], window: timedelta
-) -> int:
+) -> list[tuple[str, str]]:
     """Add each (entry, read) to its pass's alert, opening one (with its outbox row) when the
     read starts a new pass; a read the entry's alerts already hold changes nothing. Returns the
-    alerts opened. One statement (``alpr_record_hits``, migration 0019), in one transaction."""
+    alerts opened as (list name, priority). One statement (``alpr_record_hits``, migrations 0019
+    and 0022)."""
     ordered = sorted(hits, key=lambda hit: (str(hit[0].id), hit[1].camera_id))
     rows = [
         {
@@ -83,8 +84,8 @@ def record_hits(
         }
         for entry, event in ordered
     ]
-    row = conn.execute(
-        "SELECT alpr_record_hits(%s, %s, %s)", (Jsonb(rows), window, TRACK_HORIZON)
-    ).fetchone()
-    assert row is not None  # a function call returns a row
-    return int(row[0])
+    opened = conn.execute(
+        "SELECT list_name, list_priority FROM alpr_record_hits(%s, %s, %s)",
+        (Jsonb(rows), window, TRACK_HORIZON),
+    ).fetchall()
+    return [(str(name), str(priority)) for name, priority in opened]

@@ -149,10 +149,12 @@ class AlertDispatcher(PeriodicJob):
         due: list[DueDelivery],
         outcomes: list[str | None],
     ) -> None:
+        taken = [delivery for delivery, error in zip(due, outcomes, strict=True) if error is None]
+        if taken:
+            delivered(conn, taken)
+            self._metrics.deliveries.labels(channel.name, "delivered").inc(len(taken))
         for delivery, error in zip(due, outcomes, strict=True):
             if error is None:
-                delivered(conn, delivery)
-                self._metrics.deliveries.labels(channel.name, "delivered").inc()
                 continue
             self._metrics.deliveries.labels(channel.name, "failed").inc()
             if failed(conn, delivery, error):

@@ -25,7 +25,7 @@ def detection_sink(
             pool,
             timedelta(seconds=settings.alert.pass_window_s),
             settings.alert.refresh_s,
-            on_opened=metrics.alerts_opened.inc,
+            metrics.alerts,
         )
         alerts.load()
     return DetectionSink(

@@ -64,7 +64,8 @@ def test_fuzzy_entries_match_look_alikes_and_restrictions_hold(
     )
     assert [a[0] for a in alerts(settings)] == [fuzzy]
     metrics = alerting_client.get("/metrics").text
-    assert "alpr_alerts_opened_total 1.0" in metrics
+    assert 'alpr_alerts_total{list="stolen",priority="critical"} 1.0' in metrics
+    assert "alpr_alert_match_seconds_count 1.0" in metrics
 
 
 def test_without_matching_no_alert_is_raised(
