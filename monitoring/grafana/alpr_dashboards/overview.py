@@ -128,9 +128,7 @@ def build() -> dashboard.Dashboard:
             graph(
                 "Alerts opened and delivered",
                 "ops",
-                promql(
-                    "sum by (priority) (rate(alpr_alerts_total[5m]))", "opened {{priority}}"
-                ),
+                promql("sum by (priority) (rate(alpr_alerts_total[5m]))", "opened {{priority}}"),
                 promql(
                     "sum by (channel, outcome) (rate(alpr_alert_deliveries_total[5m]))",
                     "{{channel}} {{outcome}}",
