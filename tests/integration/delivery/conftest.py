@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
@@ -47,3 +48,13 @@ def setup(settings: Settings, app: TestClient) -> Setup:
         headers=as_key(keeper),
     )
     return Setup(keeper, ingest, made["id"])
+
+
+def subscribe(app: TestClient, setup: Setup, url: str, **fields: Any) -> tuple[str, str]:
+    answer = app.post(
+        f"/watchlists/{setup.list_id}/webhooks",
+        json={"url": url, **fields},
+        headers=as_key(setup.keeper),
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["webhook"]["id"], answer.json()["secret"]

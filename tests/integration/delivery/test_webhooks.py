@@ -27,7 +27,7 @@ from alpr_core.jobs.alert_dispatch import AlertDispatcher, DeliveryMetrics
 from tests.integration.api.alerting import post, read
 from tests.integration.api.conftest import as_key
 from tests.integration.conftest import db_scalar, wait_until
-from tests.integration.delivery.conftest import Setup
+from tests.integration.delivery.conftest import Setup, subscribe
 
 
 @dataclass
@@ -60,16 +60,6 @@ def receiver() -> Iterator[Receiver]:
     thread.start()
     yield state
     server.shutdown()
-
-
-def subscribe(app: TestClient, setup: Setup, url: str, **fields: Any) -> tuple[str, str]:
-    answer = app.post(
-        f"/watchlists/{setup.list_id}/webhooks",
-        json={"url": url, **fields},
-        headers=as_key(setup.keeper),
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()["webhook"]["id"], answer.json()["secret"]
 
 
 def dispatcher(settings: Settings, registry: CollectorRegistry | None = None) -> AlertDispatcher:
