@@ -35,6 +35,7 @@ from alpr_core.jobs.alert_dispatch import DeliveryMetrics
 from alpr_core.metrics import StorageMetrics
 from alpr_core.simulator.edge_uploads import EdgeImageUploader
 from alpr_core.simulator.http_publisher import HttpEventPublisher
+from alpr_core.simulator.listed_plates import ListedPlates
 from alpr_core.simulator.publisher import (
     ReadPublisher,
     SimulationPlan,
@@ -53,12 +54,14 @@ class RunOptions:
     simulate_rate_per_s: float  # 0: no simulator
     simulate_cameras: int
     report_every_s: float
+    listed_share: float = 0.05  # of simulated vehicles carrying a plate from the watchlists
 
 
 @dataclass(frozen=True, slots=True)
 class RunKeys:
     viewer: str
     ingest: str
+    watchlist: str
 
 
 def run_all(settings: Settings, options: RunOptions, echo: Echo) -> None:
@@ -101,12 +104,13 @@ def _keys_for_this_run(settings: Settings) -> Iterator[RunKeys]:
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         viewer, viewer_token = create_key(conn, "alpr run: you", "viewer")
         ingest, ingest_token = create_key(conn, "alpr run: simulator", "ingest")
+        keeper, keeper_token = create_key(conn, "alpr run: your watchlists", "watchlist")
     try:
-        yield RunKeys(viewer_token, ingest_token)
+        yield RunKeys(viewer_token, ingest_token, keeper_token)
     finally:
         with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
-            revoke_key(conn, viewer.id)
-            revoke_key(conn, ingest.id)
+            for key in (viewer, ingest, keeper):
+                revoke_key(conn, key.id)
 
 
 @contextmanager
@@ -197,7 +201,10 @@ def _feed(
     should_stop: Callable[[], bool],
 ) -> None:
     plan = SimulationPlan(options.simulate_rate_per_s, options.simulate_cameras, None, None, 0.5)
-    reads = takewhile(lambda _: not should_stop(), simulated_reads(plan))
+    listed = ListedPlates(settings.db.conninfo())
+    reads = takewhile(
+        lambda _: not should_stop(), simulated_reads(plan, listed, options.listed_share)
+    )
     uploader = EdgeImageUploader(image_store(settings), settings.object_store.bucket)
     run_simulation(publisher, plan, reads=reads, before_publish=uploader)
 
@@ -234,4 +241,10 @@ def _greet(echo: Echo, settings: Settings, base_url: str, keys: RunKeys) -> None
     echo(f'  curl {header} "{base_url}/plates?limit=5"')
     echo(f'  curl {header} "{base_url}/plates/search?plate_text=AB1&mode=prefix"')
     echo(f'  curl {header} -o plate.jpg "{base_url}/plates/1/image"')
+    keeper = f'-H "X-API-Key: {keys.watchlist}" -H "Content-Type: application/json"'
+    echo("Watch for a plate (this watchlist key works while this runs; the simulator drives")
+    echo("listed plates past the cameras now and then):")
+    echo(f'  curl {keeper} -d \'{{"name": "Demo", "owner": "me"}}\' {base_url}/watchlists')
+    echo(f'  curl {keeper} -d \'{{"plate": "AB12CDE"}}\' {base_url}/watchlists/<id>/entries')
+    echo(f'  curl -N {header} "{base_url}/alerts/stream"   # alerts as they open')
     echo("Ctrl-C stops everything cleanly.")

@@ -56,9 +56,19 @@ def run_command(
     ] = 50,
     cameras: Annotated[int, typer.Option(help="Number of simulated cameras.")] = 4,
     report_every: Annotated[float, typer.Option(help="Seconds between flow reports.")] = 5,
+    listed_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of simulated vehicles carrying a plate from the watchlists' exact and"
+            " fuzzy entries, so that alerts fire.",
+        ),
+    ] = 0.05,
 ) -> None:
     """Run everything in one process: storage path, query API, simulator (Ctrl-C stops)."""
-    run_all(load_settings("alpr-run"), RunOptions(simulate_rate, cameras, report_every), typer.echo)
+    options = RunOptions(simulate_rate, cameras, report_every, listed_share)
+    run_all(load_settings("alpr-run"), options, typer.echo)
 
 
 @app.command("migrate")

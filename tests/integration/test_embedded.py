@@ -148,3 +148,37 @@ def test_one_part_switches_to_its_real_server_alone(tmp_path: Path, settings: Se
         _stop(system)
     assert not (tmp_path / "data" / "postgres").exists()
     assert any((tmp_path / "data" / "images").rglob("*.jpg"))
+
+
+def test_a_plate_listed_with_the_printed_key_raises_alerts(tmp_path: Path) -> None:
+    """The simulator drives listed plates past the cameras: what `alpr run` prints is enough to
+    list a plate and see its alerts."""
+    with alpr_run(tmp_path / "data", rate=40) as system:
+        viewer = {"X-API-Key": system.key()}
+        line = next(line for line in system.lines if line.rstrip().endswith("/watchlists"))
+        match = _KEY.search(line)
+        assert match is not None
+        keeper = {"X-API-Key": match.group(1)}
+        assert any("/alerts/stream" in line for line in system.lines)
+        made = httpx.post(
+            f"{system.base_url}/watchlists",
+            json={"name": "Demo", "owner": "me", "priority": "critical"},
+            headers=keeper,
+        )
+        assert made.status_code == 201, made.text
+        entry = httpx.post(
+            f"{system.base_url}/watchlists/{made.json()['id']}/entries",
+            json={"plate": "AB12CDE", "match_mode": "fuzzy", "max_distance": 1},
+            headers=keeper,
+        )
+        assert entry.status_code == 201, entry.text
+
+        def alerts() -> list[dict[str, object]]:
+            page = httpx.get(f"{system.base_url}/alerts", headers=viewer)
+            page.raise_for_status()
+            items: list[dict[str, object]] = page.json()["items"]
+            return items
+
+        wait_until(lambda: bool(alerts()), 120, "an alert for the listed plate")
+        assert all(alert["watchlist_id"] == made.json()["id"] for alert in alerts())
+        _stop(system)

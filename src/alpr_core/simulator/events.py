@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,14 +50,20 @@ def tracks(
     fleet: list[Camera],
     start: datetime,
     inline_image_share: float,
+    listed: Callable[[], Sequence[str]] = tuple,
+    listed_share: float = 0.0,
 ) -> Iterator[SimulatedRead]:
-    """An endless stream of reads: each vehicle is read 2-6 times by one camera."""
+    """An endless stream of reads: each vehicle is read 2-6 times by one camera. With
+    ``listed_share``, that share of vehicles carries one of the ``listed`` plates (asked for
+    each vehicle), so that a watchlist's alerts fire."""
     now = start
     track_number = 0
     while True:
         track_number += 1
         camera = rng.choice(fleet)
-        plate = random_plate(rng)
+        plates = listed() if listed_share > 0 else ()
+        replay = bool(plates) and rng.random() < listed_share
+        plate = rng.choice(plates) if replay else random_plate(rng)
         vehicle = rng.choice(_VEHICLES)
         inline = rng.random() < inline_image_share
         for frame in range(rng.randint(2, 6)):

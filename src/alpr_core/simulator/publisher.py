@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -84,9 +84,14 @@ def kafka_publisher(settings: Settings) -> EventPublisher:
     )
 
 
-def simulated_reads(plan: SimulationPlan) -> Iterator[SimulatedRead]:
+def simulated_reads(
+    plan: SimulationPlan,
+    listed: Callable[[], Sequence[str]] = tuple,
+    listed_share: float = 0.0,
+) -> Iterator[SimulatedRead]:
     rng = random.Random(plan.seed)
-    return tracks(rng, cameras(plan.cameras), datetime.now(UTC), plan.inline_image_share)
+    fleet = cameras(plan.cameras)
+    return tracks(rng, fleet, datetime.now(UTC), plan.inline_image_share, listed, listed_share)
 
 
 def run_simulation(

@@ -4,6 +4,7 @@ import random
 from collections import Counter
 from datetime import UTC, datetime
 from itertools import islice
+from typing import Any
 
 from alpr_core.events.parse import parse_event
 from alpr_core.simulator.events import cameras, tracks
@@ -32,3 +33,25 @@ def test_simulated_reads_pass_validation_and_come_in_tracks() -> None:
         )
         > 10
     )  # OCR confusions happen
+
+
+def test_listed_plates_are_replayed_at_their_share() -> None:
+    listed = ("AB12CDE", "XY99ZZZ")
+    reads = list(
+        islice(
+            tracks(random.Random(1), cameras(4), datetime.now(UTC), 0.0, lambda: listed, 1.0),
+            200,
+        )
+    )
+    assert {read.true_plate for read in reads} <= set(listed)
+
+
+def test_without_a_share_the_stream_is_the_same_as_before() -> None:
+    def plates(**listing: Any) -> list[str]:
+        stream = tracks(
+            random.Random(7), cameras(4), datetime(2026, 1, 1, tzinfo=UTC), 0.0, **listing
+        )
+        return [read.true_plate for read in islice(stream, 300)]
+
+    assert plates() == plates(listed=lambda: ("AB12CDE",), listed_share=0.0)
+    assert plates() != plates(listed=lambda: ("AB12CDE",), listed_share=0.5)
