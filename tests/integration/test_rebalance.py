@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from alpr_core.config import Settings
 from alpr_core.events.avro import DecodedEvent, EventDecoder
+from alpr_core.events.model import PlateEvent
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, s3_image_store
 from alpr_core.metrics import StorageMetrics
 from alpr_core.policies import backoff, event_limits
@@ -80,6 +81,9 @@ class GatedSink:
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
         self._gate.wait(timeout=180)
         return self._sink.write(events)
+
+    def raise_alerts(self, durable: Sequence[PlateEvent]) -> None:
+        self._sink.raise_alerts(durable)
 
     def close(self) -> None:
         self._sink.close()

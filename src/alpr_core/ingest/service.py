@@ -69,6 +69,7 @@ class EventIngest:
         if result.accepted:
             events = [decoded for _, decoded in result.accepted]
             result.stored = store_events(self._sink, events, self._recorder)
+            self._sink.raise_alerts(result.stored.durable)  # before the answer says "stored"
             _move_refused(result)
         return result
 

@@ -1,9 +1,12 @@
-"""Make batches durable in a background thread, one at a time, while the loop reads the next.
+"""Make batches durable in two background threads, each taking batches in order, while the loop
+reads the next batch.
 
-For each batch: queue its dead letters, store the events (retrying transient failures with
-backoff), queue the rows the database refused as dead letters too, then wait for the dead
-letters' delivery. The returned future completes only when all of it is durable; the commit
-step commits offsets after that, on the loop's thread.
+The writer thread, for each batch: queue its dead letters, store the events (retrying transient
+failures with backoff), queue the rows the database refused as dead letters too, then wait for
+the dead letters' delivery. The alert thread then matches the stored reads against the
+watchlists and records their alerts (retrying likewise), while the writer stores the next batch.
+The returned future completes only when all of it is durable, alerts included; the commit step
+commits offsets after that, on the loop's thread (docs/decisions.md#watchlist-matching).
 """
 
 from __future__ import annotations
@@ -39,9 +42,19 @@ class BatchWriter:
         self._abandon = threading.Event()
         self._retry = Retry(backoff, sleep, self._abandon.is_set, metrics, liveness)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="batch-writer")
+        self._alert_thread = ThreadPoolExecutor(1, thread_name_prefix="batch-alerts")
 
     def submit(self, batch: Batch) -> Future[Stored]:
-        return self._thread.submit(self._write, batch)
+        done: Future[Stored] = Future()
+
+        def then_alerts(written: Future[Stored]) -> None:
+            if (error := written.exception()) is not None:
+                done.set_exception(error)
+            else:
+                self._alert_thread.submit(self._raise_alerts, written.result(), done)
+
+        self._thread.submit(self._write, batch).add_done_callback(then_alerts)
+        return done
 
     def abandon(self) -> None:
         """Stop retrying: the batch in flight fails with its last TransientError (at shutdown)."""
@@ -49,6 +62,7 @@ class BatchWriter:
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
+        self._alert_thread.shutdown(wait=True)
         self._sink.close()
 
     def _write(self, batch: Batch) -> Stored:
@@ -64,3 +78,11 @@ class BatchWriter:
         for entry in batch.rejected + refused:
             self._recorder.dead_lettered(entry.error.reason)
         return stored
+
+    def _raise_alerts(self, stored: Stored, done: Future[Stored]) -> None:
+        try:
+            self._retry("alerts", lambda: self._sink.raise_alerts(stored.durable))
+        except BaseException as error:  # the loop re-raises it from the future
+            done.set_exception(error)
+        else:
+            done.set_result(stored)

@@ -46,7 +46,9 @@ class StorageConsumer:
         )
         commit = CommitStep(consumer, loop.assignment, retry, metrics, loop.in_callback)
         grace = loop.past_shutdown_grace
-        write = WriteStep(writer, commit, metrics, loop.wait_paused, grace, clock)
+        write = WriteStep(
+            writer, commit, metrics, loop.wait_paused, grace, clock, settings.batches_in_flight
+        )
         batch = BatchStep(
             settings.batch_max_events, settings.batch_max_time_s, write, loop.assignment, clock
         )

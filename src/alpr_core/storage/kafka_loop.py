@@ -37,6 +37,9 @@ class LoopSettings:
     backoff: Backoff
     shutdown_grace_s: float
     revoke_wait_s: float = 10.0
+    # batches handed to the writer at once: one being stored while the one before has its
+    # alerts recorded (docs/decisions.md#watchlist-matching)
+    batches_in_flight: int = 2
 
 
 class KafkaLoop:

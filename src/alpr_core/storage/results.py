@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from alpr_core.events.avro import DecodedEvent
+from alpr_core.events.model import PlateEvent
 from alpr_core.metrics import EventRecorder
 from alpr_core.storage.sink import SinkResult, Unstorable
 
 
 class Sink(Protocol):
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult: ...
+    def raise_alerts(self, durable: Sequence[PlateEvent]) -> None: ...
     def close(self) -> None: ...
 
 
@@ -26,6 +28,7 @@ class Stored:
     images_stored: int = 0
     duplicates: int = 0
     refused: tuple[Unstorable, ...] = ()  # indexes into the written events
+    durable: tuple[PlateEvent, ...] = ()  # for the watchlist matcher
 
 
 def store_events(sink: Sink, events: Sequence[DecodedEvent], recorder: EventRecorder) -> Stored:
@@ -37,6 +40,7 @@ def store_events(sink: Sink, events: Sequence[DecodedEvent], recorder: EventReco
         result.images_stored,
         len(events) - len(refused) - result.rows_inserted,
         result.unstorable,
+        result.durable,
     )
     cameras = (e.event.camera_id for i, e in enumerate(events) if i not in refused)
     recorder.stored(stored.rows_inserted, stored.duplicates, stored.images_stored, cameras)

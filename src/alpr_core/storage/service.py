@@ -120,10 +120,10 @@ def build_storage(
         )
     _retry_at_startup(lambda: ensure_bucket(settings.object_store))
     images = image_store(settings)
-    pool = ConnectionPool(
+    pool = ConnectionPool(  # the writer's, the alert recorder's, the camera registry's
         settings.db.conninfo(),
         min_size=1,
-        max_size=2,
+        max_size=3,
         open=False,
         check=ConnectionPool.check_connection,
     )

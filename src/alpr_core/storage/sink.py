@@ -11,8 +11,10 @@ dropped come back the same way, as ``past_retention`` (``db/detections.py``). Be
 reads whose ``plate_url`` borrows another camera's object, and reads the camera registry refuses
 (``unknown_camera``), come back so too.
 
-Once the rows are committed, the stored reads (replays included, so that a batch written again
-after a failure still raises its alerts) go to the watchlist matcher, when there is one.
+The result names the durable reads (replays included, so that a batch written again after a
+failure still raises its alerts); :meth:`DetectionSink.raise_alerts` hands them to the watchlist
+matcher, when there is one, as a step of its own: HTTP ingest calls it before answering, the Kafka
+path while the next batch is written, and both before the offsets or the answer say "stored".
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from alpr_core.alerts.recorder import AlertRecorder
 from alpr_core.db.detections import DetectionRow, DetectionWriter, WriteResult, images_in_use
 from alpr_core.errors import RejectedEvent, RejectReason, TransientError
 from alpr_core.events.avro import DecodedEvent
+from alpr_core.events.model import PlateEvent
 from alpr_core.images.keys import plate_image_key
 from alpr_core.images.ownership import EdgeUploads
 from alpr_core.images.store import ImageStore
@@ -48,6 +51,7 @@ class SinkResult:
     rows_inserted: int
     images_stored: int
     unstorable: tuple[Unstorable, ...] = ()
+    durable: tuple[PlateEvent, ...] = ()  # the reads now stored, whether new or replayed
 
 
 class DetectionSink:
@@ -82,12 +86,16 @@ class DetectionSink:
         inserted, unstorable = self._insert_or_split(storable, first_index=0)
         if inserted < len(storable):
             stored -= self._remove_unused_images(storable)
-        if self._alerts is not None:
-            refused_here = {u.index for u in unstorable}
-            durable = [row.event for i, row in enumerate(storable) if i not in refused_here]
-            self._alerts.record(durable)
+        refused_here = {u.index for u in unstorable}
+        durable = tuple(row.event for i, row in enumerate(storable) if i not in refused_here)
         refused = [Unstorable(positions[u.index], u.error) for u in unstorable]
-        return SinkResult(inserted, stored, _by_index(refused + list(borrowed.values())))
+        return SinkResult(inserted, stored, _by_index(refused + list(borrowed.values())), durable)
+
+    def raise_alerts(self, durable: Sequence[PlateEvent]) -> None:
+        """Match stored reads against the watchlists and record their alerts (TransientError
+        when the database is down: call again, nothing is recorded twice)."""
+        if self._alerts is not None and durable:
+            self._alerts.record(durable)
 
     def close(self) -> None:
         self._uploads.shutdown(wait=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from alpr_core.errors import RejectedEvent, RejectReason, TransientError
 from alpr_core.events.avro import DecodedEvent
+from alpr_core.events.model import PlateEvent
 from alpr_core.events.parse import parse_event
 from alpr_core.storage.batch import Rejected
 from alpr_core.storage.messages import Headers, TopicPartitionKey
@@ -66,7 +67,9 @@ class FakeSink:
     refuse: dict[int, RejectReason] = field(default_factory=dict)
     already_stored: int = 0
     fail: int = 0
+    alerts_fail: int = 0
     writes: list[int] = field(default_factory=list)
+    alerted: list[int] = field(default_factory=list)  # reads handed to the matcher, per batch
 
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
         if self.fail:
@@ -77,7 +80,14 @@ class FakeSink:
             Unstorable(i, RejectedEvent(reason, "refused")) for i, reason in self.refuse.items()
         )
         inserted = len(events) - len(refused) - self.already_stored
-        return SinkResult(inserted, 0, refused)
+        durable = tuple(e.event for i, e in enumerate(events) if i not in self.refuse)
+        return SinkResult(inserted, 0, refused, durable)
+
+    def raise_alerts(self, durable: Sequence[PlateEvent]) -> None:
+        if self.alerts_fail:
+            self.alerts_fail -= 1
+            raise TransientError("database down")
+        self.alerted.append(len(durable))
 
     def close(self) -> None:
         pass

@@ -74,3 +74,16 @@ def test_rejected_and_refused_messages_are_dead_lettered_and_counted_once() -> N
     assert sample("alpr_processing_errors_total", reason="unstorable") == 1
     assert sample("alpr_transient_failures_total", step="store") == 2
     assert sample("alpr_duplicate_events_total") == 0
+
+
+def test_a_batch_is_durable_once_its_stored_reads_went_to_the_matcher_through_a_failure() -> None:
+    registry, sink = CollectorRegistry(), FakeSink(refuse={1: RejectReason.UNSTORABLE})
+    sink.alerts_fail = 2
+    batch_writer = writer(registry, sink, FakeDeadLetters())
+    first = batch_writer.submit(batch_of("cam-1", "cam-2", "cam-3"))
+    second = batch_writer.submit(batch_of("cam-4", "cam-5", "cam-6"))
+    assert second.result(timeout=10).rows_inserted == 2
+    assert first.done()  # in order: the alert thread took the first batch before the second
+    batch_writer.close()
+    assert sink.alerted == [2, 2]  # the refused reads are not matched
+    assert registry.get_sample_value("alpr_transient_failures_total", {"step": "alerts"}) == 2

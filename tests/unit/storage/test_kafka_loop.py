@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from alpr_core.errors import TransientError
 from alpr_core.events.avro import DecodedEvent, EventDecoder
+from alpr_core.events.model import PlateEvent
 from alpr_core.metrics import StorageMetrics
 from alpr_core.storage.backoff import Backoff
 from alpr_core.storage.batch_writer import BatchWriter
@@ -45,6 +46,9 @@ class GatedSink:
         self.gate.wait(timeout=10)
         self.written += len(events)
         return SinkResult(len(events), 0)
+
+    def raise_alerts(self, durable: Sequence[PlateEvent]) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -82,7 +86,9 @@ def test_messages_fetched_for_a_partition_revoked_during_a_hand_off_are_never_co
     m = FakeMessage
     consumer = GroupConsumer([[m(0, 0), m(1, 0), m(0, 1), m(0, 2), m(1, 1), m(1, 2)]])
     sink = GatedSink()
-    settings = LoopSettings(TOPIC, 2, 60.0, Backoff(0.01, 0.01), shutdown_grace_s=5.0)
+    settings = LoopSettings(
+        TOPIC, 2, 60.0, Backoff(0.01, 0.01), shutdown_grace_s=5.0, batches_in_flight=1
+    )
     metrics, liveness = StorageMetrics(CollectorRegistry()), Liveness()
     writer = BatchWriter(
         sink, cast(DeadLetterPublisher, FakeDeadLetters()), metrics, settings.backoff, liveness
@@ -119,6 +125,9 @@ class PositionSink:
         self.release.wait(timeout=10)
         self.stored.update(divmod(uuid.UUID(str(e.event.event_id)).int, 1000) for e in events)
         return SinkResult(len(events), 0)
+
+    def raise_alerts(self, durable: Sequence[PlateEvent]) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -1,4 +1,5 @@
-"""Write step: one batch in flight, offsets passed on only once durable, revoked ones dropped."""
+"""Write step: a few batches in flight, offsets passed on in order and only once durable, revoked
+ones dropped."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ class FakeWriter:
         self.futures.append(Future())
         return self.futures[-1]
 
-    def finish(self) -> None:
-        self.futures[-1].set_result(Stored(1))
+    def finish(self, index: int = -1) -> None:
+        self.futures[index].set_result(Stored(1))
 
 
 def batch(*offsets: tuple[int, int]) -> Batch:
@@ -37,10 +38,17 @@ def batch(*offsets: tuple[int, int]) -> Batch:
     return result
 
 
-def step() -> tuple[WriteStep, RecordingStep[Offsets], FakeWriter]:
+def step(in_flight: int = 1) -> tuple[WriteStep, RecordingStep[Offsets], FakeWriter]:
     writer, last = FakeWriter(), RecordingStep[Offsets]()
     metrics = StorageMetrics(CollectorRegistry())
-    write = WriteStep(cast(BatchWriter, writer), last, metrics, lambda _s, _u: None, lambda: False)
+    write = WriteStep(
+        cast(BatchWriter, writer),
+        last,
+        metrics,
+        lambda _s, _u: None,
+        lambda: False,
+        in_flight=in_flight,
+    )
     return write, last, writer
 
 
@@ -64,6 +72,32 @@ def test_a_second_batch_waits_for_the_first() -> None:
     assert busy.value.ready()
     write.submit(batch((0, 5)))
     assert len(writer.futures) == 2
+
+
+def test_two_in_flight_pass_their_offsets_on_in_order() -> None:
+    write, last, writer = step(in_flight=2)
+    write.submit(batch((0, 4)))
+    write.submit(batch((0, 5)))
+    with pytest.raises(MessageRejected):
+        write.submit(batch((0, 6)))
+    writer.finish(1)  # the second is durable first: its offsets wait for the first's
+    write.poll()
+    assert last.items == []
+    writer.finish(0)
+    write.poll()
+    assert last.items == [{(TOPIC, 0): 5}, {(TOPIC, 0): 6}]
+
+
+def test_a_revoke_waits_for_every_batch_in_flight() -> None:
+    write, last, writer = step(in_flight=2)
+    write.submit(batch((0, 4)))
+    write.submit(batch((1, 8)))
+    writer.finish(0)
+    write.join(0.0)  # the second is not durable: nothing may be passed on as if it were
+    assert last.items == []
+    writer.finish(1)
+    write.join(0.0)
+    assert last.items == [{(TOPIC, 0): 5}, {(TOPIC, 1): 9}]
 
 
 def test_a_revoked_partition_of_the_batch_in_flight_is_never_passed_on() -> None:
