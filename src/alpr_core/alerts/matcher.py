@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Literal
 from uuid import UUID
 
 from rapidfuzz.distance import Levenshtein
+
+from alpr_core.alerts.variant_index import VariantIndex
 
 EntryMode = Literal["exact", "fuzzy", "wildcard"]
 _OCR_FOLD = str.maketrans("ODQILBSZG", "000118526")  # alpr_ocr_key, migration 0003
@@ -37,20 +38,6 @@ PLATE_MEMORY = 100_000
 def ocr_key(plate_normalized: str) -> str:
     """The plate with the characters recognisers confuse folded into one of each group."""
     return plate_normalized.translate(_OCR_FOLD)
-
-
-def deletion_variants(key: str, deletions: int) -> set[str]:
-    """``key`` with up to ``deletions`` (0 to 2) characters deleted, itself included."""
-    return {key[:i] + key[i + 1 : j] + key[j + 1 :] for i, j in _cuts(len(key), deletions)}
-
-
-@cache
-def _cuts(length: int, deletions: int) -> tuple[tuple[int, int], ...]:
-    """The (i, j) such that ``key[:i] + key[i + 1 : j] + key[j + 1 :]`` deletes each set of up
-    to ``deletions`` positions: j = length deletes i alone, i = j = length nothing."""
-    ones = [(i, length) for i in range(length)] if deletions >= 1 else []
-    twos = [(i, j) for i in range(length) for j in range(i + 1, length)] if deletions >= 2 else []
-    return ((length, length), *ones, *twos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +112,7 @@ class WatchlistIndex:
     def __init__(self, entries: Iterable[ActiveEntry]) -> None:
         self._remembered: dict[str, tuple[ActiveEntry, ...]] = {}
         self._exact: dict[str, list[ActiveEntry]] = defaultdict(list)
-        # deletion variant -> (entry, the entry's OCR key)
-        self._fuzzy: dict[str, list[tuple[ActiveEntry, str]]] = defaultdict(list)
+        self._fuzzy = VariantIndex[ActiveEntry]()  # by the deletion variants of the OCR key
         self._wildcards: dict[str, list[tuple[ActiveEntry, re.Pattern[str]]]] = defaultdict(list)
         self.size = 0
         for entry in entries:
@@ -134,9 +120,7 @@ class WatchlistIndex:
             if entry.match_mode == "exact":
                 self._exact[entry.plate_normalized].append(entry)
             elif entry.match_mode == "fuzzy":
-                key = ocr_key(entry.plate_normalized)
-                for variant in deletion_variants(key, entry.max_distance):
-                    self._fuzzy[variant].append((entry, key))
+                self._fuzzy.add(entry, ocr_key(entry.plate_normalized), entry.max_distance)
             else:
                 literal = _LITERAL_RUN.search(entry.plate_normalized)
                 trigram = literal.group()[:3] if literal else ""
@@ -144,27 +128,44 @@ class WatchlistIndex:
 
     def matches(self, sighting: Sighting, now: datetime) -> list[ActiveEntry]:
         """The entries ``sighting`` matches, each once."""
-        plate = sighting.plate_normalized
-        candidates = self._remembered.get(plate)
-        if candidates is None:
-            candidates = tuple({entry.id: entry for entry in self._candidates(plate)}.values())
-            if len(self._remembered) >= PLATE_MEMORY:
-                self._remembered.clear()
-            self._remembered[plate] = candidates
-        return [entry for entry in candidates if entry.allows(sighting, now)]
+        return [e for e in self.candidates(sighting.plate_normalized) if e.allows(sighting, now)]
 
-    def _candidates(self, plate: str) -> Iterator[ActiveEntry]:
-        yield from self._exact.get(plate, ())
-        if self._fuzzy:
-            read_key = ocr_key(plate)
-            shared = self._fuzzy.keys() & deletion_variants(read_key, MAX_FUZZY_DISTANCE)
-            for variant in shared:
-                for entry, own_key in self._fuzzy[variant]:
-                    if entry.near(read_key, own_key):
-                        yield entry
+    def candidates(self, plate: str) -> tuple[ActiveEntry, ...]:
+        """The entries whose plate rule ``plate`` meets, each once, before their restrictions."""
+        return self.candidates_of([plate])[0]
+
+    def candidates_of(self, plates: Sequence[str]) -> list[tuple[ActiveEntry, ...]]:
+        """:meth:`candidates` of each plate, the plates not remembered looked up together: most
+        reads have none, and need not be made into a :class:`Sighting`."""
+        unseen = list(dict.fromkeys(p for p in plates if p not in self._remembered))
+        looked_up = dict(zip(unseen, self._look_up(unseen), strict=True))
+        found = [looked_up.get(p) or self._remembered.get(p, ()) for p in plates]
+        if len(self._remembered) + len(looked_up) > PLATE_MEMORY:
+            self._remembered.clear()
+        self._remembered.update(looked_up)
+        return found
+
+    def _look_up(self, plates: list[str]) -> list[tuple[ActiveEntry, ...]]:
+        keys = [ocr_key(plate) for plate in plates]
+        found = []
+        for plate, key, pairs in zip(
+            plates, keys, self._fuzzy.sharing(keys, MAX_FUZZY_DISTANCE), strict=True
+        ):
+            entries = [entry for entry, own in pairs if entry.near(key, own)] if pairs else []
+            entries += self._exact.get(plate, ())
+            if self._wildcards:
+                entries += self._wildcard_matches(plate)
+            found.append(_each_once(entries))
+        return found
+
+    def _wildcard_matches(self, plate: str) -> Iterator[ActiveEntry]:
         if self._wildcards:
             trigrams = {plate[i : i + 3] for i in range(len(plate) - 2)} | {""}
             for trigram in trigrams:
                 for entry, regex in self._wildcards.get(trigram, ()):
                     if regex.fullmatch(plate):
                         yield entry
+
+
+def _each_once(entries: list[ActiveEntry]) -> tuple[ActiveEntry, ...]:
+    return tuple({entry.id: entry for entry in entries}.values()) if entries else ()

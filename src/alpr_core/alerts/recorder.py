@@ -78,11 +78,12 @@ class AlertRecorder:
             if not index.size:
                 return 0
             now = self._now()
-            hits = [
-                (entry, event)
-                for event in events
-                for entry in index.matches(sighting_of(event), now)
-            ]
+            hits = []
+            plates = [event.plate_normalized for event in events]
+            for event, candidates in zip(events, index.candidates_of(plates), strict=True):
+                if candidates:
+                    sighting = sighting_of(event)
+                    hits += [(entry, event) for entry in candidates if entry.allows(sighting, now)]
             if not hits:
                 self._metrics.match_seconds.observe(time.perf_counter() - started)
                 return 0

@@ -15,9 +15,9 @@ from alpr_core.alerts.matcher import (
     EntryMode,
     Sighting,
     WatchlistIndex,
-    deletion_variants,
     ocr_key,
 )
+from alpr_core.alerts.variant_index import deletion_variants
 
 MODES: list[EntryMode] = ["exact", "fuzzy", "wildcard"]
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -99,6 +99,17 @@ def test_the_index_finds_what_checking_every_entry_finds(
             if plate_rule(entry, sighting.plate_normalized) and entry.allows(sighting, NOW)
         }
         assert found == expected
+
+
+@given(st.lists(entries(), max_size=30), st.lists(PLATES, min_size=1, max_size=20))
+def test_plates_looked_up_together_find_what_each_alone_finds(
+    listed: list[ActiveEntry], plates: list[str]
+) -> None:
+    together = WatchlistIndex(listed).candidates_of(plates)
+    alone = [WatchlistIndex(listed).candidates(plate) for plate in plates]
+    assert [{e.id for e in c} for c in together] == [{e.id for e in c} for c in alone]
+    for plate, candidates in zip(plates, together, strict=True):
+        assert {e.id for e in candidates} == {e.id for e in listed if plate_rule(e, plate)}
 
 
 def test_look_alikes_are_free_and_edits_count() -> None:
