@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
+from itertools import compress
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -107,6 +108,6 @@ class VariantIndex(Generic[T]):
             common = self._items.keys() & variants
             if not common:
                 continue
-            for position, variant in enumerate(variants):
-                if variant in common:
-                    found[rows[position]] += self._items[variant]
+            pairs = zip(rows, variants, strict=True)
+            for row, variant in compress(pairs, map(common.__contains__, variants)):
+                found[row] += self._items[variant]
