@@ -41,6 +41,7 @@ from alpr_core.simulator.events import cameras, tracks
 from alpr_core.simulator.publisher import EventPublisher
 from alpr_core.storage.service import build_storage, tune_gc_for_batches
 from bench.resources import (
+    CpuMeter,
     ServerProcesses,
     cpu_delta,
     create_topic,
@@ -105,18 +106,24 @@ def timed(name: str, events: int, servers: ServerProcesses, work: Callable[[], f
     return Run(name, events, seconds, cpu_delta(before, servers.cpu_seconds()))
 
 
-def batched_consumer(settings: Settings, expected: int) -> float:
+def batched_consumer(settings: Settings, expected: int, meter: CpuMeter | None = None) -> float:
+    """Seconds from the first message consumed to ``expected`` rows written; ``meter`` counts
+    the CPU of that span."""
     tune_gc_for_batches()
     registry = CollectorRegistry()
     service = build_storage(settings, registry, serve_http=False)
-    thread = threading.Thread(target=service.run)
+    thread = threading.Thread(target=service.run, name="consumer loop")
     thread.start()
     started = _wait_first_message(registry)
+    if meter is not None:
+        meter.start()
     while (registry.get_sample_value("alpr_database_writes_total") or 0) < expected:
         # Reading our own metric costs the database nothing, but collects every metric in this
         # process, which takes the interpreter from the consumer: poll gently.
         time.sleep(0.05)
     seconds = time.perf_counter() - started
+    if meter is not None:
+        meter.stop()
     service.stop()
     thread.join()
     assert row_count(settings) == expected

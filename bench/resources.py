@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -150,6 +152,37 @@ def _cpu(process: psutil.Process) -> float:
 
 def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     return {name: after[name] - before.get(name, 0.0) for name in after}
+
+
+def thread_cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by this process's live threads, by name (pool threads' numbers
+    dropped, so that a pool is one entry)."""
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    totals: dict[str, float] = {}
+    for thread in psutil.Process().threads():
+        name = re.sub(r"_\d+$", "", names.get(thread.id, "other"))
+        totals[name] = totals.get(name, 0.0) + thread.user_time + thread.system_time
+    return totals
+
+
+class CpuMeter:
+    """CPU seconds between :meth:`start` and :meth:`stop`: each server's, the benchmark process's,
+    and each of its threads' (``thread <name>``)."""
+
+    def __init__(self, servers: ServerProcesses) -> None:
+        self._servers = servers
+        self._before: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._before = self._now()
+
+    def stop(self) -> None:
+        self.used = cpu_delta(self._before, self._now())
+
+    def _now(self) -> dict[str, float]:
+        threads = {f"thread {name}": cpu for name, cpu in thread_cpu_seconds().items()}
+        return self._servers.cpu_seconds() | threads
 
 
 def free_port() -> int:

@@ -14,6 +14,7 @@ import random
 import statistics
 import string
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -22,6 +23,7 @@ from alpr_core.config import Settings
 from alpr_core.events.parse import normalize_plate
 from bench.ingest import batched_consumer, publish, records
 from bench.resources import (
+    CpuMeter,
     ServerProcesses,
     create_topic,
     database,
@@ -64,8 +66,15 @@ def fill_watchlist(settings: Settings, rows: list[tuple[Any, ...]]) -> None:
                 copy.write_row((row[0], plate, plate, mode, distance, str(index)))
 
 
-def one_run(base: Settings, name: str, events: int, entries: list[tuple[Any, ...]]) -> float:
-    """Events per second of the storage service consuming the topic into a fresh database."""
+@dataclass(frozen=True)
+class Run:
+    rate: float  # events/s
+    cpu_us: dict[str, float]  # CPU µs per event, by server and by this process's threads
+
+
+def one_run(base: Settings, name: str, events: int, entries: list[tuple[Any, ...]]) -> Run:
+    """The storage service consuming the topic into a fresh database: events per second, and
+    the CPU it took from every process."""
     settings = fresh_settings(name)
     settings = settings.model_copy(
         update={
@@ -79,11 +88,12 @@ def one_run(base: Settings, name: str, events: int, entries: list[tuple[Any, ...
     with database(settings):
         if entries:
             fill_watchlist(settings, entries)
-        seconds = batched_consumer(settings, events)
+        meter = CpuMeter(ServerProcesses.find())
+        seconds = batched_consumer(settings, events, meter)
         alerts = _alerts(settings)
     rate = events / seconds
     print(f"{name}: {rate:,.0f} events/s, {alerts} alerts", flush=True)
-    return rate
+    return Run(rate, {part: 1e6 * cpu / events for part, cpu in meter.used.items()})
 
 
 def _alerts(settings: Settings) -> int:
@@ -116,8 +126,8 @@ def main() -> None:
     entries = entry_rows(args.entries, hits, args.fuzzy_distances, rng)
     create_topic(base)
     print(f"published {args.events} events in {publish(base, reads):.1f} s", flush=True)
-    without: list[float] = []
-    with_lists: list[float] = []
+    without: list[Run] = []
+    with_lists: list[Run] = []
     for round_number in range(args.rounds):
         without.append(one_run(base, f"plain-{round_number}", args.events, []))
         with_lists.append(one_run(base, f"lists-{round_number}", args.events, entries))
@@ -125,9 +135,11 @@ def main() -> None:
     report(args, without, with_lists)
 
 
-def report(args: argparse.Namespace, without: list[float], with_lists: list[float]) -> None:
-    plain, matched = statistics.median(without), statistics.median(with_lists)
+def report(args: argparse.Namespace, without: list[Run], with_lists: list[Run]) -> None:
+    plain = statistics.median(run.rate for run in without)
+    matched = statistics.median(run.rate for run in with_lists)
     ratio = matched / plain
+    paired = statistics.median(m.rate / p.rate for p, m in zip(without, with_lists, strict=True))
     print(f"\n## Ingest with watchlist matching, {args.events:,} v1 events\n")
     distances = " or ".join(map(str, args.fuzzy_distances))
     print(
@@ -138,12 +150,25 @@ def report(args: argparse.Namespace, without: list[float], with_lists: list[floa
     print("|---|---|---:|---:|")
     print(f"| without matching | {_each(without)} | {plain:,.0f} | 1.00 |")
     print(f"| with matching | {_each(with_lists)} | {matched:,.0f} | {ratio:.2f} |")
+    print(f"\nMedian of each round's with ÷ without: {paired:.2f}")
+    print("\nCPU µs per event (medians), from the first message to the last row:\n")
+    print("| part | without | with | added by matching |")
+    print("|---|---:|---:|---:|")
+    parts = sorted({part for run in without + with_lists for part in run.cpu_us})
+    for part in parts:
+        before, after = _median_cpu(without, part), _median_cpu(with_lists, part)
+        if max(before, after) >= 0.5:
+            print(f"| {part} | {before:.1f} | {after:.1f} | {after - before:+.1f} |")
     verdict = "met" if ratio >= GOAL else "MISSED"
     print(f"\nGoal: with ÷ without ≥ {GOAL:.2f}: {verdict}")
 
 
-def _each(rates: list[float]) -> str:
-    return ", ".join(f"{rate:,.0f}" for rate in rates)
+def _median_cpu(runs: list[Run], part: str) -> float:
+    return statistics.median(run.cpu_us.get(part, 0.0) for run in runs)
+
+
+def _each(runs: list[Run]) -> str:
+    return ", ".join(f"{run.rate:,.0f}" for run in runs)
 
 
 if __name__ == "__main__":

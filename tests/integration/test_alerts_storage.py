@@ -7,6 +7,7 @@ from __future__ import annotations
 import psycopg
 
 from alpr_core.config import Settings
+from alpr_core.db.alerts import entries_version
 from alpr_core.images.object_store import ObjectImageStore
 from tests.integration.conftest import db_scalar, running_storage, wait_until
 from tests.integration.helpers import simulate
@@ -61,3 +62,28 @@ def test_consumed_reads_raise_alerts_once(settings: Settings, images: ObjectImag
         wait_until(lambda: again.metric("alpr_duplicate_events_total") == N, what="replay 2")
     assert again.metric("alpr_alerts_total", LIST) == 0
     assert db_scalar(settings, COUNTS) == before
+
+
+def test_every_change_to_the_lists_changes_the_version(settings: Settings) -> None:
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        seen = [entries_version(conn)]
+        row = conn.execute(
+            "INSERT INTO watchlists (name, priority, owner) VALUES ('v', 'info', 'o') RETURNING id"
+        ).fetchone()
+        assert row is not None
+        changes = [
+            (
+                "INSERT INTO watchlist_entries (watchlist_id, plate, plate_normalized, match_mode)"
+                " VALUES (%s, 'AB12CDE', 'AB12CDE', 'exact')",
+                (row[0],),
+            ),
+            ("UPDATE watchlist_entries SET reason = 'stolen'", ()),
+            ("UPDATE watchlists SET name = 'w'", ()),
+            ("DELETE FROM watchlist_entries", ()),
+            ("DELETE FROM watchlists", ()),
+        ]
+        seen.append(entries_version(conn))
+        for statement, params in changes:
+            conn.execute(statement, params)
+            seen.append(entries_version(conn))
+    assert len(set(seen)) == len(seen)

@@ -52,13 +52,9 @@ def _set(values: list[Any] | None) -> frozenset[Any] | None:
 
 
 def entries_version(conn: Connection[Any]) -> tuple[Any, ...]:
-    """Changes whenever an entry or a list is added, changed or deleted."""
-    row = conn.execute(
-        "SELECT (SELECT (count(*), max(updated_at)) FROM watchlist_entries)::text,"
-        " (SELECT (count(*), max(updated_at)) FROM watchlists)::text"
-    ).fetchone()
-    assert row is not None  # a SELECT without FROM returns a row
-    return tuple(row)
+    """Changes whenever an entry or a list is added, changed or deleted (migration 0023)."""
+    row = conn.execute("SELECT changes FROM watchlist_changes").fetchone()
+    return tuple(row) if row is not None else ()
 
 
 def record_hits(
