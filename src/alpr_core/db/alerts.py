@@ -62,26 +62,50 @@ def record_hits(
 ) -> list[tuple[str, str]]:
     """Add each (entry, read) to its pass's alert, opening one (with its outbox row) when the
     read starts a new pass; a read the entry's alerts already hold changes nothing. Returns the
-    alerts opened as (list name, priority). One statement (``alpr_record_hits``, migrations 0019
-    and 0022)."""
-    ordered = sorted(hits, key=lambda hit: (str(hit[0].id), hit[1].camera_id))
-    rows = [
-        {
-            "entry": str(entry.id),
-            "list": str(entry.watchlist_id),
-            "priority": entry.priority,
-            "event": event.event_id,
-            "at": event.captured_at.isoformat(),
-            "camera": event.camera_id,
-            "site": event.site,
-            "track": event.track_id,
-            "plate": event.plate_text,
-            "normalized": event.plate_normalized,
-        }
-        for entry, event in ordered
-    ]
+    alerts opened as (list name, priority). One statement (``alpr_record_passes``, migration
+    0024) for the batch's passes (:func:`passes_of`)."""
     opened = conn.execute(
-        "SELECT list_name, list_priority FROM alpr_record_hits(%s, %s, %s)",
-        (Jsonb(rows), window, TRACK_HORIZON),
+        "SELECT list_name, list_priority FROM alpr_record_passes(%s, %s, %s)",
+        (Jsonb(passes_of(hits, window)), window, TRACK_HORIZON),
     ).fetchall()
     return [(str(name), str(priority)) for name, priority in opened]
+
+
+def passes_of(
+    hits: Sequence[tuple[ActiveEntry, PlateEvent]], window: timedelta
+) -> list[dict[str, Any]]:
+    """The hits as passes: of one entry at one camera with one track_id, each read within
+    ``window`` of the one before, in order of entry and camera (the order the locks are taken
+    in), then track and time."""
+    ordered = sorted(
+        hits,
+        key=lambda hit: (str(hit[0].id), hit[1].camera_id, hit[1].track_id, hit[1].captured_at),
+    )
+    passes: list[dict[str, Any]] = []
+    last: tuple[ActiveEntry, PlateEvent] | None = None
+    for entry, event in ordered:
+        if (
+            last is None
+            or last[0].id != entry.id
+            or last[1].camera_id != event.camera_id
+            or last[1].track_id != event.track_id
+            or event.captured_at - last[1].captured_at > window
+        ):
+            passes.append(
+                {
+                    "entry": str(entry.id),
+                    "list": str(entry.watchlist_id),
+                    "priority": entry.priority,
+                    "camera": event.camera_id,
+                    "site": event.site,
+                    "track": event.track_id,
+                    "plate": event.plate_text,
+                    "normalized": event.plate_normalized,
+                    "events": [],
+                    "ats": [],
+                }
+            )
+        passes[-1]["events"].append(event.event_id)
+        passes[-1]["ats"].append(event.captured_at.isoformat())
+        last = entry, event
+    return passes
