@@ -125,6 +125,7 @@ class WatchlistIndex:
                 literal = _LITERAL_RUN.search(entry.plate_normalized)
                 trigram = literal.group()[:3] if literal else ""
                 self._wildcards[trigram].append((entry, _wildcard_regex(entry.plate_normalized)))
+        self._fuzzy.pack()
 
     def matches(self, sighting: Sighting, now: datetime) -> list[ActiveEntry]:
         """The entries ``sighting`` matches, each once."""

@@ -4,17 +4,19 @@
 Two keys within d edits always share a variant with at most d characters deleted from each, so
 looking up a key's variants finds every item within d edits (and some further away, for the
 caller to check). A read's variants are most of matching's cost, so a batch's keys are cut
-together: the keys of one length form a matrix of bytes, and each set of deleted positions is
-one column selection whose rows are that variant of every key, checked against the index with a
-set intersection; only the rows of a batch are then scanned for the variants found.
+together, in numpy: the keys of one length form a matrix of character codes, each set of deleted
+positions is one column selection whose rows are that variant of every key, packed six bits a
+character into one 64-bit integer, and looked up with a binary search in the sorted packed
+variants of the index. Python sees only the variants found. Keys that do not pack (longer than
+ten characters, or characters other than A-Z and 0-9) are looked up one by one.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
-from itertools import compress
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -22,6 +24,13 @@ import numpy.typing as npt
 
 T = TypeVar("T")
 Columns = npt.NDArray[np.intp]
+Packed = npt.NDArray[np.uint64]
+PACKABLE = re.compile(r"[0-9A-Z]{0,10}")  # 36 characters in 6 bits, 10 of them in 64
+_CODES = np.zeros(256, dtype=np.uint64)
+_CODES[np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)] = np.arange(
+    1, 37, dtype=np.uint64
+)
+_SHIFTS = np.arange(10, dtype=np.uint64) * np.uint64(6)
 
 
 def deletion_variants(key: str, deletions: int) -> set[str]:
@@ -47,12 +56,24 @@ def _kept_columns(length: int, deletions: int) -> tuple[Columns, ...]:
     )
 
 
+def _pack(codes: Packed) -> Packed:
+    """Rows of character codes (1-36, none zero) as one integer each: distinct rows of up to
+    ten characters, whatever their lengths, pack to distinct integers."""
+    if not codes.shape[1]:
+        return np.zeros(codes.shape[0], dtype=np.uint64)
+    shifted = codes << _SHIFTS[: codes.shape[1]]
+    return np.bitwise_or.reduce(shifted, axis=1)  # type: ignore[no-any-return]
+
+
 class VariantIndex(Generic[T]):
     def __init__(self, batch_from: int = 16) -> None:
         """``batch_from``: the fewest keys of one length cut together; fewer are cut one by one,
         which is quicker for a handful."""
         self._items: dict[bytes, list[tuple[T, str]]] = defaultdict(list)
         self._batch_from = batch_from
+        self._packed: Packed = np.zeros(0, dtype=np.uint64)  # sorted
+        self._packed_items: list[list[tuple[T, str]]] = []  # in the order of _packed
+        self._packed_stale = False
 
     def __bool__(self) -> bool:
         return bool(self._items)
@@ -60,6 +81,7 @@ class VariantIndex(Generic[T]):
     def add(self, item: T, key: str, deletions: int) -> None:
         for variant in deletion_variants(key, deletions):
             self._items[variant.encode()].append((item, key))
+        self._packed_stale = True
 
     def sharing(self, keys: Sequence[str], deletions: int) -> list[list[tuple[T, str]]]:
         """For each of ``keys``, the (item, item's key) pairs that share a variant of up to
@@ -67,9 +89,10 @@ class VariantIndex(Generic[T]):
         found: list[list[tuple[T, str]]] = [[] for _ in keys]
         if not self._items:
             return found
+        self.pack()
         rows_of_length: dict[int, list[int]] = defaultdict(list)
         for row, key in enumerate(keys):
-            if key.isascii():  # one byte per character is what the matrix needs
+            if PACKABLE.fullmatch(key):
                 rows_of_length[len(key)].append(row)
             else:
                 found[row] += self._share_one(key, deletions)
@@ -80,6 +103,26 @@ class VariantIndex(Generic[T]):
                 for row in rows:
                     found[row] += self._share_one(keys[row], deletions)
         return found
+
+    def pack(self) -> None:
+        """Pack the variants added since the last call, a length at a time, and sort them: done
+        by the first look-up if not before (call it once the index is built)."""
+        if not self._packed_stale:
+            return
+        by_length: dict[int, list[bytes]] = defaultdict(list)
+        for variant in self._items:
+            if PACKABLE.fullmatch(variant.decode()):
+                by_length[len(variant)].append(variant)
+        packed_parts, variants = [], []
+        for length, group in by_length.items():
+            matrix = np.frombuffer(b"".join(group), dtype=np.uint8).reshape(len(group), length)
+            packed_parts.append(_pack(_CODES[matrix]))
+            variants += group
+        packed = np.concatenate(packed_parts) if packed_parts else np.zeros(0, dtype=np.uint64)
+        order = np.argsort(packed, kind="stable")
+        self._packed = packed[order]
+        self._packed_items = [self._items[variants[i]] for i in order.tolist()]
+        self._packed_stale = False
 
     def _share_one(self, key: str, deletions: int) -> list[tuple[T, str]]:
         shared: list[tuple[T, str]] = []
@@ -95,19 +138,13 @@ class VariantIndex(Generic[T]):
         deletions: int,
         found: list[list[tuple[T, str]]],
     ) -> None:
+        if not self._packed.size:
+            return
         text = "".join(keys[row] for row in rows).encode("ascii")
-        matrix = np.frombuffer(text, dtype=np.uint8).reshape(len(rows), length)
+        codes = _CODES[np.frombuffer(text, dtype=np.uint8)].reshape(len(rows), length)
+        last = self._packed.size - 1
         for kept in _kept_columns(length, deletions):
-            if not kept.size:  # every character deleted: the empty variant
-                shared = self._items.get(b"", [])
-                for row in rows:
-                    found[row] += shared
-                continue
-            column = np.ascontiguousarray(matrix[:, kept]).view(f"S{kept.size}").ravel()
-            variants: list[bytes] = column.tolist()
-            common = self._items.keys() & variants
-            if not common:
-                continue
-            pairs = zip(rows, variants, strict=True)
-            for row, variant in compress(pairs, map(common.__contains__, variants)):
-                found[row] += self._items[variant]
+            variants = _pack(codes[:, kept])
+            at = np.minimum(np.searchsorted(self._packed, variants), last)
+            for position in np.flatnonzero(self._packed[at] == variants).tolist():
+                found[rows[position]] += self._packed_items[int(at[position])]
