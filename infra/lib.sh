@@ -90,3 +90,24 @@ go_install_cached() {
   rm -rf "$tmp_bin"; exec 9>&-
   log "built $binary in $((SECONDS - start)) s"
 }
+
+# install_debian_tool PACKAGE BINARY... -> installs PACKAGE from Debian unless every BINARY is on
+# PATH; only the binaries matter, so the package's own service must not start (policy-rc.d says
+# no, and where systemd runs it is disabled): tests run their own process with our config.
+install_debian_tool() {
+  local package=$1 binary
+  shift
+  for binary in "$@"; do command -v "$binary" >/dev/null || break; done
+  if command -v "$binary" >/dev/null; then return 0; fi
+  log "installing $package from Debian"
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+  if [[ -d /run/systemd/system ]]; then
+    systemctl disable --now "$package" >/dev/null 2>&1 || true
+  fi
+}

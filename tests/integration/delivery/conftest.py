@@ -15,7 +15,10 @@ from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import create_key
 from alpr_core.images.object_store import ObjectImageStore
+from alpr_core.jobs.alert_dispatch import AlertDispatcher
+from tests.integration.api.alerting import post, read
 from tests.integration.api.conftest import as_key
+from tests.integration.conftest import db_scalar, wait_until
 
 
 @pytest.fixture
@@ -58,3 +61,23 @@ def subscribe(app: TestClient, setup: Setup, url: str, **fields: Any) -> tuple[s
     )
     assert answer.status_code == 201, answer.text
     return answer.json()["webhook"]["id"], answer.json()["secret"]
+
+
+def undelivered(settings: Settings) -> int:
+    return db_scalar(settings, "SELECT count(*) FROM alert_deliveries WHERE delivered_at IS NULL")
+
+
+def post_while_failing(
+    job: AlertDispatcher, app: TestClient, setup: Setup, settings: Settings
+) -> None:
+    """Post a listed read while ``job`` cannot deliver: its delivery fails and waits."""
+    job.start()
+    try:
+        post(app, setup.ingest, read("AB12CDE"))
+        wait_until(
+            lambda: db_scalar(settings, "SELECT attempts FROM alert_deliveries") >= 1,
+            what="a failed attempt",
+        )
+    finally:
+        job.stop()
+    assert undelivered(settings) == 1

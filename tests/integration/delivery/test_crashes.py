@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from alpr_core.config import Settings
 from tests.integration.api.alerting import post, read
 from tests.integration.conftest import db_scalar, wait_until
-from tests.integration.delivery.conftest import Setup, subscribe
+from tests.integration.delivery.conftest import Setup, subscribe, undelivered
 
 CAMERAS = ("cam-001", "cam-002", "cam-003")
 
@@ -95,10 +95,6 @@ def storage_process(settings: Settings) -> subprocess.Popen[bytes]:
 def outbox_ids(settings: Settings) -> set[str]:
     with psycopg.connect(settings.db.conninfo()) as conn:
         return {str(row[0]) for row in conn.execute("SELECT id FROM alert_outbox")}
-
-
-def undelivered(settings: Settings) -> int:
-    return db_scalar(settings, "SELECT count(*) FROM alert_deliveries WHERE delivered_at IS NULL")
 
 
 def test_a_service_killed_mid_delivery_delivers_again_after_a_restart(

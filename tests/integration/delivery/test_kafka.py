@@ -23,7 +23,7 @@ from alpr_core.jobs.alert_dispatch import AlertDispatcher, DeliveryMetrics
 from alpr_core.kafka_clients import kafka_client_config, registry_client_config
 from tests.integration.api.alerting import post, read
 from tests.integration.conftest import db_scalar, wait_until
-from tests.integration.delivery.conftest import Setup
+from tests.integration.delivery.conftest import Setup, post_while_failing, undelivered
 
 
 @pytest.fixture
@@ -108,25 +108,12 @@ def test_each_alert_is_one_avro_message_with_its_schema_registered(
     )
 
 
-def undelivered(settings: Settings) -> int:
-    return db_scalar(settings, "SELECT count(*) FROM alert_deliveries WHERE delivered_at IS NULL")
-
-
 def test_alerts_wait_for_a_broker_out_of_reach(
     alert_settings: Settings, app: TestClient, setup: Setup
 ) -> None:
     unreachable = alert_settings.kafka.model_copy(update={"bootstrap_servers": "127.0.0.1:9"})
     down = dispatcher(alert_settings.model_copy(update={"kafka": unreachable}), CollectorRegistry())
-    down.start()
-    try:
-        post(app, setup.ingest, read("AB12CDE"))
-        wait_until(
-            lambda: db_scalar(alert_settings, "SELECT attempts FROM alert_deliveries") >= 1,
-            what="a failed attempt",
-        )
-    finally:
-        down.stop()
-    assert undelivered(alert_settings) == 1
+    post_while_failing(down, app, setup, alert_settings)
     up = dispatcher(alert_settings, CollectorRegistry())
     up.start()
     try:

@@ -28,8 +28,8 @@ from alpr_core.alerts.mqtt_channel import MqttChannel
 from alpr_core.config import MqttSettings, Settings
 from alpr_core.jobs.alert_dispatch import AlertDispatcher, DeliveryMetrics
 from tests.integration.api.alerting import post, read
-from tests.integration.conftest import db_scalar, wait_until
-from tests.integration.delivery.conftest import Setup
+from tests.integration.conftest import wait_until
+from tests.integration.delivery.conftest import Setup, post_while_failing, undelivered
 
 PREFIX = "alpr-test"
 
@@ -134,10 +134,6 @@ def dispatcher(settings: Settings, mqtt_settings: MqttSettings) -> AlertDispatch
     return AlertDispatcher(settings.db.conninfo(), metrics, [channel], poll_s=0.2)
 
 
-def undelivered(settings: Settings) -> int:
-    return db_scalar(settings, "SELECT count(*) FROM alert_deliveries WHERE delivered_at IS NULL")
-
-
 def test_an_alert_is_published_with_home_assistant_discovery(
     settings: Settings, app: TestClient, setup: Setup, broker: Broker, listener: Listener
 ) -> None:
@@ -166,16 +162,7 @@ def test_a_refused_client_and_a_broker_down_delay_the_alert_without_losing_it(
     settings: Settings, app: TestClient, setup: Setup, broker: Broker
 ) -> None:
     refused = dispatcher(settings, broker.settings(password="wrong-password"))
-    refused.start()
-    try:
-        post(app, setup.ingest, read("AB12CDE"))
-        wait_until(
-            lambda: db_scalar(settings, "SELECT attempts FROM alert_deliveries") >= 1,
-            what="a failed attempt",
-        )
-    finally:
-        refused.stop()
-    assert undelivered(settings) == 1
+    post_while_failing(refused, app, setup, settings)
     broker.stop()
     job = dispatcher(settings, broker.settings())
     job.start()
