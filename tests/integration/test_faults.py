@@ -43,13 +43,15 @@ def test_a_store_down_mid_run_loses_nothing_and_duplicates_nothing(
                 lambda: storage.metric("alpr_transient_failures_total", {"step": "store"}) > 0,
                 what="a retried store",
             )
-            assert storage.metric("alpr_consumer_paused") == 1
+            # more than the two batches in flight hold: the consumer pauses until they are durable
+            third = simulate(settings, 1200, inline_share=0.5, seed=23)
+            wait_until(lambda: storage.metric("alpr_consumer_paused") == 1, what="paused")
         finally:
             _server(server, "start")
-        wait_until(lambda: _rows(settings) == 600, timeout_s=90, what="all 600 rows")
+        wait_until(lambda: _rows(settings) == 1800, timeout_s=90, what="all 1,800 rows")
         wait_until(lambda: storage.metric("alpr_consumer_paused") == 0, what="resumed")
-    assert db_scalar(settings, "SELECT count(DISTINCT event_id) FROM plate_detections") == 600
-    assert images.count() == first.version_counts[2] + second.version_counts[2]
+    assert db_scalar(settings, "SELECT count(DISTINCT event_id) FROM plate_detections") == 1800
+    assert images.count() == sum(run.version_counts[2] for run in (first, second, third))
 
 
 def test_a_broker_restart_loses_nothing(settings: Settings) -> None:

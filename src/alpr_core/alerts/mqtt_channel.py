@@ -68,7 +68,8 @@ class MqttChannel:
 
     def close(self) -> None:
         if self._client.is_connected():
-            self._client.publish(self._status, mqtt_topics.OFFLINE, qos=1, retain=True)
+            said = self._client.publish(self._status, mqtt_topics.OFFLINE, qos=1, retain=True)
+            _outcome(said, time.monotonic() + self._timeout_s)  # before the connection goes
         self._client.disconnect()
         self._client.loop_stop()
 

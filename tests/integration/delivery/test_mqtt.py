@@ -155,7 +155,9 @@ def test_an_alert_is_published_with_home_assistant_discovery(
     assert config["event_types"] == ["alert_opened"]
     assert config["availability_topic"] == f"{PREFIX}/status"
     assert listener.on(f"{PREFIX}/status")[0] == "online"
-    assert listener.on(f"{PREFIX}/status")[-1] == "offline"  # said when the dispatcher stops
+    wait_until(  # said when the dispatcher stops
+        lambda: listener.on(f"{PREFIX}/status")[-1] == "offline", what="the offline status"
+    )
 
 
 def test_a_refused_client_and_a_broker_down_delay_the_alert_without_losing_it(
