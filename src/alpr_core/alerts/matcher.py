@@ -154,8 +154,7 @@ class WatchlistIndex:
         ):
             entries = [entry for entry, own in pairs if entry.near(key, own)] if pairs else []
             entries += self._exact.get(plate, ())
-            if self._wildcards:
-                entries += self._wildcard_matches(plate)
+            entries += self._wildcard_matches(plate)
             found.append(_each_once(entries))
         return found
 

@@ -77,23 +77,28 @@ class AlertRecorder:
             index = self._current_index()
             if not index.size:
                 return 0
-            now = self._now()
-            hits = []
-            plates = [event.plate_normalized for event in events]
-            for event, candidates in zip(events, index.candidates_of(plates), strict=True):
-                if candidates:
-                    sighting = sighting_of(event)
-                    hits += [(entry, event) for entry in candidates if entry.allows(sighting, now)]
-            if not hits:
-                self._metrics.match_seconds.observe(time.perf_counter() - started)
-                return 0
-            with self._pool.connection() as conn:
-                opened = record_hits(conn, hits, self._window)
+            hits = self._hits(index, events)
+            opened: list[tuple[str, str]] = []
+            if hits:
+                with self._pool.connection() as conn:
+                    opened = record_hits(conn, hits, self._window)
         except (psycopg.OperationalError, PoolTimeout) as error:
             raise TransientError(f"database: {error}") from error
         self._metrics.match_seconds.observe(time.perf_counter() - started)
         self._metrics.count_opened(opened)
         return len(opened)
+
+    def _hits(
+        self, index: WatchlistIndex, events: Sequence[PlateEvent]
+    ) -> list[tuple[ActiveEntry, PlateEvent]]:
+        now = self._now()
+        hits = []
+        plates = [event.plate_normalized for event in events]
+        for event, candidates in zip(events, index.candidates_of(plates), strict=True):
+            if candidates:
+                sighting = sighting_of(event)
+                hits += [(entry, event) for entry in candidates if entry.allows(sighting, now)]
+        return hits
 
     def _current_index(self, timeout_s: float | None = None) -> WatchlistIndex:
         """The index, rebuilt first when the lists changed since it was built."""

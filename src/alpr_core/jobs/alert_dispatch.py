@@ -25,7 +25,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from alpr_core.alerts.channel import Channel
 from alpr_core.db.alert_delivery import (
-    DEPLOYMENT_CHANNELS,
     DueDelivery,
     backlog,
     delivered,
@@ -98,8 +97,7 @@ class AlertDispatcher(PeriodicJob):
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()
                 self._leading = bool(row and row[0])
                 if self._leading:
-                    names = {channel.name for channel in self._channels}
-                    enable_channels(conn, [name for name in DEPLOYMENT_CHANNELS if name in names])
+                    enable_channels(conn, [channel.name for channel in self._channels])
             if self._leading:
                 while not self.stopping() and self._deliver_due(conn) == BATCH:
                     pass
