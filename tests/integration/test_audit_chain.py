@@ -15,7 +15,13 @@ from typer.testing import CliRunner
 
 from alpr_core.cli import app
 from alpr_core.config import Settings
-from alpr_core.db.audit_chain import expire_audit, seal_audit, set_audit_retention, verify_audit
+from alpr_core.db.audit_chain import (
+    SEAL_BATCH,
+    expire_audit,
+    seal_audit,
+    set_audit_retention,
+    verify_audit,
+)
 from alpr_core.db.migrate import migrate
 from tests.integration.conftest import admin_conninfo, db_scalar
 
@@ -79,6 +85,28 @@ def test_sealed_rows_hold_and_each_change_is_found(settings: Settings) -> None:
         changed,
         "the chain ends at block 2, its head at 4: the newest are gone",
     ]
+
+
+def test_a_backlog_is_sealed_block_by_block_with_rests_between(settings: Settings) -> None:
+    with owner(settings) as conn:
+        conn.execute(
+            "INSERT INTO audit_log (at, key_name, method, path, status)"
+            " SELECT now() - interval '2 minutes', 'test key', 'GET', '/plates', 200"
+            " FROM generate_series(1, %s)",
+            (2 * SEAL_BATCH + 1,),
+        )
+        rests: list[float] = []
+
+        def rest(seconds: float) -> bool:
+            rests.append(seconds)
+            return len(rests) == 2  # stop after the second block
+
+        assert seal_audit(conn, rest=rest) == 2 * SEAL_BATCH
+        assert len(rests) == 2
+        assert all(seconds > 0 for seconds in rests)
+        assert seal_audit(conn) == 1, "the next run seals the rest"
+        result = verify_audit(conn)
+    assert (result.holds, result.blocks, result.unsealed) == (True, 3, 0)
 
 
 def test_rows_join_the_chain_once_settled(settings: Settings) -> None:

@@ -9,14 +9,19 @@ a head past the last block (the newest seals deleted). Blocks retention reached 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import psycopg
 
 GENESIS = hashlib.sha256(b"").digest()  # the hash before the first block (migration 0017)
-SEAL_BATCH = 50_000  # ids per block at most: short transactions, one lock on the head
+SEAL_BATCH = 5_000  # ids per block at most: short transactions, one lock on the head
+# A sealer that has a backlog rests between blocks, so that it takes at most this share of one
+# database backend's time: a backlog is hashed as a trickle beside the API's queries, not as one
+# burst that holds a core (docs/decisions.md#audit-chain).
+SEAL_DUTY = 0.25
 
 
 def set_audit_retention(conn: psycopg.Connection[Any], days: int) -> None:
@@ -24,15 +29,23 @@ def set_audit_retention(conn: psycopg.Connection[Any], days: int) -> None:
     conn.execute("UPDATE audit_policy SET retention_days = %s", (days,))
 
 
-def seal_audit(conn: psycopg.Connection[Any]) -> int:
-    """Seal every settled unsealed row, a block at a time; how many. ``conn`` in autocommit."""
+def seal_audit(
+    conn: psycopg.Connection[Any], rest: Callable[[float], bool] = lambda _: False
+) -> int:
+    """Seal every settled unsealed row, a block at a time; how many. ``conn`` in autocommit.
+
+    After a block, ``rest(seconds)`` is called to keep the sealer within ``SEAL_DUTY``; it
+    returns True to stop early (the rest is sealed by the next call)."""
     total = 0
     while True:
+        started = time.monotonic()
         row = conn.execute("SELECT alpr_seal_audit(%s)", (SEAL_BATCH,)).fetchone()
         sealed = int(row[0]) if row else 0
         if not sealed:
             return total
         total += sealed
+        if rest((time.monotonic() - started) * (1 - SEAL_DUTY) / SEAL_DUTY):
+            return total
 
 
 def expire_audit(conn: psycopg.Connection[Any]) -> int:

@@ -23,7 +23,7 @@ class AuditKeeper(PeriodicJob):
     def run_once(self) -> None:
         try:
             with psycopg.connect(self._conninfo, autocommit=True) as conn:
-                sealed = seal_audit(conn)
+                sealed = seal_audit(conn, rest=self._stop.wait)
                 expired = expire_audit(conn)
         except psycopg.Error as error:
             log.warning("audit keeping failed; will try again", error_class=type(error).__name__)
