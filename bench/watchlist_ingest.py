@@ -1,5 +1,6 @@
-"""Ingest with and without watchlist matching, side by side in one run: the storage service
-consumes the same topic into fresh databases, in turns, with ``ALERT_MATCHING`` off, and on with
+"""Ingest with and without watchlist matching, side by side in one run (``bench.paired_ingest``):
+the storage service consumes the same topic into fresh databases, in turns, with
+``ALERT_MATCHING`` off, and on with
 ``--entries`` active entries (a tenth fuzzy, the rest exact; ``--hits`` of them are plates the
 topic holds, so alerts are written too). The goal: with matching, at least 90 % of the rate
 without (docs/benchmarks.md).
@@ -11,25 +12,17 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import string
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 
 from alpr_core.config import Settings
 from alpr_core.events.parse import normalize_plate
-from bench.ingest import batched_consumer, publish, records
-from bench.resources import (
-    CpuMeter,
-    ServerProcesses,
-    create_topic,
-    database,
-    fresh_settings,
-    load_services_env,
-)
+from bench.ingest import publish, records
+from bench.paired_ingest import Config, paired_rounds, report
+from bench.resources import ServerProcesses, create_topic, fresh_settings, load_services_env
 
 GOAL = 0.90
 
@@ -68,40 +61,25 @@ def fill_watchlist(settings: Settings, rows: list[tuple[Any, ...]]) -> None:
         conn.execute("VACUUM (ANALYZE) watchlists, watchlist_entries")
 
 
-@dataclass(frozen=True)
-class Run:
-    rate: float  # events/s
-    cpu_us: dict[str, float]  # CPU µs per event, by server and by this process's threads
-
-
-def one_run(base: Settings, name: str, events: int, entries: list[tuple[Any, ...]]) -> Run:
-    """The storage service consuming the topic into a fresh database: events per second, and
-    the CPU it took from every process."""
-    settings = fresh_settings(name)
-    settings = settings.model_copy(
-        update={
-            "kafka": base.kafka.model_copy(update={"group_id": settings.kafka.group_id}),
-            # matching alone: the alerts' delivery is bench.latency's to measure
-            "alert": settings.alert.model_copy(
-                update={"matching": bool(entries), "kafka_topic": ""}
-            ),
-        }
-    )
-    with database(settings):
-        if entries:
-            fill_watchlist(settings, entries)
-        meter = CpuMeter(ServerProcesses.find())
-        seconds = batched_consumer(settings, events, meter)
-        alerts = _alerts(settings)
-    rate = events / seconds
-    print(f"{name}: {rate:,.0f} events/s, {alerts} alerts", flush=True)
-    return Run(rate, {part: 1e6 * cpu / events for part, cpu in meter.used.items()})
-
-
-def _alerts(settings: Settings) -> int:
+def _alerts(settings: Settings) -> str:
     with psycopg.connect(settings.db.conninfo()) as conn:
         row = conn.execute("SELECT count(*) FROM alerts").fetchone()
-    return int(row[0]) if row else 0
+    return f"{int(row[0]) if row else 0} alerts"
+
+
+def _matching(on: bool) -> Callable[[Settings], Settings]:
+    """Matching on or off, passes off in both, so that the ratio is matching's alone (the
+    alerts' delivery is bench.latency's to measure)."""
+
+    def configure(settings: Settings) -> Settings:
+        return settings.model_copy(
+            update={
+                "alert": settings.alert.model_copy(update={"matching": on, "kafka_topic": ""}),
+                "passes": settings.passes.model_copy(update={"tracking": False}),
+            }
+        )
+
+    return configure
 
 
 def main() -> None:
@@ -128,49 +106,18 @@ def main() -> None:
     entries = entry_rows(args.entries, hits, args.fuzzy_distances, rng)
     create_topic(base)
     print(f"published {args.events} events in {publish(base, reads):.1f} s", flush=True)
-    without: list[Run] = []
-    with_lists: list[Run] = []
-    for round_number in range(args.rounds):
-        without.append(one_run(base, f"plain-{round_number}", args.events, []))
-        with_lists.append(one_run(base, f"lists-{round_number}", args.events, entries))
-        time.sleep(1)
-    report(args, without, with_lists)
-
-
-def report(args: argparse.Namespace, without: list[Run], with_lists: list[Run]) -> None:
-    plain = statistics.median(run.rate for run in without)
-    matched = statistics.median(run.rate for run in with_lists)
-    ratio = matched / plain
-    paired = statistics.median(m.rate / p.rate for p, m in zip(without, with_lists, strict=True))
+    plain = Config("plain", _matching(False))
+    lists = Config(
+        "lists", _matching(True), lambda settings: fill_watchlist(settings, entries), _alerts
+    )
+    without, with_lists = paired_rounds(base, plain, lists, args.events, args.rounds)
     print(f"\n## Ingest with watchlist matching, {args.events:,} v1 events\n")
     distances = " or ".join(map(str, args.fuzzy_distances))
     print(
         f"{args.entries:,} entries (a tenth fuzzy, within {distances} edits), {args.hits} of them"
         f" plates in the topic; medians of {args.rounds} runs each, taken in turns.\n"
     )
-    print("| run | events/s (each run) | median events/s | ÷ without |")
-    print("|---|---|---:|---:|")
-    print(f"| without matching | {_each(without)} | {plain:,.0f} | 1.00 |")
-    print(f"| with matching | {_each(with_lists)} | {matched:,.0f} | {ratio:.2f} |")
-    print(f"\nMedian of each round's with ÷ without: {paired:.2f}")
-    print("\nCPU µs per event (medians), from the first message to the last row:\n")
-    print("| part | without | with | added by matching |")
-    print("|---|---:|---:|---:|")
-    parts = sorted({part for run in without + with_lists for part in run.cpu_us})
-    for part in parts:
-        before, after = _median_cpu(without, part), _median_cpu(with_lists, part)
-        if max(before, after) >= 0.5:
-            print(f"| {part} | {before:.1f} | {after:.1f} | {after - before:+.1f} |")
-    verdict = "met" if ratio >= GOAL else "MISSED"
-    print(f"\nGoal: with ÷ without ≥ {GOAL:.2f}: {verdict}")
-
-
-def _median_cpu(runs: list[Run], part: str) -> float:
-    return statistics.median(run.cpu_us.get(part, 0.0) for run in runs)
-
-
-def _each(runs: list[Run]) -> str:
-    return ", ".join(f"{run.rate:,.0f}" for run in runs)
+    report("matching", without, with_lists, goal=GOAL, added_by="matching")
 
 
 if __name__ == "__main__":

@@ -210,6 +210,16 @@ class IngestSettings(BaseSettings):
     known_cameras_only: bool = False
 
 
+class PassSettings(BaseSettings):
+    """Vehicle passes, kept where reads are stored (docs/decisions.md#passes)."""
+
+    model_config = _group("PASS_")
+
+    tracking: bool = True  # keep passes as reads are stored
+    # reads of one camera this close in time, with one track_id or plate, are one pass
+    gap_s: float = Field(default=60.0, gt=0, le=3_600)
+
+
 class AlertSettings(BaseSettings):
     """Watchlist matching, where reads are stored (docs/decisions.md#watchlist-matching)."""
 
@@ -382,6 +392,7 @@ class Settings(BaseModel):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     alert: AlertSettings = Field(default_factory=AlertSettings)
+    passes: PassSettings = Field(default_factory=PassSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
 
     def as_environment(self) -> dict[str, str]:
@@ -409,5 +420,6 @@ class Settings(BaseModel):
             ingest=IngestSettings(),
             audit=AuditSettings(),
             alert=AlertSettings(),
+            passes=PassSettings(),
             mqtt=MqttSettings(),
         )

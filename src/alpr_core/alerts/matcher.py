@@ -27,17 +27,12 @@ from uuid import UUID
 from rapidfuzz.distance import Levenshtein
 
 from alpr_core.alerts.variant_index import VariantIndex
+from alpr_core.events.parse import ocr_key
 
 EntryMode = Literal["exact", "fuzzy", "wildcard"]
-_OCR_FOLD = str.maketrans("ODQILBSZG", "000118526")  # alpr_ocr_key, migration 0003
 _LITERAL_RUN = re.compile(r"[0-9A-Z]{3,}")
 MAX_FUZZY_DISTANCE = 2
 PLATE_MEMORY = 100_000
-
-
-def ocr_key(plate_normalized: str) -> str:
-    """The plate with the characters recognisers confuse folded into one of each group."""
-    return plate_normalized.translate(_OCR_FOLD)
 
 
 @dataclass(frozen=True, slots=True)

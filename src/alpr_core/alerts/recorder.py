@@ -30,13 +30,8 @@ log = structlog.get_logger("alpr.alerts")
 
 
 def sighting_of(event: PlateEvent) -> Sighting:
-    direction = (event.extras or {}).get("direction")
     return Sighting(
-        event.plate_normalized,
-        event.camera_id,
-        event.site,
-        direction if isinstance(direction, str) else None,
-        event.captured_at,
+        event.plate_normalized, event.camera_id, event.site, event.direction, event.captured_at
     )
 
 

@@ -34,6 +34,8 @@ from alpr_core.api.routes import (
     cameras,
     events,
     health,
+    history,
+    passes,
     plates,
     watchlists,
     webhooks,
@@ -187,12 +189,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_problem_handlers(app, on_denied=audit_denial)
     app.include_router(health.router)
+    app.include_router(history.router)  # before /plates/{plate_id}
     app.include_router(plates.router)
     app.include_router(audit.router)
     app.include_router(cameras.router)
     app.include_router(events.router)
     app.include_router(watchlists.router)
     app.include_router(alerts.router)
+    app.include_router(passes.router)
     app.include_router(webhooks.router)
     app.state.metrics_registry = registry
     _install_metrics(app, settings, registry)

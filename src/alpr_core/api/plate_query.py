@@ -26,8 +26,8 @@ MAX_LIMIT = 1000
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as bad input
 
 
-class PlateListQuery(BaseModel):
-    """``GET /plates``: the filters every listing and search accepts, and the page."""
+class PlateFilterQuery(BaseModel):
+    """The filters every listing, search and history accepts."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -57,10 +57,6 @@ class PlateListQuery(BaseModel):
     min_confidence: float | None = Field(
         default=None, ge=0, le=1, description="Lowest confidence.", examples=[0.8]
     )
-    limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="Items per page.", examples=[50])
-    cursor: str | None = Field(
-        default=None, max_length=200, description="`next_cursor` from the previous page."
-    )
 
     def filters(self, max_range_days: int) -> PlateFilters:
         """The filters, checked: times in UTC, in order, at most ``max_range_days`` apart."""
@@ -74,8 +70,19 @@ class PlateListQuery(BaseModel):
         return PlateFilters(start, end, list(self.camera_id or []), self.site, self.min_confidence)
 
 
-class PlateSearchQuery(PlateListQuery):
-    """``GET /plates/search``: the plate and how to match it, and every listing parameter."""
+class PlateListQuery(PlateFilterQuery):
+    """``GET /plates``: the filters, and the page."""
+
+    limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="Items per page.", examples=[50])
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` from the previous page."
+    )
+
+
+class PlateTermQuery(BaseModel):
+    """The plate a search or history looks for, how to match it, and why."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     plate_text: str = Field(
         min_length=1,
@@ -102,7 +109,11 @@ class PlateSearchQuery(PlateListQuery):
     )
 
 
-Query = TypeVar("Query", bound=PlateListQuery)
+class PlateSearchQuery(PlateListQuery, PlateTermQuery):
+    """``GET /plates/search``: the plate and how to match it, and every listing parameter."""
+
+
+Query = TypeVar("Query", bound=BaseModel)
 
 
 def read_query(model: type[Query], request: Request) -> Query:
@@ -119,7 +130,7 @@ def read_query(model: type[Query], request: Request) -> Query:
 
 
 @cache
-def _repeatable(model: type[PlateListQuery]) -> frozenset[str]:
+def _repeatable(model: type[BaseModel]) -> frozenset[str]:
     """The fields that take a list: parameters that may be given more than once."""
     properties = model.model_json_schema()["properties"]
     return frozenset(
@@ -129,7 +140,7 @@ def _repeatable(model: type[PlateListQuery]) -> frozenset[str]:
     )
 
 
-def openapi_parameters(model: type[PlateListQuery]) -> list[dict[str, Any]]:
+def openapi_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """``model``'s fields as OpenAPI query parameters, each with its JSON schema."""
     schema = model.model_json_schema()
     definitions = schema.get("$defs", {})

@@ -23,6 +23,11 @@ class PlateSummary(BaseModel):
     image_url: str | None = Field(description="Where to GET the plate crop, when there is one.")
 
 
+def image_url(plate_id: int, object_key: str | None) -> str | None:
+    """Where a read's crop is served, when it has one (``object_key``: ours or its edge's)."""
+    return f"/plates/{plate_id}/image" if object_key else None
+
+
 class PlatePage(BaseModel):
     items: list[PlateSummary]
     next_cursor: str | None = Field(

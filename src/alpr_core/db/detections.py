@@ -8,7 +8,7 @@ rolls it back, and the batch goes the careful way: ``COPY`` into a temporary tab
 inserts nothing. The fast path costs the database less per row (docs/decisions.md#insert).
 
 The same transaction records the batch's plates for the fuzzy-search dictionary
-(``db/plate_texts.py``).
+(``db/plate_texts.py``) and adds its new reads to their vehicle passes (``db/passes.py``).
 
 Retention may drop a day partition the writer made earlier (its cache of ready days is then
 stale). A row whose day is before the first day retention keeps is never stored: it comes back
@@ -18,7 +18,7 @@ a bounded number of times, since retention can drop it again between the two.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from psycopg.errors import CheckViolation, UniqueViolation
 from psycopg.types.json import Jsonb
 from pydantic_core import to_json  # JSON in Rust, faster than json.dumps
 
+from alpr_core.db.passes import pass_read, update_passes
 from alpr_core.db.plate_texts import record_plate_texts
 from alpr_core.errors import TransientError
 from alpr_core.events.model import PlateEvent
@@ -127,7 +128,8 @@ def _utc_now() -> datetime:
 class DetectionWriter:
     """Writes batches of rows over one connection; knows which day partitions exist.
 
-    With ``keep`` (the retention period), rows of days retention drops are refused."""
+    With ``keep`` (the retention period), rows of days retention drops are refused. With
+    ``pass_gap``, new reads join their passes (``db/passes.py``); None keeps no passes."""
 
     def __init__(
         self,
@@ -135,11 +137,13 @@ class DetectionWriter:
         now: Callable[[], datetime] = _utc_now,
         *,
         use_copy: bool = True,
+        pass_gap: timedelta | None = None,
     ) -> None:
         self._days_ready: set[date] = set()
         self._keep = keep
         self._now = now
         self._use_copy = use_copy  # False: INSERT only, for servers without COPY (PGlite)
+        self._pass_gap = pass_gap
 
     def write(self, conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> WriteResult:
         """Insert the rows inside retention in one transaction; report the others."""
@@ -166,21 +170,25 @@ class DetectionWriter:
         if not rows:
             return 0
         days = _days_of(rows)
+        new: Sequence[DetectionRow]
         with conn.transaction():
             self._ensure_partitions(conn, days)
             try:
                 with conn.transaction():
                     if not self._use_copy:
-                        inserted = _insert_values(conn, rows)
+                        new = _insert_values(conn, rows)
                     else:
-                        inserted = _copy(conn, "plate_detections", rows)
+                        _copy(conn, "plate_detections", rows)
+                        new = rows
             except UniqueViolation:
-                inserted = _insert_new_only(conn, rows)
+                new = _insert_new_only(conn, rows)
             record_plate_texts(
                 conn, ((r.event.plate_normalized, r.event.captured_at) for r in rows)
             )
+            if self._pass_gap is not None:
+                update_passes(conn, [pass_read(row.event) for row in new], self._pass_gap)
         self._days_ready |= days
-        return inserted
+        return len(new)
 
     def _ensure_partitions(self, conn: psycopg.Connection[Any], days: set[date]) -> None:
         missing = days - self._days_ready
@@ -205,28 +213,55 @@ def _copy(conn: psycopg.Connection[Any], table: str, rows: Sequence[DetectionRow
         return cursor.rowcount
 
 
-def _insert_new_only(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> int:
+def _insert_new_only(
+    conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]
+) -> list[DetectionRow]:
     conn.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ON COMMIT DELETE ROWS AS"
         f" SELECT {_COLUMN_LIST} FROM plate_detections WITH NO DATA"
     )
     _copy(conn, _STAGING, rows)
-    return conn.execute(
-        f"INSERT INTO plate_detections ({_COLUMN_LIST})"
-        f" SELECT {_COLUMN_LIST} FROM {_STAGING}"
-        ' ON CONFLICT (event_id, "timestamp") DO NOTHING'
-    ).rowcount
+    return _inserted(
+        rows,
+        conn.execute(
+            f"INSERT INTO plate_detections ({_COLUMN_LIST})"
+            f" SELECT {_COLUMN_LIST} FROM {_STAGING}"
+            f' ON CONFLICT (event_id, "timestamp") DO NOTHING {_RETURNING_KEY}'
+        ),
+    )
 
 
-def _insert_values(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> int:
+def _insert_values(
+    conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]
+) -> list[DetectionRow]:
     """The rows as one multi-row ``INSERT ... ON CONFLICT DO NOTHING``: no COPY, same outcome."""
     values = ", ".join(["(" + ", ".join(["%s"] * len(COLUMNS)) + ")"] * len(rows))
     params = [value for row in rows for value in row.values()]
-    return conn.execute(
-        f"INSERT INTO plate_detections ({_COLUMN_LIST}) VALUES {values}"
-        ' ON CONFLICT (event_id, "timestamp") DO NOTHING',
-        params,
-    ).rowcount
+    return _inserted(
+        rows,
+        conn.execute(
+            f"INSERT INTO plate_detections ({_COLUMN_LIST}) VALUES {values}"
+            f' ON CONFLICT (event_id, "timestamp") DO NOTHING {_RETURNING_KEY}',
+            params,
+        ),
+    )
+
+
+_RETURNING_KEY = 'RETURNING event_id::text, "timestamp"'
+
+
+def _inserted(
+    rows: Sequence[DetectionRow], keys: Iterable[tuple[str, datetime]]
+) -> list[DetectionRow]:
+    """The rows an ``INSERT ... RETURNING`` of their keys stored, each key once."""
+    stored = set(keys)
+    new = []
+    for row in rows:
+        key = (row.event.event_id, row.event.captured_at)
+        if key in stored:
+            stored.discard(key)
+            new.append(row)
+    return new
 
 
 def images_in_use(conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> set[str]:

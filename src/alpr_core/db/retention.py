@@ -2,7 +2,8 @@
 
 Images go first, then the partition: if the run stops between the two, the next run finds the
 same partition and finishes it, so no image outlives its row. Then the fuzzy-search dictionary
-forgets the dropped days, and the plates with no day left, and alerts past their list's
+forgets the dropped days, and the plates with no day left, the passes whose reads are all gone
+go, and alerts past their list's
 retention or past the reads' (whichever is sooner) go with their reads, outbox rows and
 deliveries. Only one run at a time does work.
 
@@ -39,6 +40,7 @@ class RetentionResult:
     plate_texts_deleted: int = 0
     partitions_locked: int = 0  # expired, but busy past the lock timeout: left for the next run
     alerts_deleted: int = 0
+    passes_deleted: int = 0
 
 
 def apply_retention(
@@ -77,6 +79,7 @@ def apply_retention(
             plate_texts_deleted=forgotten,
             partitions_locked=len(expired) - dropped,
             alerts_deleted=_expire_alerts(conn, now, now - keep),
+            passes_deleted=_expire_passes(conn, now - keep),
         )
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
@@ -126,3 +129,9 @@ def _expire_alerts(conn: psycopg.Connection[Any], now: datetime, cutoff: datetim
         " AND a.last_seen < greatest(%s - make_interval(days => w.retention_days), %s)",
         (now, cutoff),
     ).rowcount
+
+
+def _expire_passes(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
+    """Delete the passes whose last read was in a dropped day (before ``cutoff``'s)."""
+    day = datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)
+    return conn.execute("DELETE FROM passes WHERE last_seen < %s", (day,)).rowcount

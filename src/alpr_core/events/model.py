@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+MAX_DIRECTION = 64  # longer is free text, not a heading
+
 
 @dataclass(slots=True)
 class Vehicle:
@@ -55,3 +57,10 @@ class PlateEvent:
     extras: dict[str, Any] | None
     plate_image: InlineImage | None
     unknown_fields: dict[str, Any]
+
+    @property
+    def direction(self) -> str | None:
+        """``extras.direction`` when the edge sends one as a short text (a heading such as
+        ``in`` or ``northbound``); anything else is no direction."""
+        direction = (self.extras or {}).get("direction")
+        return direction if isinstance(direction, str) and len(direction) <= MAX_DIRECTION else None

@@ -68,6 +68,9 @@ class EventLimits:
     max_image_pixels: int = 4_000_000
 
 
+_OCR_FOLD = str.maketrans("ODQILBSZG", "000118526")  # alpr_ocr_key, migration 0003
+
+
 def in_utc(value: datetime) -> datetime:
     """``value`` in UTC; a time without a zone is UTC. Converted in Python, not by PostgreSQL:
     Python accepts offsets up to 23:59, PostgreSQL only to 15:59 in a time's text (as COPY and
@@ -80,6 +83,12 @@ def in_utc(value: datetime) -> datetime:
 def normalize_plate(text: str) -> str:
     """The canonical search form of a plate: upper case letters and digits only."""
     return _NOT_PLATE_CHARS.sub("", text.upper())
+
+
+def ocr_key(plate_normalized: str) -> str:
+    """The plate with the characters recognisers confuse folded into one of each group (as
+    ``alpr_ocr_key``, migration 0003, does in the database)."""
+    return plate_normalized.translate(_OCR_FOLD)
 
 
 def parse_event(record: Mapping[str, Any], limits: EventLimits, now: datetime) -> PlateEvent:

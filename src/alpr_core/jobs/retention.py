@@ -61,4 +61,5 @@ class RetentionSchedule(PeriodicJob):
                 images_deleted=result.images_deleted,
                 plate_texts_deleted=result.plate_texts_deleted,
                 alerts_deleted=result.alerts_deleted,
+                passes_deleted=result.passes_deleted,
             )

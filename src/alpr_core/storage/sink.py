@@ -65,8 +65,10 @@ class DetectionSink:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         cameras: KnownCameras | None = None,
         alerts: AlertRecorder | None = None,
+        pass_gap: timedelta | None = None,
     ) -> None:
         """``retention``: rows older than this are refused; None keeps every row.
+        ``pass_gap``: reads join vehicle passes with this gap; None keeps no passes.
         ``cameras``: the registry, which may refuse reads of unknown cameras; None checks none.
         ``alerts``: matches stored reads against the watchlists; None matches none."""
         self._pool = pool
@@ -75,7 +77,7 @@ class DetectionSink:
         self._images = images
         self._edge = edge_uploads
         self._uploads = ThreadPoolExecutor(upload_threads, thread_name_prefix="image-upload")
-        self._writer = DetectionWriter(retention, now)
+        self._writer = DetectionWriter(retention, now, pass_gap=pass_gap)
 
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
         rows = [_row(decoded) for decoded in events]

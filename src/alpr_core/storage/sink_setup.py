@@ -40,4 +40,5 @@ def detection_sink(
             on_load=metrics.cameras.use_registry,
         ),
         alerts=alerts,
+        pass_gap=timedelta(seconds=settings.passes.gap_s) if settings.passes.tracking else None,
     )

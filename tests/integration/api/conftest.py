@@ -23,6 +23,7 @@ from alpr_core.simulator.events import SimulatedRead, cameras, tracks
 from alpr_core.storage.sink import DetectionSink
 
 STORED = 240
+PASS_GAP_S = 60
 LIMITS = EventLimits(1_048_576, timedelta(days=1), timedelta(days=90))
 
 
@@ -46,10 +47,12 @@ def simulated() -> list[SimulatedRead]:
 def stored(
     settings: Settings, images: ObjectImageStore, simulated: list[SimulatedRead]
 ) -> list[DecodedEvent]:
-    """The simulated reads, written through the storage sink (images, then rows)."""
+    """The simulated reads, written through the storage sink (images, then rows, passes)."""
     events = [DecodedEvent(parse_event(r.record, LIMITS, datetime.now(UTC)), 1) for r in simulated]
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, images, 8, edge_uploads_of(settings))
+        sink = DetectionSink(
+            pool, images, 8, edge_uploads_of(settings), pass_gap=timedelta(seconds=PASS_GAP_S)
+        )
         sink.write(events)
         sink.close()
     return events

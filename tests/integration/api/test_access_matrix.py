@@ -42,6 +42,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/metrics"): Rule(OPEN, 200, None),
     ("get", "/plates"): Rule(READERS, 200, 200),  # 200 with no site-2 reads (checked below)
     ("get", "/plates/search"): Rule(READERS, 200, 200),
+    ("get", "/plates/history"): Rule(READERS, 200, 200),  # 200 with no site-2 passes
+    ("get", "/passes"): Rule(READERS, 200, 200),  # 200 with no site-2 passes
     ("get", "/plates/{plate_id}"): Rule(READERS, 200, 404),
     ("get", "/plates/{plate_id}/image"): Rule(READERS, 200, 404),
     ("get", "/audit"): Rule(frozenset({"admin"}), 200, 200),
@@ -187,7 +189,8 @@ def _request(
             csv = headers | {"content-type": "text/csv"}
             return client.request(method, path, content=content, headers=csv)
         return client.request(method, path, json=content, headers=headers)
-    params = {"plate_text": "AB12", "mode": "prefix"} if path == "/plates/search" else {}
+    searches = ("/plates/search", "/plates/history")
+    params = {"plate_text": "AB12", "mode": "prefix"} if path in searches else {}
     return client.request(method, path, params=params, headers=headers)
 
 
@@ -240,6 +243,8 @@ def _assert_nothing_of_site_2(operation: tuple[str, str], answer: Any) -> None:
     checks: dict[tuple[str, str], Callable[[Any], bool]] = {
         ("get", "/plates"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
         ("get", "/plates/search"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
+        ("get", "/plates/history"): lambda b: all(c["site"] == "site-1" for c in b["cameras"]),
+        ("get", "/passes"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
         ("get", "/cameras"): lambda b: [item["site_id"] for item in b["items"]] == ["site-1"],
         ("post", "/events"): lambda b: (
             {item["reason"] for item in b["rejected"]} == {"out_of_scope"}

@@ -115,9 +115,13 @@ def store_images(images: ImageStore, rows: list[DetectionRow]) -> None:
             images.put(row.image_object_key, image.data, image.content_type)
 
 
+PASS_GAP = timedelta(seconds=60)
+
+
 def write_rows(
     conn: psycopg.Connection[tuple[object, ...]], rows: list[DetectionRow], batch: int = 20
 ) -> int:
-    """The project's writer on its INSERT path (COPY closes the connection on PGlite)."""
-    writer = DetectionWriter(use_copy=False)
+    """The project's writer on its INSERT path (COPY closes the connection on PGlite), keeping
+    passes."""
+    writer = DetectionWriter(use_copy=False, pass_gap=PASS_GAP)
     return sum(writer.write(conn, rows[i : i + batch]).inserted for i in range(0, len(rows), batch))

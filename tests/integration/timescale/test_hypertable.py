@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from alpr_core.db.migrate import Migration, available_migrations
+from alpr_core.db.passes import pass_read
 from tests.integration.timescale.conftest import simulated_rows, write_rows
+from tests.unit.passes.rule_model import model_summary
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -43,3 +45,12 @@ def test_a_replay_inserts_nothing_twice(conn: Conn) -> None:
     assert write_rows(conn, rows) == 0
     stored = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM plate_detections")
     assert stored.fetchone() == (200, 200)
+
+
+def test_passes_are_kept_on_timescaledb_as_the_rule_makes_them(conn: Conn) -> None:
+    rows = simulated_rows(datetime.now(UTC) - timedelta(hours=2), 120, seed=4)
+    write_rows(conn, rows[:70])
+    before_replay = write_rows(conn, rows)  # 70 again (changing nothing), and 50 new
+    assert before_replay == 50
+    found = conn.execute("SELECT camera_id, first_seen, last_seen, read_count FROM passes")
+    assert {tuple(row) for row in found} == model_summary([pass_read(r.event) for r in rows])

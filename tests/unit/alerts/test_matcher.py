@@ -15,9 +15,9 @@ from alpr_core.alerts.matcher import (
     EntryMode,
     Sighting,
     WatchlistIndex,
-    ocr_key,
 )
 from alpr_core.alerts.variant_index import deletion_variants
+from alpr_core.events.parse import ocr_key
 
 MODES: list[EntryMode] = ["exact", "fuzzy", "wildcard"]
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

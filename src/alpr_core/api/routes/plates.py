@@ -27,7 +27,14 @@ from alpr_core.api.plate_query import (
 )
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.queries import PlateFilters, detail_query, page_query
-from alpr_core.api.schemas import ImageLinks, PlateDetail, PlatePage, PlateSummary, Vehicle
+from alpr_core.api.schemas import (
+    ImageLinks,
+    PlateDetail,
+    PlatePage,
+    PlateSummary,
+    Vehicle,
+    image_url,
+)
 from alpr_core.api.search import PlateMatch, plate_match
 from alpr_core.api.statements import fetch_audited_page, fetch_rows
 from alpr_core.db.api_keys import ApiKey
@@ -46,7 +53,7 @@ _SUMMARY_FIELDS = tuple(name for name in PlateSummary.model_fields if name != "i
 def _summary_fields(row: dict[str, Any], edge: EdgeUploads) -> dict[str, Any]:
     """A read's row (``SUMMARY_COLUMNS`` or more, by name) as ``PlateSummary`` says."""
     fields = {name: row[name] for name in _SUMMARY_FIELDS}
-    fields["image_url"] = _image_url(row["id"], _image_key(row, edge))
+    fields["image_url"] = image_url(row["id"], _image_key(row, edge))
     return fields
 
 
@@ -56,12 +63,8 @@ def _summaries(rows: list[dict[str, Any]], edge: EdgeUploads) -> list[dict[str, 
     for row in rows:
         stored, plate_url = row.pop("image_object_key"), row.pop("plate_url")
         key = stored or edge.owned_key(plate_url, row["camera_id"], row["site"])
-        row["image_url"] = _image_url(row["id"], key)
+        row["image_url"] = image_url(row["id"], key)
     return rows
-
-
-def _image_url(plate_id: int, object_key: str | None) -> str | None:
-    return f"/plates/{plate_id}/image" if object_key else None
 
 
 def _image_key(row: dict[str, Any], edge: EdgeUploads) -> str | None:

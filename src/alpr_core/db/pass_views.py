@@ -1,0 +1,68 @@
+"""The SQL of ``/passes`` (docs/decisions.md#passes): pages of passes inside the key's scope, with
+the id and image columns of each pass's best read, which may have expired before its pass."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, LiteralString
+
+from alpr_core.api.queries import PlateFilters, scope_clause
+from alpr_core.db.api_keys import ApiKey
+
+PAGE_COLUMNS: LiteralString = (
+    "id, camera_id, site, first_seen, last_seen, read_count, plate_text, plate_normalized,"
+    " best_confidence, direction, region, vehicle_type, vehicle_make, vehicle_model,"
+    " vehicle_color, best_event_id, best_at"
+)
+_BEST_READ: LiteralString = (
+    " LEFT JOIN LATERAL (SELECT d.id AS best_plate_id, d.image_object_key, d.plate_url"
+    '   FROM plate_detections d WHERE d.event_id = p.best_event_id AND d."timestamp" = p.best_at'
+    " ) best ON TRUE"
+)
+
+
+def pass_filter_clauses(filters: PlateFilters, params: dict[str, Any]) -> list[LiteralString]:
+    """``/plates``'s filters on a pass: its times are when it began, its confidence its best
+    read's."""
+    clauses: list[LiteralString] = []
+    if filters.start_time is not None:
+        clauses.append("first_seen >= %(start_time)s")
+        params["start_time"] = filters.start_time
+    if filters.end_time is not None:
+        clauses.append("first_seen <= %(end_time)s")
+        params["end_time"] = filters.end_time
+    if filters.camera_ids:
+        clauses.append("camera_id = ANY(%(camera_ids)s)")
+        params["camera_ids"] = filters.camera_ids
+    if filters.site is not None:
+        clauses.append("site = %(site)s")
+        params["site"] = filters.site
+    if filters.min_confidence is not None:
+        clauses.append("best_confidence >= %(min_confidence)s")
+        params["min_confidence"] = filters.min_confidence
+    return clauses
+
+
+def passes_page_query(
+    key: ApiKey,
+    filters: PlateFilters,
+    after: tuple[datetime, int] | None,
+    limit: int,
+    plates: list[str] | None = None,
+) -> tuple[LiteralString, dict[str, Any]]:
+    """Newest pass first; ``limit + 1`` rows, so the caller knows whether a page follows.
+    ``plates``: only the passes of these consensus plates."""
+    params: dict[str, Any] = {"limit": limit + 1}
+    clauses = ["TRUE", *scope_clause(key, params), *pass_filter_clauses(filters, params)]
+    if plates is not None:
+        clauses.append("plate_normalized = ANY(%(plates)s)")
+        params["plates"] = plates
+    if after is not None:
+        clauses.append("(first_seen, id) < (%(after_seen)s, %(after_id)s)")
+        params |= {"after_seen": after[0], "after_id": after[1]}
+    where: LiteralString = " AND ".join(clauses)
+    query: LiteralString = (
+        f"SELECT p.*, best.* FROM (SELECT {PAGE_COLUMNS} FROM passes WHERE {where}"
+        f" ORDER BY first_seen DESC, id DESC LIMIT %(limit)s) p{_BEST_READ}"
+    )
+    return query, params
