@@ -20,6 +20,7 @@ from alpr_core.api.app import create_app
 from alpr_core.api.serve import api_server, serve_until_signalled, serve_workers
 from alpr_core.cli_audit import audit_app
 from alpr_core.cli_cameras import cameras_app
+from alpr_core.cli_passes import passes_app
 from alpr_core.config import ServiceLoginSettings
 from alpr_core.db.api_keys import ROLES, ApiKey, create_key, list_keys, revoke_key, rotate_key
 from alpr_core.db.prepare import prepare_database
@@ -144,6 +145,7 @@ keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=Tru
 app.add_typer(keys, name="keys")
 app.add_typer(cameras_app, name="cameras")
 app.add_typer(audit_app, name="audit")
+app.add_typer(passes_app, name="passes")
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")

@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from typer.testing import CliRunner
 
+from alpr_core.cli import app
 from alpr_core.config import Settings
 from alpr_core.db.detections import DetectionRow, DetectionWriter
 from alpr_core.db.passes import pass_read
@@ -148,9 +150,9 @@ def test_retention_deletes_the_passes_whose_reads_are_gone(
     with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
         conn.execute(
             "INSERT INTO passes (camera_id, first_seen, last_seen, read_count, plate_text,"
-            " plate_normalized, votes, key_names, key_firsts, key_lasts, best_event_id, best_at,"
+            " plate_normalized, votes, keys, best_event_id, best_at,"
             " best_confidence, best_plate_text, best_plate_normalized, best_track_id)"
-            " SELECT 'cam-old', at, at, 1, 'OLD1', 'OLD1', '{}', '{}', '{}', '{}',"
+            " SELECT 'cam-old', at, at, 1, 'OLD1', 'OLD1', '{}', '{}',"
             " gen_random_uuid(), at, 0.5, 'OLD1', 'OLD1', 't'"
             " FROM (SELECT %s::timestamptz) AS t(at)",
             (datetime.now(UTC) - timedelta(days=100),),
@@ -158,3 +160,15 @@ def test_retention_deletes_the_passes_whose_reads_are_gone(
         result = apply_retention(conn, images, timedelta(days=90), datetime.now(UTC))
     assert result.passes_deleted == 1
     assert [p[1] for p in passes(settings)] == ["cam-1"]
+
+
+def test_a_rebuild_makes_the_passes_of_every_stored_read(settings: Settings) -> None:
+    reads = traffic()
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        DetectionWriter().write(conn, list(reversed(reads)))  # stored before passes were kept
+    kept = row(300, camera="cam-3")
+    write(settings, [kept])  # and one read whose pass is kept
+    result = CliRunner().invoke(app, ["passes", "rebuild"], env=settings.as_environment())
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"6 passes from {len(reads) + 1} reads")
+    assert summaries(settings) == model_summary([pass_read(r.event) for r in [*reads, kept]])

@@ -186,7 +186,12 @@ class DetectionWriter:
                 conn, ((r.event.plate_normalized, r.event.captured_at) for r in rows)
             )
             if self._pass_gap is not None:
-                update_passes(conn, [pass_read(row.event) for row in new], self._pass_gap)
+                update_passes(
+                    conn,
+                    [pass_read(row.event) for row in new],
+                    self._pass_gap,
+                    use_copy=self._use_copy,
+                )
         self._days_ready |= days
         return len(new)
 

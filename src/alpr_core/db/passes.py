@@ -4,6 +4,9 @@ exactly as durable as its reads and a replay, whose reads are not new, changes n
 
 Two writers (two consumers after a rebalance, or Kafka and HTTP ingest) may store reads of one
 camera at once: each takes a transaction lock per camera, in camera order, before it looks.
+
+``rebuild_passes`` makes the passes again from every stored read, in time order: once after an
+upgrade that brings passes to a database that holds reads, with the storage service stopped.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic_core import to_json
 
-from alpr_core.events.model import PlateEvent
+from alpr_core.events.model import PlateEvent, direction_of
 from alpr_core.passes.grouping import Pass, PassRead, join_reads, windows
 
 _LOCK_PREFIX = "alpr.passes:"
@@ -31,9 +34,7 @@ _TYPED_COLUMNS: tuple[tuple[LiteralString, LiteralString], ...] = (
     ("plate_text", "text"),
     ("plate_normalized", "text"),
     ("votes", "jsonb"),
-    ("key_names", "text[]"),
-    ("key_firsts", "timestamptz[]"),
-    ("key_lasts", "timestamptz[]"),
+    ("keys", "jsonb"),
     ("best_event_id", "uuid"),
     ("best_at", "timestamptz"),
     ("best_confidence", "double precision"),
@@ -57,6 +58,8 @@ _NEAR = (
 _INSERT = (
     f"INSERT INTO passes ({_WRITTEN}) SELECT {_WRITTEN} FROM jsonb_to_recordset(%s) AS r({_RECORD})"
 )
+# As COPY renders each column (the event id as its canonical text, which PostgreSQL parses).
+_COPY_TYPES = [kind if kind != "uuid" else "text" for _, kind in _TYPED_COLUMNS[1:]]
 _FROM_RECORD: LiteralString = ", ".join(f"r.{name}" for name, _ in _TYPED_COLUMNS[1:])
 _UPDATE = (
     f"UPDATE passes p SET ({_WRITTEN}) = (SELECT {_FROM_RECORD})"
@@ -83,8 +86,15 @@ def pass_read(event: PlateEvent) -> PassRead:
     )
 
 
-def update_passes(conn: psycopg.Connection[Any], reads: Sequence[PassRead], gap: timedelta) -> None:
-    """Add ``reads``, newly stored in ``conn``'s open transaction, to their passes."""
+def update_passes(
+    conn: psycopg.Connection[Any],
+    reads: Sequence[PassRead],
+    gap: timedelta,
+    *,
+    use_copy: bool = True,
+) -> None:
+    """Add ``reads``, newly stored in ``conn``'s open transaction, to their passes. New passes
+    are written by ``COPY`` (the cheapest insert), or an ``INSERT`` where COPY is missing."""
     if not reads:
         return
     spans = windows(reads, gap)
@@ -100,9 +110,94 @@ def update_passes(conn: psycopg.Connection[Any], reads: Sequence[PassRead], gap:
     updated = [_record(p) for p in changes.written if p.id is not None]
     if updated:
         conn.execute(_UPDATE, (Jsonb(updated, dumps=to_json),))
-    created = [_record(p) for p in changes.written if p.id is None]
-    if created:
-        conn.execute(_INSERT, (Jsonb(created, dumps=to_json),))
+    created = [p for p in changes.written if p.id is None]
+    if created and use_copy:
+        _copy(conn, created)
+    elif created:
+        conn.execute(_INSERT, (Jsonb([_record(p) for p in created], dumps=to_json),))
+
+
+def _copy(conn: psycopg.Connection[Any], created: list[Pass]) -> None:
+    with conn.cursor().copy(f"COPY passes ({_WRITTEN}) FROM STDIN") as copy:
+        copy.set_types(_COPY_TYPES)
+        for p in created:
+            best = p.best
+            copy.write_row(
+                (
+                    p.camera_id,
+                    p.site,
+                    p.first_seen,
+                    p.last_seen,
+                    p.read_count,
+                    p.plate_text,
+                    p.plate_normalized,
+                    Jsonb(p.votes, dumps=to_json),
+                    Jsonb(p.keys, dumps=to_json),
+                    best.event_id,
+                    best.at,
+                    best.confidence,
+                    best.plate_text,
+                    best.plate_normalized,
+                    best.track_id,
+                    p.direction,
+                    best.region,
+                    best.vehicle_type,
+                    best.vehicle_make,
+                    best.vehicle_model,
+                    best.vehicle_color,
+                )
+            )
+
+
+_REBUILD_LOCK = 0x41_4C_50_50  # "ALPP"
+_STORED_READS: LiteralString = (
+    'SELECT event_id::text, "timestamp", camera_id, site, track_id, plate_text, plate_normalized,'
+    " confidence, extras->'direction', region, vehicle_type, vehicle_make, vehicle_model,"
+    ' vehicle_color FROM plate_detections ORDER BY "timestamp", id'
+)
+
+
+def rebuild_passes(conninfo: str, gap: timedelta, batch: int = 5_000) -> tuple[int, int]:
+    """Delete every pass and make them again from the stored reads, ``batch`` reads a
+    transaction; (reads, passes). One rebuild at a time: a second one waits."""
+    with (
+        psycopg.connect(conninfo, autocommit=True) as writer,
+        psycopg.connect(conninfo) as reader,
+    ):
+        writer.execute("SELECT pg_advisory_lock(%s)", (_REBUILD_LOCK,))
+        writer.execute("DELETE FROM passes")
+        reads = 0
+        with reader.cursor(name="alpr_passes_rebuild") as cursor:
+            cursor.itersize = batch
+            cursor.execute(_STORED_READS)
+            while rows := cursor.fetchmany(batch):
+                with writer.transaction():
+                    update_passes(writer, [_read(row) for row in rows], gap)
+                reads += len(rows)
+        row = writer.execute("SELECT count(*) FROM passes").fetchone()
+        writer.execute("SELECT pg_advisory_unlock(%s)", (_REBUILD_LOCK,))
+    return reads, int(row[0]) if row else 0
+
+
+def _read(row: tuple[Any, ...]) -> PassRead:
+    event, at, camera, site, track, text, normalized, confidence, direction, *vehicle = row
+    region, vehicle_type, make, model, color = vehicle
+    return PassRead(
+        event,
+        at,
+        camera,
+        site,
+        track,
+        text,
+        normalized,
+        confidence,
+        direction_of(direction),
+        region,
+        vehicle_type,
+        make,
+        model,
+        color,
+    )
 
 
 def _stored(row: tuple[Any, ...]) -> Pass:
@@ -113,12 +208,10 @@ def _stored(row: tuple[Any, ...]) -> Pass:
         first_seen,
         last_seen,
         read_count,
-        _text,
-        _normalized,
+        text,
+        normalized,
         votes,
-        key_names,
-        key_firsts,
-        key_lasts,
+        keys,
         best_event,
         best_at,
         best_confidence,
@@ -148,12 +241,19 @@ def _stored(row: tuple[Any, ...]) -> Pass:
         vehicle_model,
         vehicle_color,
     )
-    keys = {
-        name: (first, last)
-        for name, first, last in zip(key_names, key_firsts, key_lasts, strict=True)
-    }
     return Pass(
-        pass_id, camera, site, first_seen, last_seen, read_count, keys, votes, best, direction
+        pass_id,
+        camera,
+        site,
+        first_seen,
+        last_seen,
+        read_count,
+        {key: (first, last) for key, (first, last) in keys.items()},
+        votes,
+        best,
+        direction,
+        normalized,
+        text,
     )
 
 
@@ -169,9 +269,7 @@ def _record(p: Pass) -> dict[str, Any]:
         "plate_text": p.plate_text,
         "plate_normalized": p.plate_normalized,
         "votes": p.votes,
-        "key_names": list(p.keys),
-        "key_firsts": [first for first, _ in p.keys.values()],
-        "key_lasts": [last for _, last in p.keys.values()],
+        "keys": p.keys,
         "best_event_id": best.event_id,
         "best_at": best.at,
         "best_confidence": best.confidence,

@@ -60,7 +60,10 @@ class PlateEvent:
 
     @property
     def direction(self) -> str | None:
-        """``extras.direction`` when the edge sends one as a short text (a heading such as
-        ``in`` or ``northbound``); anything else is no direction."""
-        direction = (self.extras or {}).get("direction")
-        return direction if isinstance(direction, str) and len(direction) <= MAX_DIRECTION else None
+        return direction_of((self.extras or {}).get("direction"))
+
+
+def direction_of(value: Any) -> str | None:
+    """``extras.direction`` when the edge sends one as a short text (a heading such as ``in``
+    or ``northbound``); anything else is no direction."""
+    return value if isinstance(value, str) and len(value) <= MAX_DIRECTION else None

@@ -17,8 +17,8 @@ the OCR-key group with the most weight, then that group's text with the most wei
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -28,9 +28,15 @@ from alpr_core.events.parse import ocr_key
 # read) cannot grow a row without bound: the keys seen last, the heaviest texts.
 MAX_KEYS = 32
 MAX_VOTES = 32
+MAX_REMEMBERED_KEYS = 100_000  # plates whose plate key is remembered (most reads repeat a plate)
+_OCR_KEYS: dict[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
+# PassRead and Pass are not frozen: a frozen dataclass sets each field through
+# object.__setattr__, which the writer would pay for every read. Treat them as immutable.
+
+
+@dataclass(slots=True)
 class PassRead:
     """A stored read, as passes use it."""
 
@@ -51,13 +57,16 @@ class PassRead:
 
     @property
     def keys(self) -> tuple[str, str]:
-        return f"t:{self.track_id}", f"p:{ocr_key(self.plate_normalized)}"
+        return "t:" + self.track_id, "p:" + _ocr_key(self.plate_normalized)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Pass:
     """A pass; ``id`` is None until it is stored. ``keys`` maps each track (``t:``) and plate
-    key (``p:``) of its reads to their first and last time; ``best`` is its best read."""
+    key (``p:``) of its reads to their first and last time (:func:`micros`); ``best`` is its
+    best read;
+    ``plate_normalized`` is the consensus of ``votes``, and ``plate_text`` that consensus as the
+    best read wrote it, when the best read says it."""
 
     id: int | None
     camera_id: str
@@ -65,35 +74,12 @@ class Pass:
     first_seen: datetime
     last_seen: datetime
     read_count: int
-    keys: Mapping[str, tuple[datetime, datetime]]
+    keys: Mapping[str, tuple[int, int]]
     votes: Mapping[str, float]
     best: PassRead
-    direction: str | None = None
-
-    @property
-    def plate_normalized(self) -> str:
-        return consensus(self.votes)
-
-    @property
-    def plate_text(self) -> str:
-        """The consensus as the best read wrote it, when the best read says the consensus."""
-        winner = self.plate_normalized
-        return self.best.plate_text if self.best.plate_normalized == winner else winner
-
-    @classmethod
-    def of(cls, read: PassRead) -> Pass:
-        return cls(
-            None,
-            read.camera_id,
-            read.site,
-            read.at,
-            read.at,
-            1,
-            dict.fromkeys(read.keys, (read.at, read.at)),
-            {read.plate_normalized: read.confidence},
-            read,
-            read.direction,
-        )
+    direction: str | None
+    plate_normalized: str
+    plate_text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +91,26 @@ class PassChanges:
     merged_away: list[int] = field(default_factory=list)
 
 
+def _ocr_key(plate: str) -> str:
+    """``ocr_key``, remembered: most reads repeat a plate read just before."""
+    key = _OCR_KEYS.get(plate)
+    if key is None:
+        if len(_OCR_KEYS) >= MAX_REMEMBERED_KEYS:
+            _OCR_KEYS.clear()
+        key = _OCR_KEYS[plate] = ocr_key(plate)
+    return key
+
+
+def micros(at: datetime) -> int:
+    """Microseconds since the epoch: how key spans are kept, compared and stored."""
+    return round(at.timestamp() * 1_000_000)
+
+
 def consensus(votes: Mapping[str, float]) -> str:
     """The text of the heaviest OCR-key group, then that group's heaviest text (ties: the
     smaller key, then text, so the result does not depend on order)."""
+    if len(votes) == 1:
+        return next(iter(votes))
     groups: dict[str, float] = defaultdict(float)
     for text, weight in votes.items():
         groups[ocr_key(text)] += weight
@@ -136,9 +139,17 @@ def windows(reads: Iterable[PassRead], gap: timedelta) -> list[tuple[str, dateti
 
 def join_reads(stored: Iterable[Pass], reads: Sequence[PassRead], gap: timedelta) -> PassChanges:
     """The passes that ``reads`` (new, not yet in any pass) make or change, given the stored
-    passes near them (at least every pass of :func:`windows`; others change nothing)."""
-    items: list[Pass] = [*{p.id: p for p in stored}.values(), *map(Pass.of, reads)]
-    parent = list(range(len(items)))
+    passes near them (at least every pass of :func:`windows`; others change nothing).
+
+    The reads are first cut into runs (one camera, track and plate key, each read within the
+    gap of the one before), which the rule makes one pass each; then runs and stored passes
+    that share a key within the gap are joined."""
+    passes = list({p.id: p for p in stored}.values())
+    keys_of = [read.keys for read in reads]
+    times = [micros(read.at) for read in reads]
+    gap_us = micros_of(gap)
+    runs = _runs(reads, keys_of, times, gap_us)
+    parent = list(range(len(passes) + len(runs)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -146,51 +157,130 @@ def join_reads(stored: Iterable[Pass], reads: Sequence[PassRead], gap: timedelta
             i = parent[i]
         return i
 
-    buckets: dict[tuple[str, str], list[tuple[datetime, datetime, int]]] = defaultdict(list)
-    for i, item in enumerate(items):
-        for key, (first, last) in item.keys.items():
-            buckets[(item.camera_id, key)].append((first, last, i))
+    buckets: dict[tuple[str, str], list[tuple[int, int, int]]] = defaultdict(list)
+    for i, p in enumerate(passes):
+        for key, (first, last) in p.keys.items():
+            buckets[(p.camera_id, key)].append((first, last, i))
+    for i, run in enumerate(runs, len(passes)):
+        camera = reads[run[0]].camera_id
+        for key in keys_of[run[0]]:
+            buckets[(camera, key)].append((times[run[0]], times[run[-1]], i))
     for spans in buckets.values():
-        spans.sort()
-        reach = spans[0][1]
-        for (_, _, before), (first, last, i) in pairwise(spans):
-            if first - reach <= gap:
-                parent[root(i)] = root(before)
-            reach = max(reach, last)
+        if len(spans) > 1:
+            _join_chained(spans, gap_us, parent, root)
 
-    groups: dict[int, list[Pass]] = defaultdict(list)
-    for i, item in enumerate(items):
-        groups[root(i)].append(item)
+    groups: dict[int, tuple[list[Pass], list[int]]] = {}
+    for i, run in enumerate(runs, len(passes)):
+        groups.setdefault(root(i), ([], []))[1].extend(run)
+    for i, p in enumerate(passes):
+        group = groups.get(root(i))
+        if group is not None:  # a pass no new read joins changes nothing
+            group[0].append(p)
     changes = PassChanges()
-    for group in groups.values():
-        if all(item.id is not None for item in group):
-            continue  # no new read: nothing changes
-        kept = [item.id for item in group if item.id is not None]
-        merged = _merged(group)
-        changes.written.append(replace(merged, id=min(kept) if kept else None))
-        changes.merged_away.extend(sorted(kept)[1:])
+    for kept, joined in groups.values():
+        ids = sorted(p.id for p in kept if p.id is not None)
+        news = [(reads[j], keys_of[j], times[j]) for j in joined]
+        changes.written.append(_merged(kept, news, ids[0] if ids else None))
+        changes.merged_away.extend(ids[1:])
     return changes
 
 
-def _merged(group: list[Pass]) -> Pass:
-    ordered = sorted(group, key=lambda p: (p.first_seen, p.id is None, p.id or 0))
-    best = min((p.best for p in ordered), key=_rank)
+def micros_of(span: timedelta) -> int:
+    return span // timedelta(microseconds=1)
+
+
+def _runs(
+    reads: Sequence[PassRead], keys_of: list[tuple[str, str]], times: list[int], gap: int
+) -> list[list[int]]:
+    """The reads' indexes in runs: one camera, track and plate key, in time order, each within
+    ``gap`` (microseconds) of the one before."""
+    by_keys: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for j, (read, (track, plate)) in enumerate(zip(reads, keys_of, strict=True)):
+        by_keys[(read.camera_id, track, plate)].append(j)
+    runs: list[list[int]] = []
+    for members in by_keys.values():
+        if len(members) > 1:
+            members.sort(key=times.__getitem__)
+        run = [members[0]]
+        for j in members[1:]:
+            if times[j] - times[run[-1]] > gap:
+                runs.append(run)
+                run = [j]
+            else:
+                run.append(j)
+        runs.append(run)
+    return runs
+
+
+def _join_chained(
+    spans: list[tuple[int, int, int]],
+    gap: int,
+    parent: list[int],
+    root: Callable[[int], int],
+) -> None:
+    """Join the items of one key whose spans, in time order, chain within ``gap``."""
+    spans.sort()
+    reach = spans[0][1]
+    for (_, _, before), (first, last, i) in pairwise(spans):
+        if first - reach <= gap:
+            parent[root(i)] = root(before)
+        reach = max(reach, last)
+
+
+def _merged(
+    kept: list[Pass], news: list[tuple[PassRead, tuple[str, str], int]], pass_id: int | None
+) -> Pass:
+    """The pass of stored passes ``kept`` and new reads (each with its keys and time), as
+    ``pass_id``. Written for speed: it runs for every pass a batch touches."""
+    kept.sort(key=lambda p: (p.first_seen, p.id or 0))
+    spans: dict[str, tuple[int, int]] = {}
     votes: dict[str, float] = defaultdict(float)
-    for item in ordered:
-        for text, weight in item.votes.items():
+    for p in kept:
+        for key, (first, last) in p.keys.items():
+            known = spans.get(key)
+            spans[key] = (min(first, known[0]), max(last, known[1])) if known else (first, last)
+        for text, weight in p.votes.items():
             votes[text] += weight
-    heaviest = sorted(votes, key=lambda t: (-votes[t], t))[:MAX_VOTES]
+    best = kept[0].best if kept else news[0][0]
+    best_rank = _rank(best)
+    first_seen = last_seen = news[0][0].at
+    for read, keys, at in news:
+        for key in keys:
+            known = spans.get(key)
+            if known is None:
+                spans[key] = (at, at)
+            elif at < known[0] or at > known[1]:
+                spans[key] = (min(at, known[0]), max(at, known[1]))
+        votes[read.plate_normalized] += read.confidence
+        rank = _rank(read)
+        if rank < best_rank:
+            best, best_rank = read, rank
+        if read.at < first_seen:
+            first_seen = read.at
+        elif read.at > last_seen:
+            last_seen = read.at
+    for p in kept:
+        if _rank(p.best) < best_rank:
+            best, best_rank = p.best, _rank(p.best)
+        first_seen = min(first_seen, p.first_seen)
+        last_seen = max(last_seen, p.last_seen)
+    reads = [read for read, _, _ in news]
+    winner = consensus(votes)
     return Pass(
-        None,
-        ordered[0].camera_id,
-        best.site or next((p.site for p in ordered if p.site), None),
-        min(p.first_seen for p in ordered),
-        max(p.last_seen for p in ordered),
-        sum(p.read_count for p in ordered),
-        _spans(p.keys for p in ordered),
-        {text: votes[text] for text in heaviest},
+        pass_id,
+        best.camera_id,
+        best.site
+        or next((r.site for r in reads if r.site), None)
+        or next((p.site for p in kept if p.site), None),
+        first_seen,
+        last_seen,
+        len(reads) + sum(p.read_count for p in kept),
+        _latest(spans),
+        _heaviest(votes),
         best,
-        best.direction or next((p.direction for p in reversed(ordered) if p.direction), None),
+        best.direction or _last_direction(kept, reads),
+        winner,
+        best.plate_text if best.plate_normalized == winner else winner,
     )
 
 
@@ -198,14 +288,24 @@ def _rank(read: PassRead) -> tuple[float, datetime, str]:
     return (-read.confidence, read.at, read.event_id)
 
 
-def _spans(
-    each: Iterable[Mapping[str, tuple[datetime, datetime]]],
-) -> dict[str, tuple[datetime, datetime]]:
-    """Each key's span over all, the ``MAX_KEYS`` seen last."""
-    spans: dict[str, tuple[datetime, datetime]] = {}
-    for keys in each:
-        for key, (first, last) in keys.items():
-            known = spans.get(key)
-            spans[key] = (min(first, known[0]), max(last, known[1])) if known else (first, last)
+def _last_direction(kept: list[Pass], reads: list[PassRead]) -> str | None:
+    """The direction of the latest read that gives one, else of the latest pass that has one."""
+    given = [read for read in reads if read.direction]
+    if given:
+        return max(given, key=lambda read: read.at).direction
+    return next((p.direction for p in reversed(kept) if p.direction), None)
+
+
+def _latest(spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """The ``MAX_KEYS`` keys seen last (all, usually)."""
+    if len(spans) <= MAX_KEYS:
+        return spans
     latest = sorted(spans, key=lambda key: (spans[key][1], key))[-MAX_KEYS:]
     return {key: spans[key] for key in sorted(latest)}
+
+
+def _heaviest(votes: dict[str, float]) -> dict[str, float]:
+    """The ``MAX_VOTES`` heaviest texts (all, usually)."""
+    if len(votes) <= MAX_VOTES:
+        return dict(votes)
+    return {text: votes[text] for text in sorted(votes, key=lambda t: (-votes[t], t))[:MAX_VOTES]}

@@ -11,9 +11,9 @@ CREATE TABLE passes (
     plate_text             text NOT NULL,   -- the consensus, as the best read wrote it
     plate_normalized       text NOT NULL,   -- the consensus
     votes                  jsonb NOT NULL,  -- each normalized text: its reads' summed confidence
-    key_names              text[] NOT NULL, -- 't:' || track_id, 'p:' || alpr_ocr_key(plate)
-    key_firsts             timestamptz[] NOT NULL,  -- per key, its first read
-    key_lasts              timestamptz[] NOT NULL,  -- and its last
+    -- each key ('t:' || track_id, 'p:' || alpr_ocr_key(plate)): [its first read, its last],
+    -- in microseconds since the epoch
+    keys                   jsonb NOT NULL,
     best_event_id          uuid NOT NULL,   -- the best read: highest confidence, then earliest
     best_at                timestamptz NOT NULL,
     best_confidence        double precision NOT NULL,
@@ -25,15 +25,13 @@ CREATE TABLE passes (
     vehicle_type           text,
     vehicle_make           text,
     vehicle_model          text,
-    vehicle_color          text,
-    CHECK (cardinality(key_names) = cardinality(key_firsts)
-           AND cardinality(key_names) = cardinality(key_lasts))
+    vehicle_color          text
 );
 
 CREATE INDEX passes_time_idx ON passes (first_seen DESC, id DESC);
 CREATE INDEX passes_camera_idx ON passes (camera_id, last_seen DESC);  -- the writer's look-up
-CREATE INDEX passes_site_idx ON passes (site, first_seen DESC, id DESC);
 CREATE INDEX passes_plate_idx ON passes (plate_normalized text_pattern_ops);
+-- No index by site: a site's pages walk the time index and filter (docs/decisions.md#passes).
 
 -- Both roles store reads (the storage service, and the API's HTTP ingest), so both keep passes.
 GRANT SELECT, INSERT, UPDATE, DELETE ON passes TO alpr_writer, alpr_reader;
