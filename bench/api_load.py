@@ -2,10 +2,11 @@
 
     python -m bench.api_load --rows 1000000 --then-rows 10000000 --clients 16 --seconds 15
 
-Fills a fresh database (bench.prefill), stores 500 reads with inline images through the storage
-sink, starts `alpr api` (one uvicorn worker) in its own process, and for each scenario (list,
-camera, exact, prefix, substring, fuzzy, image) runs a fixed number of concurrent clients for a
-fixed time (closed loop: the maximum throughput), first through HTTP, then the same SQL through
+Fills a fresh database (bench.prefill) and makes the passes of its reads (as ``alpr passes
+rebuild`` does), stores 500 reads with inline images through the storage sink, starts `alpr api`
+(one uvicorn worker) in its own process, and for each scenario (list, camera, exact, prefix,
+substring, fuzzy, image, passes, a plate's history) runs a fixed number of concurrent clients for
+a fixed time (closed loop: the maximum throughput), first through HTTP, then the same SQL through
 psycopg with as many connections: the statements the API runs, its audit row included (the
 ceiling), and the page's query alone. Prints requests/s, p50 and p99, and the API's share of each.
 
@@ -32,21 +33,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
 import httpx
 import psutil
 import psycopg
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.requests import Request
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
 from alpr_core.api.queries import PlateFilters, page_queries, page_query
+from alpr_core.api.routes.history import history_of
+from alpr_core.api.routes.passes import passes_page_rows
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
-from alpr_core.api.statements import fetch_audited_page, fetch_page_rows
+from alpr_core.api.statements import fetch_audited_page, fetch_page_rows, fetch_rows
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ApiKey, create_key
+from alpr_core.db.pass_views import passes_page_query
+from alpr_core.db.passes import rebuild_passes
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import EventLimits, parse_event
 from alpr_core.images.buckets import ensure_bucket
@@ -88,14 +95,21 @@ class Result:
         return cls(name, len(latencies_ms) / seconds, p50, p99)
 
 
+# The statements of a page other than a read page, as the route runs them (its audit row
+# included when a key is given): the ceiling of /passes and /plates/history.
+Statements = Callable[[AsyncConnection[Any], ApiKey | None, Request], Awaitable[object]]
+
+
 @dataclass(frozen=True)
 class Page:
-    """One request of a scenario: its path, and the plate match the API makes of it."""
+    """One request of a scenario: its path, and the plate match the API makes of it (or, for
+    the investigation routes, the statements it runs)."""
 
     path: str
     match: PlateMatch | None = None
     filters: PlateFilters = dataclasses.field(default_factory=PlateFilters)
     pages: bool = True  # the ceiling runs its SQL (images: only through the API)
+    statements: Statements | None = None
 
 
 @dataclass(frozen=True)
@@ -112,11 +126,29 @@ def store_images(settings: Settings, count: int) -> list[int]:
     events = [DecodedEvent(parse_event(r.record, limits, datetime.now(UTC)), 1) for r in reads]
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
         sink = DetectionSink(
-            pool, s3_image_store(settings.object_store), 16, edge_uploads_of(settings)
+            pool,
+            s3_image_store(settings.object_store),
+            16,
+            edge_uploads_of(settings),
+            pass_gap=timedelta(seconds=settings.passes.gap_s),
         )
         sink.write(events)
         sink.close()
     return stored_image_ids(settings)
+
+
+def ensure_passes(settings: Settings) -> None:
+    """Make the passes of the prefilled reads (``bench.prefill`` writes rows, not passes) when
+    the passes do not hold every read."""
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        row = conn.execute("SELECT coalesce(sum(read_count), 0) FROM passes").fetchone()
+    if row is not None and int(row[0]) == row_count(settings):
+        return
+    print("making the passes of the stored reads ...", flush=True)
+    started = time.perf_counter()
+    reads, passes = rebuild_passes(settings.db.conninfo(), timedelta(seconds=settings.passes.gap_s))
+    took = time.perf_counter() - started
+    print(f"{passes:,} passes of {reads:,} reads in {took:.0f} s", flush=True)
 
 
 def stored_image_ids(settings: Settings) -> list[int]:
@@ -160,6 +192,24 @@ def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) ->
             f"/plates?camera_id={chosen}&limit=50", filters=PlateFilters(camera_ids=[chosen])
         )
 
+    async def passes_page(conn: AsyncConnection[Any], key: ApiKey | None, request: Request) -> None:
+        if key is None:  # the query alone
+            sql, params = passes_page_query(_UNSCOPED, PlateFilters(), None, 50)
+            await fetch_rows(conn, sql, params, prepared=False)
+        else:
+            await passes_page_rows(conn, key, request, PlateFilters(), None, 50)
+
+    def history(rng: random.Random) -> Page:
+        plate = pick(rng)
+
+        async def statements(
+            conn: AsyncConnection[Any], key: ApiKey | None, request: Request
+        ) -> None:
+            match = plate_match(MatchMode.EXACT, plate)
+            await history_of(conn, key or _UNSCOPED, request, match, PlateFilters(), 10)
+
+        return Page(f"/plates/history?plate_text={quote(plate)}", statements=statements)
+
     return [
         Scenario("list", lambda _rng: Page("/plates?limit=50")),
         Scenario("camera", camera),
@@ -168,6 +218,8 @@ def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) ->
         Scenario("substring", lambda rng: search(MatchMode.WILDCARD, f"*{pick(rng)[2:5]}*")),
         Scenario("fuzzy", lambda rng: search(MatchMode.FUZZY, _lookalike(pick(rng)))),
         Scenario("image", lambda rng: Page(f"/plates/{rng.choice(image_ids)}/image", pages=False)),
+        Scenario("passes", lambda _rng: Page("/passes?limit=50", statements=passes_page)),
+        Scenario("history", history),
     ]
 
 
@@ -298,7 +350,9 @@ async def through_sql(
         query = page_query(_UNSCOPED, page.filters, None, 50, page.match)
         async with pool.connection() as conn:
             try:  # as the API runs them
-                if audited:
+                if page.statements is not None:
+                    await page.statements(conn, audited, _request_of(page.path))
+                elif audited:
                     await fetch_audited_page(conn, query, audited, _request_of(page.path))
                 else:
                     await fetch_page_rows(conn, query)
@@ -490,6 +544,7 @@ def main() -> None:
         if present < args.rows:
             print(f"prefilling {args.rows - present:,} rows ...", flush=True)
             prefill(settings.db.conninfo(), args.rows - present, first_row=present + 1)
+        ensure_passes(settings)
         image_ids = stored_image_ids(settings) or store_images(settings, 500)
         with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
             # Each run starts from an empty audit log, so that the autovacuum of a log grown
@@ -500,6 +555,7 @@ def main() -> None:
         if args.then_rows:
             print(f"prefilling up to {args.then_rows:,} rows ...", flush=True)
             prefill(settings.db.conninfo(), args.then_rows - args.rows, first_row=args.rows + 1)
+            ensure_passes(settings)
             run_round(settings, args.then_rows, args, key, token, image_ids)
 
 

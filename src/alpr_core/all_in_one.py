@@ -241,6 +241,7 @@ def _greet(echo: Echo, settings: Settings, base_url: str, keys: RunKeys) -> None
     echo(f'  curl {header} "{base_url}/plates?limit=5"')
     echo(f'  curl {header} "{base_url}/plates/search?plate_text=AB1&mode=prefix"')
     echo(f'  curl {header} -o plate.jpg "{base_url}/plates/1/image"')
+    echo(f'  curl {header} "{base_url}/passes?limit=5"   # reads of one vehicle as one pass')
     keeper = f'-H "X-API-Key: {keys.watchlist}" -H "Content-Type: application/json"'
     echo("Watch for a plate (this watchlist key works while this runs; the simulator drives")
     echo("listed plates past the cameras now and then):")

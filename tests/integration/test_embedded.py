@@ -115,6 +115,11 @@ def test_starts_from_a_clean_directory_and_serves_reads_and_images(tmp_path: Pat
             assert image.status_code == 200
             assert image.headers["content-type"] == "image/jpeg"
             assert image.content.startswith(b"\xff\xd8")
+        passes = httpx.get(
+            f"{system.base_url}/passes?limit=1000", headers={"X-API-Key": key}
+        ).json()["items"]
+        assert passes, "reads stored over HTTP join vehicle passes"
+        assert sum(p["read_count"] for p in passes) <= len(system.items(key))
         _stop(system)
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     assert any((tmp_path / "data" / "images").rglob("*.jpg"))

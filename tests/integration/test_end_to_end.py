@@ -1,6 +1,9 @@
-"""N events published → exactly N rows and the inline images as objects; a replay adds nothing."""
+"""N events published → exactly N rows, their passes and the inline images as objects; a replay
+adds nothing."""
 
 from __future__ import annotations
+
+from typing import Any, LiteralString
 
 import psycopg
 
@@ -16,6 +19,11 @@ def _replay_settings(settings: Settings) -> Settings:
     """Same topic, a new consumer group: it reads every message again from the start."""
     kafka = settings.kafka.model_copy(update={"group_id": settings.kafka.group_id + "-replay"})
     return settings.model_copy(update={"kafka": kafka})
+
+
+def db_rows(settings: Settings, query: LiteralString) -> list[tuple[Any, ...]]:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        return conn.execute(query).fetchall()
 
 
 def test_n_events_make_n_rows_and_a_replay_makes_no_duplicates(
@@ -35,11 +43,14 @@ def test_n_events_make_n_rows_and_a_replay_makes_no_duplicates(
     assert storage.metric("alpr_database_writes_total") == N
     assert storage.metric("alpr_images_stored_total") == inline
     assert images.count() == inline
+    assert db_scalar(settings, "SELECT sum(read_count) FROM passes") == N
+    passes = db_rows(settings, "SELECT * FROM passes ORDER BY id")
 
     with running_storage(_replay_settings(settings)) as replay:
         wait_until(lambda: replay.metric("alpr_duplicate_events_total") == N, what="the replay")
     assert replay.metric("alpr_database_writes_total") == 0
     assert rows() == N
+    assert db_rows(settings, "SELECT * FROM passes ORDER BY id") == passes, "a replay changes none"
     assert db_scalar(settings, "SELECT count(DISTINCT event_id) FROM plate_detections") == N
     assert images.count() == inline
 

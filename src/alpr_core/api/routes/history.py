@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
+from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
 from alpr_core.api.audit import record_query
@@ -21,11 +22,19 @@ from alpr_core.api.plate_query import (
     read_query,
 )
 from alpr_core.api.problems import Problem, problem_responses
+from alpr_core.api.queries import PlateFilters
 from alpr_core.api.routes.passes import PassSummary, pass_summary
-from alpr_core.api.search import plate_match
+from alpr_core.api.search import PlateMatch, plate_match
 from alpr_core.api.statements import fetch_rows
+from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.pass_views import passes_page_query
-from alpr_core.db.plate_history import MAX_PLATES, Tally, history_tallies, matching_plates
+from alpr_core.db.plate_history import (
+    MAX_PLATES,
+    HistoryTallies,
+    Tally,
+    history_tallies,
+    matching_plates,
+)
 
 router = APIRouter(prefix="/plates", tags=["plates"])
 
@@ -94,15 +103,9 @@ async def plate_history(request: Request, key: ReaderKey) -> PlateHistory:
     filters = query.filters(resources.settings.max_range_days)
     match = plate_match(query.mode, query.plate_text)
     async with resources.pool.connection() as conn:
-        plates = await matching_plates(conn, match)
-        tallies = await history_tallies(conn, key, plates[:MAX_PLATES], filters)
-        rows = []
-        if query.latest and tallies.total is not None:
-            sql, params = passes_page_query(key, filters, None, query.latest, plates[:MAX_PLATES])
-            rows = await fetch_rows(conn, sql, params, prepared=False)
-        passes = tallies.total.passes if tallies.total else 0
-        await record_query(conn, key, request, 200, passes)
+        plates, tallies, rows = await history_of(conn, key, request, match, filters, query.latest)
     total = tallies.total
+    passes = total.passes if total else 0
     return PlateHistory(
         first_seen=total.first_seen if total else None,
         last_seen=total.last_seen if total else None,
@@ -120,6 +123,26 @@ async def plate_history(request: Request, key: ReaderKey) -> PlateHistory:
         timeline=[DaySeen(day=day, **_seen(t)) for day, t in sorted(tallies.days.items())],
         latest_passes=[pass_summary(row, request) for row in rows[: query.latest]],
     )
+
+
+async def history_of(
+    conn: AsyncConnection[Any],
+    key: ApiKey,
+    request: Request,
+    match: PlateMatch,
+    filters: PlateFilters,
+    latest: int,
+) -> tuple[list[str], HistoryTallies, list[dict[str, Any]]]:
+    """The plates ``match`` finds, their tallies in the key's scope, and the rows of their
+    ``latest`` passes; then the audit row."""
+    plates = await matching_plates(conn, match)
+    tallies = await history_tallies(conn, key, plates[:MAX_PLATES], filters)
+    rows = []
+    if latest and tallies.total is not None:
+        sql, params = passes_page_query(key, filters, None, latest, plates[:MAX_PLATES])
+        rows = await fetch_rows(conn, sql, params, prepared=False)
+    await record_query(conn, key, request, 200, tallies.total.passes if tallies.total else 0)
+    return plates, tallies, rows
 
 
 def _seen(tally: Tally) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
+from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
 from alpr_core.api.audit import audited
@@ -16,8 +17,10 @@ from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.params import parse_cursor
 from alpr_core.api.plate_query import PlateListQuery, openapi_parameters, read_query
 from alpr_core.api.problems import problem_responses
+from alpr_core.api.queries import PlateFilters
 from alpr_core.api.schemas import Vehicle, image_url
 from alpr_core.api.statements import fetch_rows
+from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.pass_views import passes_page_query
 
 router = APIRouter(prefix="/passes", tags=["passes"])
@@ -72,6 +75,23 @@ async def list_passes(request: Request, key: ReaderKey) -> PassPage:
     filters = query.filters(resources.settings.max_range_days)
     after = parse_cursor(query.cursor)
     limit = query.limit
+    async with resources.pool.connection() as conn:
+        rows = await passes_page_rows(conn, key, request, filters, after, limit)
+    page = [pass_summary(row, request) for row in rows[:limit]]
+    last = page[-1] if len(rows) > limit else None
+    cursor = Cursor(last.first_seen, last.id).encode() if last else None
+    return PassPage(items=page, next_cursor=cursor, limit=limit)
+
+
+async def passes_page_rows(
+    conn: AsyncConnection[Any],
+    key: ApiKey,
+    request: Request,
+    filters: PlateFilters,
+    after: Cursor | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Up to ``limit + 1`` rows of a page, and its audit row, written by the same statement."""
     sql, params = passes_page_query(
         key, filters, (after.timestamp, after.id) if after else None, limit
     )
@@ -83,12 +103,7 @@ async def list_passes(request: Request, key: ReaderKey) -> PassPage:
         order_by="first_seen DESC, id DESC",
         result_count="least(count(*), %(page_limit)s)",
     )
-    async with resources.pool.connection() as conn:
-        rows = await fetch_rows(conn, statement, all_params, prepared=False)
-    page = [pass_summary(row, request) for row in rows[:limit]]
-    last = page[-1] if len(rows) > limit else None
-    cursor = Cursor(last.first_seen, last.id).encode() if last else None
-    return PassPage(items=page, next_cursor=cursor, limit=limit)
+    return await fetch_rows(conn, statement, all_params, prepared=False)
 
 
 def pass_summary(row: dict[str, Any], request: Request) -> PassSummary:
