@@ -52,13 +52,20 @@ def _one_of(
     return f"{column} = %({name})s" if len(values) == 1 else f"{column} = ANY(%({name})s)"
 
 
-def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[LiteralString]:
+def filter_clause(
+    filters: PlateFilters,
+    params: dict[str, Any],
+    time_column: LiteralString = '"timestamp"',
+    confidence_column: LiteralString = "confidence",
+) -> list[LiteralString]:
+    """The filters as SQL: of reads by default; a table with its own time or confidence column
+    (passes: when a pass began, its best read's confidence) names it."""
     clauses: list[LiteralString] = []
     if filters.start_time is not None:
-        clauses.append('"timestamp" >= %(start_time)s')
+        clauses.append(f"{time_column} >= %(start_time)s")
         params["start_time"] = filters.start_time
     if filters.end_time is not None:
-        clauses.append('"timestamp" <= %(end_time)s')
+        clauses.append(f"{time_column} <= %(end_time)s")
         params["end_time"] = filters.end_time
     if filters.camera_ids:
         clauses.append(_one_of("camera_id", "camera_ids", filters.camera_ids, params))
@@ -66,7 +73,7 @@ def filter_clause(filters: PlateFilters, params: dict[str, Any]) -> list[Literal
         clauses.append("site = %(site)s")
         params["site"] = filters.site
     if filters.min_confidence is not None:
-        clauses.append("confidence >= %(min_confidence)s")
+        clauses.append(f"{confidence_column} >= %(min_confidence)s")
         params["min_confidence"] = filters.min_confidence
     return clauses
 

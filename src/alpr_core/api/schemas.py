@@ -43,6 +43,16 @@ class Vehicle(BaseModel):
     color: str | None
 
 
+def vehicle_of(row: dict[str, Any]) -> Vehicle:
+    """The vehicle columns of a read's or a pass's row."""
+    return Vehicle(
+        type=row["vehicle_type"],
+        make=row["vehicle_make"],
+        model=row["vehicle_model"],
+        color=row["vehicle_color"],
+    )
+
+
 class ImageLinks(BaseModel):
     plate_url: str | None
     vehicle_url: str | None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, LiteralString
 
-from alpr_core.api.queries import PlateFilters, scope_clause
+from alpr_core.api.queries import PlateFilters, filter_clause, scope_clause
 from alpr_core.db.api_keys import ApiKey
 
 PAGE_COLUMNS: LiteralString = (
@@ -24,23 +24,7 @@ _BEST_READ: LiteralString = (
 def pass_filter_clauses(filters: PlateFilters, params: dict[str, Any]) -> list[LiteralString]:
     """``/plates``'s filters on a pass: its times are when it began, its confidence its best
     read's."""
-    clauses: list[LiteralString] = []
-    if filters.start_time is not None:
-        clauses.append("first_seen >= %(start_time)s")
-        params["start_time"] = filters.start_time
-    if filters.end_time is not None:
-        clauses.append("first_seen <= %(end_time)s")
-        params["end_time"] = filters.end_time
-    if filters.camera_ids:
-        clauses.append("camera_id = ANY(%(camera_ids)s)")
-        params["camera_ids"] = filters.camera_ids
-    if filters.site is not None:
-        clauses.append("site = %(site)s")
-        params["site"] = filters.site
-    if filters.min_confidence is not None:
-        clauses.append("best_confidence >= %(min_confidence)s")
-        params["min_confidence"] = filters.min_confidence
-    return clauses
+    return filter_clause(filters, params, "first_seen", "best_confidence")
 
 
 def passes_page_query(

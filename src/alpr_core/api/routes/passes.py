@@ -18,7 +18,7 @@ from alpr_core.api.params import parse_cursor
 from alpr_core.api.plate_query import PlateListQuery, openapi_parameters, read_query
 from alpr_core.api.problems import problem_responses
 from alpr_core.api.queries import PlateFilters
-from alpr_core.api.schemas import Vehicle, image_url
+from alpr_core.api.schemas import Vehicle, image_url, vehicle_of
 from alpr_core.api.statements import fetch_rows
 from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.pass_views import passes_page_query
@@ -125,12 +125,7 @@ def pass_summary(row: dict[str, Any], request: Request) -> PassSummary:
         confidence=row["best_confidence"],
         direction=row["direction"],
         region=row["region"],
-        vehicle=Vehicle(
-            type=row["vehicle_type"],
-            make=row["vehicle_make"],
-            model=row["vehicle_model"],
-            color=row["vehicle_color"],
-        ),
+        vehicle=vehicle_of(row),
         best_read=BestRead(
             plate_id=plate_id,
             event_id=row["best_event_id"],

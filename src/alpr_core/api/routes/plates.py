@@ -32,8 +32,8 @@ from alpr_core.api.schemas import (
     PlateDetail,
     PlatePage,
     PlateSummary,
-    Vehicle,
     image_url,
+    vehicle_of,
 )
 from alpr_core.api.search import PlateMatch, plate_match
 from alpr_core.api.statements import fetch_audited_page, fetch_rows
@@ -167,12 +167,7 @@ async def get_plate(request: Request, key: ReaderKey, plate_id: PlateId) -> Plat
     return PlateDetail(
         **_summary_fields(row, resources.edge_uploads),
         region=row["region"],
-        vehicle=Vehicle(
-            type=row["vehicle_type"],
-            make=row["vehicle_make"],
-            model=row["vehicle_model"],
-            color=row["vehicle_color"],
-        ),
+        vehicle=vehicle_of(row),
         images=ImageLinks(
             plate_url=row["plate_url"], vehicle_url=row["vehicle_url"], frame_url=row["frame_url"]
         ),
