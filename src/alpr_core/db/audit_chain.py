@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import psycopg
 
 GENESIS = hashlib.sha256(b"").digest()  # the hash before the first block (migration 0017)
-SEAL_BATCH = 5_000  # ids per block at most: short transactions, one lock on the head
+SEAL_BATCH = 500  # ids per block at most: a block holds a core only briefly (see SEAL_DUTY)
 # A sealer that has a backlog rests between blocks, so that it takes at most this share of one
 # database backend's time: a backlog is hashed as a trickle beside the API's queries, not as one
 # burst that holds a core (docs/decisions.md#audit-chain).
