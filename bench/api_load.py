@@ -206,7 +206,8 @@ def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) ->
             conn: AsyncConnection[Any], key: ApiKey | None, request: Request
         ) -> None:
             match = plate_match(MatchMode.EXACT, plate)
-            await history_of(conn, key or _UNSCOPED, request, match, PlateFilters(), 10)
+            audited = request if key is not None else None  # the query alone: no audit row
+            await history_of(conn, key or _UNSCOPED, audited, match, PlateFilters(), 10)
 
         return Page(f"/plates/history?plate_text={quote(plate)}", statements=statements)
 

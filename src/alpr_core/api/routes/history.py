@@ -128,20 +128,23 @@ async def plate_history(request: Request, key: ReaderKey) -> PlateHistory:
 async def history_of(
     conn: AsyncConnection[Any],
     key: ApiKey,
-    request: Request,
+    request: Request | None,
     match: PlateMatch,
     filters: PlateFilters,
     latest: int,
 ) -> tuple[list[str], HistoryTallies, list[dict[str, Any]]]:
     """The plates ``match`` finds, their tallies in the key's scope, and the rows of their
-    ``latest`` passes; then the audit row."""
+    ``latest`` passes; then the audit row of ``request`` (None: the statements alone, as a
+    benchmark's ceiling runs them)."""
     plates = await matching_plates(conn, match)
     tallies = await history_tallies(conn, key, plates[:MAX_PLATES], filters)
     rows = []
     if latest and tallies.total is not None:
         sql, params = passes_page_query(key, filters, None, latest, plates[:MAX_PLATES])
         rows = await fetch_rows(conn, sql, params, prepared=False)
-    await record_query(conn, key, request, 200, tallies.total.passes if tallies.total else 0)
+    if request is not None:
+        passes = tallies.total.passes if tallies.total else 0
+        await record_query(conn, key, request, 200, passes)
     return plates, tallies, rows
 
 
