@@ -60,6 +60,27 @@ def audited(
     return statement, params | _who_and_what(key, request)
 
 
+def audited_page(
+    query: LiteralString,
+    params: dict[str, Any],
+    key: ApiKey,
+    request: Request,
+    *,
+    limit: int,
+    order_by: LiteralString,
+) -> tuple[LiteralString, dict[str, Any]]:
+    """A page's ``query`` (``limit + 1`` rows, the extra one saying whether more follow) with
+    its audit row, which counts at most ``limit`` results."""
+    return audited(
+        query,
+        params | {"page_limit": limit},
+        key,
+        request,
+        order_by=order_by,
+        result_count="least(count(*), %(page_limit)s)",
+    )
+
+
 async def record_query(
     conn: AsyncConnection[Any],
     key: ApiKey | None,

@@ -18,7 +18,7 @@ from fastapi import Request
 from psycopg import AsyncClientCursor, AsyncConnection
 from psycopg.rows import AsyncRowFactory, dict_row
 
-from alpr_core.api.audit import audited, record_query
+from alpr_core.api.audit import audited_page, record_query
 from alpr_core.api.queries import PageQuery
 from alpr_core.db.api_keys import ApiKey
 
@@ -68,14 +68,9 @@ async def fetch_audited_page(
     """Up to ``limit + 1`` rows of ``page``, by column name, and its audit row: written by the
     page's own statement when it is one, else after the statements."""
     if len(page.statements) == 1:
-        query, params = audited(
-            *page.statements[0],
-            key,
-            request,
-            order_by=page.order_by,
-            result_count="LEAST(count(*), %(page_limit)s)",
+        query, params = audited_page(
+            *page.statements[0], key, request, limit=page.limit, order_by=page.order_by
         )
-        params["page_limit"] = page.limit
         return await fetch(conn, query, params, prepared=page.prepared, row_factory=dict_row)
     rows = await fetch_page_rows(conn, page)
     await record_query(conn, key, request, 200, min(len(rows), page.limit))

@@ -59,6 +59,8 @@ _INSERT = (
     f"INSERT INTO passes ({_WRITTEN}) SELECT {_WRITTEN} FROM jsonb_to_recordset(%s) AS r({_RECORD})"
 )
 # As COPY renders each column (the event id as its canonical text, which PostgreSQL parses).
+_NAMES = [name for name, _ in _TYPED_COLUMNS]
+_JSONB = {i for i, (_, kind) in enumerate(_TYPED_COLUMNS[1:]) if kind == "jsonb"}
 _COPY_TYPES = [kind if kind != "uuid" else "text" for _, kind in _TYPED_COLUMNS[1:]]
 _FROM_RECORD: LiteralString = ", ".join(f"r.{name}" for name, _ in _TYPED_COLUMNS[1:])
 _UPDATE = (
@@ -121,31 +123,9 @@ def _copy(conn: psycopg.Connection[Any], created: list[Pass]) -> None:
     with conn.cursor().copy(f"COPY passes ({_WRITTEN}) FROM STDIN") as copy:
         copy.set_types(_COPY_TYPES)
         for p in created:
-            best = p.best
+            values = _values(p)[1:]  # the id is the table's to give
             copy.write_row(
-                (
-                    p.camera_id,
-                    p.site,
-                    p.first_seen,
-                    p.last_seen,
-                    p.read_count,
-                    p.plate_text,
-                    p.plate_normalized,
-                    Jsonb(p.votes, dumps=to_json),
-                    Jsonb(p.keys, dumps=to_json),
-                    best.event_id,
-                    best.at,
-                    best.confidence,
-                    best.plate_text,
-                    best.plate_normalized,
-                    best.track_id,
-                    p.direction,
-                    best.region,
-                    best.vehicle_type,
-                    best.vehicle_make,
-                    best.vehicle_model,
-                    best.vehicle_color,
-                )
+                [Jsonb(v, dumps=to_json) if i in _JSONB else v for i, v in enumerate(values)]
             )
 
 
@@ -180,6 +160,7 @@ def rebuild_passes(conninfo: str, gap: timedelta, batch: int = 5_000) -> tuple[i
 
 
 def _read(row: tuple[Any, ...]) -> PassRead:
+    """A row of ``_STORED_READS``: PassRead's fields in order, the direction still raw JSON."""
     event, at, camera, site, track, text, normalized, confidence, direction, *vehicle = row
     region, vehicle_type, make, model, color = vehicle
     return PassRead(
@@ -257,29 +238,35 @@ def _stored(row: tuple[Any, ...]) -> Pass:
     )
 
 
-def _record(p: Pass) -> dict[str, Any]:
+def _values(p: Pass) -> tuple[Any, ...]:
+    """The pass's row, in the order of ``_TYPED_COLUMNS``."""
     best = p.best
-    return {
-        "id": p.id,
-        "camera_id": p.camera_id,
-        "site": p.site,
-        "first_seen": p.first_seen,
-        "last_seen": p.last_seen,
-        "read_count": p.read_count,
-        "plate_text": p.plate_text,
-        "plate_normalized": p.plate_normalized,
-        "votes": p.votes,
-        "keys": p.keys,
-        "best_event_id": best.event_id,
-        "best_at": best.at,
-        "best_confidence": best.confidence,
-        "best_plate_text": best.plate_text,
-        "best_plate_normalized": best.plate_normalized,
-        "best_track_id": best.track_id,
-        "direction": p.direction,
-        "region": best.region,
-        "vehicle_type": best.vehicle_type,
-        "vehicle_make": best.vehicle_make,
-        "vehicle_model": best.vehicle_model,
-        "vehicle_color": best.vehicle_color,
-    }
+    return (
+        p.id,
+        p.camera_id,
+        p.site,
+        p.first_seen,
+        p.last_seen,
+        p.read_count,
+        p.plate_text,
+        p.plate_normalized,
+        p.votes,
+        p.keys,
+        best.event_id,
+        best.at,
+        best.confidence,
+        best.plate_text,
+        best.plate_normalized,
+        best.track_id,
+        p.direction,
+        best.region,
+        best.vehicle_type,
+        best.vehicle_make,
+        best.vehicle_model,
+        best.vehicle_color,
+    )
+
+
+def _record(p: Pass) -> dict[str, Any]:
+    """The pass's row by column name, as ``jsonb_to_recordset`` reads it."""
+    return dict(zip(_NAMES, _values(p), strict=True))

@@ -260,8 +260,9 @@ def _merged(
         elif read.at > last_seen:
             last_seen = read.at
     for p in kept:
-        if _rank(p.best) < best_rank:
-            best, best_rank = p.best, _rank(p.best)
+        rank = _rank(p.best)
+        if rank < best_rank:
+            best, best_rank = p.best, rank
         first_seen = min(first_seen, p.first_seen)
         last_seen = max(last_seen, p.last_seen)
     reads = [read for read, _, _ in news]

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from alpr_core.api.audit import audited, record_query
+from alpr_core.api.audit import audited_page, record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.params import as_utc, parse_cursor
@@ -81,13 +81,8 @@ async def read_alerts(
     query, params = db.alerts_page_query(
         key, filters, (after.timestamp, after.id) if after else None, limit
     )
-    statement, all_params = audited(
-        query,
-        params | {"page_limit": limit},
-        key,
-        request,
-        order_by="first_seen DESC, id DESC",
-        result_count="least(count(*), %(page_limit)s)",
+    statement, all_params = audited_page(
+        query, params, key, request, limit=limit, order_by="first_seen DESC, id DESC"
     )
     async with resources_of(request).pool.connection() as conn:
         rows = await fetch(

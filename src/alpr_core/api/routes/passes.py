@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
-from alpr_core.api.audit import audited
+from alpr_core.api.audit import audited_page
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.params import parse_cursor
@@ -95,13 +95,8 @@ async def passes_page_rows(
     sql, params = passes_page_query(
         key, filters, (after.timestamp, after.id) if after else None, limit
     )
-    statement, all_params = audited(
-        sql,
-        params | {"page_limit": limit},
-        key,
-        request,
-        order_by="first_seen DESC, id DESC",
-        result_count="least(count(*), %(page_limit)s)",
+    statement, all_params = audited_page(
+        sql, params, key, request, limit=limit, order_by="first_seen DESC, id DESC"
     )
     return await fetch_rows(conn, statement, all_params, prepared=False)
 
