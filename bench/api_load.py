@@ -4,11 +4,12 @@
 
 Fills a fresh database (bench.prefill) and makes the passes of its reads (as ``alpr passes
 rebuild`` does), stores 500 reads with inline images through the storage sink, starts `alpr api`
-(one uvicorn worker) in its own process, and for each scenario (list, camera, exact, prefix,
-substring, fuzzy, image, passes, a plate's history) runs a fixed number of concurrent clients for
-a fixed time (closed loop: the maximum throughput), first through HTTP, then the same SQL through
-psycopg with as many connections: the statements the API runs, its audit row included (the
-ceiling), and the page's query alone. Prints requests/s, p50 and p99, and the API's share of each.
+(one uvicorn worker) in its own process, and for each scenario (list, camera, vehicle
+attributes, exact, prefix, substring, fuzzy, image, passes, a plate's history) runs a fixed
+number of concurrent clients for a fixed time (closed loop: the maximum throughput), first
+through HTTP, then the same SQL through psycopg with as many connections: the statements the
+API runs, its audit row included (the ceiling), and the page's query alone. Prints requests/s,
+p50 and p99, and the API's share of each.
 
 After each scenario's closed loop, open-loop runs (bench.open_loop) offer a constant arrival rate
 at shares of that maximum (``--open-loop-shares``, 50 % and 80 % by default) and print p50, p99
@@ -45,7 +46,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.requests import Request
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
-from alpr_core.api.queries import PlateFilters, page_queries, page_query
+from alpr_core.api.queries import PlateFilters, VehicleAttributes, page_queries, page_query
 from alpr_core.api.routes.history import history_of
 from alpr_core.api.routes.passes import passes_page_rows
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
@@ -174,6 +175,11 @@ def sample_cameras(settings: Settings) -> list[str]:
     return [row[0] for row in rows]
 
 
+# The vehicle types and colours bench.prefill writes, each combination on a twentieth of reads.
+_PREFILL_TYPES = ("car", "suv", "van", "truck")
+_PREFILL_COLORS = ("white", "black", "silver", "blue", "red")
+
+
 def _lookalike(plate: str) -> str:
     return plate.translate(str.maketrans("0O1I8B5S2Z", "O0I1B8S5Z2"))
 
@@ -190,6 +196,14 @@ def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) ->
         chosen = rng.choice(camera_ids)
         return Page(
             f"/plates?camera_id={chosen}&limit=50", filters=PlateFilters(camera_ids=[chosen])
+        )
+
+    def attributes(rng: random.Random) -> Page:
+        kind, color = rng.choice(_PREFILL_TYPES), rng.choice(_PREFILL_COLORS)
+        vehicle = VehicleAttributes(vehicle_type=kind, vehicle_color=color)
+        return Page(
+            f"/plates?vehicle_type={kind}&vehicle_color={color}&limit=50",
+            filters=PlateFilters(vehicle=vehicle),
         )
 
     async def passes_page(conn: AsyncConnection[Any], key: ApiKey | None, request: Request) -> None:
@@ -214,6 +228,7 @@ def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) ->
     return [
         Scenario("list", lambda _rng: Page("/plates?limit=50")),
         Scenario("camera", camera),
+        Scenario("attributes", attributes),
         Scenario("exact", lambda rng: search(MatchMode.EXACT, pick(rng))),
         Scenario("prefix", lambda rng: search(MatchMode.PREFIX, pick(rng)[:3])),
         Scenario("substring", lambda rng: search(MatchMode.WILDCARD, f"*{pick(rng)[2:5]}*")),

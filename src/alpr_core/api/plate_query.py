@@ -19,11 +19,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alpr_core.api.params import as_utc
 from alpr_core.api.problems import Problem
-from alpr_core.api.queries import PlateFilters
+from alpr_core.api.queries import PlateFilters, VehicleAttributes
 from alpr_core.api.search import MatchMode
+from alpr_core.events.model import MAX_DIRECTION
 
 MAX_LIMIT = 1000
 _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as bad input
+MAX_ATTRIBUTE = 100
+
+
+def _attribute(what: str, example: str, max_length: int = MAX_ATTRIBUTE) -> Any:
+    return Field(
+        default=None,
+        min_length=1,
+        max_length=max_length,
+        pattern=_NO_NUL,
+        description=f"{what}; only rows with this value, ignoring case.",
+        examples=[example],
+    )
 
 
 class PlateFilterQuery(BaseModel):
@@ -57,6 +70,14 @@ class PlateFilterQuery(BaseModel):
     min_confidence: float | None = Field(
         default=None, ge=0, le=1, description="Lowest confidence.", examples=[0.8]
     )
+    vehicle_type: str | None = _attribute("Vehicle type, as the edge named it", "suv")
+    vehicle_make: str | None = _attribute("Vehicle make", "toyota")
+    vehicle_model: str | None = _attribute("Vehicle model", "corolla")
+    vehicle_color: str | None = _attribute("Vehicle colour", "white")
+    region: str | None = _attribute("Plate region", "us-ca")
+    direction: str | None = _attribute(
+        "Direction of travel (`extras.direction`)", "in", MAX_DIRECTION
+    )
 
     def filters(self, max_range_days: int) -> PlateFilters:
         """The filters, checked: times in UTC, in order, at most ``max_range_days`` apart."""
@@ -67,7 +88,17 @@ class PlateFilterQuery(BaseModel):
             raise Problem(
                 422, "Time range too long", f"Ask for at most {max_range_days} days at a time."
             )
-        return PlateFilters(start, end, list(self.camera_id or []), self.site, self.min_confidence)
+        vehicle = VehicleAttributes(
+            self.vehicle_type,
+            self.vehicle_make,
+            self.vehicle_model,
+            self.vehicle_color,
+            self.region,
+            self.direction,
+        )
+        return PlateFilters(
+            start, end, list(self.camera_id or []), self.site, self.min_confidence, vehicle
+        )
 
 
 class PlateListQuery(PlateFilterQuery):

@@ -23,6 +23,40 @@ DETAIL_COLUMNS: LiteralString = (
 )
 
 
+# A read's direction of travel: ``extras.direction`` when it is a text (``direction_of``, which
+# also keeps the passes' own column); any other JSON value is no direction.
+READ_DIRECTION: LiteralString = (
+    "(CASE WHEN jsonb_typeof(extras -> 'direction') = 'string' THEN extras ->> 'direction' END)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleAttributes:
+    """What the edge said about the vehicle; each one given must equal the row's, ignoring
+    case. No index serves them: they narrow what the time, camera or plate predicate found
+    (docs/decisions.md#attribute-filters)."""
+
+    vehicle_type: str | None = None
+    vehicle_make: str | None = None
+    vehicle_model: str | None = None
+    vehicle_color: str | None = None
+    region: str | None = None
+    direction: str | None = None
+
+    def given(self) -> list[tuple[LiteralString, str]]:
+        """(name, value) of each attribute asked for; the name is also its parameter's and, but
+        for direction, its column's."""
+        named: list[tuple[LiteralString, str | None]] = [
+            ("vehicle_type", self.vehicle_type),
+            ("vehicle_make", self.vehicle_make),
+            ("vehicle_model", self.vehicle_model),
+            ("vehicle_color", self.vehicle_color),
+            ("region", self.region),
+            ("direction", self.direction),
+        ]
+        return [(name, value) for name, value in named if value is not None]
+
+
 @dataclass(frozen=True, slots=True)
 class PlateFilters:
     start_time: datetime | None = None
@@ -30,6 +64,7 @@ class PlateFilters:
     camera_ids: list[str] = field(default_factory=list)
     site: str | None = None
     min_confidence: float | None = None
+    vehicle: VehicleAttributes = VehicleAttributes()
 
 
 def scope_clause(key: ApiKey, params: dict[str, Any]) -> list[LiteralString]:
@@ -57,9 +92,11 @@ def filter_clause(
     params: dict[str, Any],
     time_column: LiteralString = '"timestamp"',
     confidence_column: LiteralString = "confidence",
+    direction_column: LiteralString = READ_DIRECTION,
 ) -> list[LiteralString]:
-    """The filters as SQL: of reads by default; a table with its own time or confidence column
-    (passes: when a pass began, its best read's confidence) names it."""
+    """The filters as SQL: of reads by default; a table with its own time, confidence or
+    direction column (passes: when a pass began, its best read's confidence, its direction)
+    names it."""
     clauses: list[LiteralString] = []
     if filters.start_time is not None:
         clauses.append(f"{time_column} >= %(start_time)s")
@@ -75,6 +112,10 @@ def filter_clause(
     if filters.min_confidence is not None:
         clauses.append(f"{confidence_column} >= %(min_confidence)s")
         params["min_confidence"] = filters.min_confidence
+    for name, value in filters.vehicle.given():
+        column = direction_column if name == "direction" else name
+        clauses.append(f"lower({column}) = lower(%({name})s)")
+        params[name] = value
     return clauses
 
 

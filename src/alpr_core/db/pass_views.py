@@ -23,8 +23,8 @@ _BEST_READ: LiteralString = (
 
 def pass_filter_clauses(filters: PlateFilters, params: dict[str, Any]) -> list[LiteralString]:
     """``/plates``'s filters on a pass: its times are when it began, its confidence its best
-    read's."""
-    return filter_clause(filters, params, "first_seen", "best_confidence")
+    read's; its direction is its own column."""
+    return filter_clause(filters, params, "first_seen", "best_confidence", "direction")
 
 
 def passes_page_query(

@@ -24,6 +24,7 @@ _VEHICLES = (
 )
 _COLORS = ("white", "black", "silver", "grey", "blue", "red", "green")
 _DIRECTIONS = ("in", "out")
+_REGIONS = ("us-ca", "us-nv", "us-az")  # of a plate, by its first character
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def _read(
             "text": text,
             "normalized_text": normalize_plate(text),
             "confidence": round(confidence, 4),
-            "region": None,
+            "region": _REGIONS[ord(plate[0]) % len(_REGIONS)],
         },
         "vehicle": {
             "type": vehicle[0],

@@ -47,6 +47,12 @@ def test_the_openapi_document_describes_every_parameter(client: TestClient) -> N
         "camera_id",
         "site",
         "min_confidence",
+        "vehicle_type",
+        "vehicle_make",
+        "vehicle_model",
+        "vehicle_color",
+        "region",
+        "direction",
         "limit",
         "cursor",
     }
