@@ -175,6 +175,23 @@ def sample_cameras(settings: Settings) -> list[str]:
     return [row[0] for row in rows]
 
 
+@dataclass(frozen=True)
+class SearchTerm:
+    """How a search scenario makes its term from a stored plate."""
+
+    mode: MatchMode
+    term: Callable[[str], str]
+
+
+def search_term(scenario: str) -> SearchTerm:
+    terms = {
+        "exact": SearchTerm(MatchMode.EXACT, lambda plate: plate),
+        "prefix": SearchTerm(MatchMode.PREFIX, lambda plate: plate[:3]),
+        "substring": SearchTerm(MatchMode.WILDCARD, lambda plate: f"*{plate[2:5]}*"),
+    }
+    return terms[scenario]
+
+
 # The vehicle types and colours bench.prefill writes, each combination on a twentieth of reads.
 _PREFILL_TYPES = ("car", "suv", "van", "truck")
 _PREFILL_COLORS = ("white", "black", "silver", "blue", "red")
@@ -191,6 +208,10 @@ def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) ->
 
     def pick(rng: random.Random) -> str:
         return rng.choice(plates)
+
+    def searched(name: str) -> Scenario:
+        kind = search_term(name)
+        return Scenario(name, lambda rng: search(kind.mode, kind.term(pick(rng))))
 
     def camera(rng: random.Random) -> Page:
         chosen = rng.choice(camera_ids)
@@ -229,9 +250,7 @@ def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) ->
         Scenario("list", lambda _rng: Page("/plates?limit=50")),
         Scenario("camera", camera),
         Scenario("attributes", attributes),
-        Scenario("exact", lambda rng: search(MatchMode.EXACT, pick(rng))),
-        Scenario("prefix", lambda rng: search(MatchMode.PREFIX, pick(rng)[:3])),
-        Scenario("substring", lambda rng: search(MatchMode.WILDCARD, f"*{pick(rng)[2:5]}*")),
+        *(searched(name) for name in ("exact", "prefix", "substring")),
         Scenario("fuzzy", lambda rng: search(MatchMode.FUZZY, _lookalike(pick(rng)))),
         Scenario("image", lambda rng: Page(f"/plates/{rng.choice(image_ids)}/image", pages=False)),
         Scenario("passes", lambda _rng: Page("/passes?limit=50", statements=passes_page)),
