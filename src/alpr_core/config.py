@@ -327,6 +327,8 @@ class ApiSettings(BaseSettings):
     # POST /watchlists/{id}/entries.csv: caps on one imported file
     watchlist_import_max_bytes: int = Field(default=33_554_432, ge=1024)
     watchlist_import_max_entries: int = Field(default=200_000, ge=1)
+    # rows one CSV or NDJSON export holds at most (docs/decisions.md#export)
+    export_max_rows: int = Field(default=100_000, ge=1)
 
 
 class RetentionSettings(BaseSettings):

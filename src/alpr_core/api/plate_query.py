@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alpr_core.api.export import ExportFormat
 from alpr_core.api.params import as_utc
 from alpr_core.api.problems import Problem
 from alpr_core.api.queries import PlateFilters, VehicleAttributes
@@ -107,6 +108,12 @@ class PlateListQuery(PlateFilterQuery):
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="Items per page.", examples=[50])
     cursor: str | None = Field(
         default=None, max_length=200, description="`next_cursor` from the previous page."
+    )
+    format: ExportFormat = Field(
+        default=ExportFormat.JSON,
+        description="`json`: a page. `csv` or `ndjson`: a file of every match from `cursor` "
+        "on, streamed, up to API_EXPORT_MAX_ROWS rows (`X-Export-Truncated` says whether more "
+        "matched); `limit` does not apply.",
     )
 
 

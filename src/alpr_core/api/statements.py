@@ -16,10 +16,10 @@ from typing import Any, LiteralString, TypeVar
 
 from fastapi import Request
 from psycopg import AsyncClientCursor, AsyncConnection
-from psycopg.rows import AsyncRowFactory, dict_row
+from psycopg.rows import AsyncRowFactory, dict_row, tuple_row
 
 from alpr_core.api.audit import audited_page, record_query
-from alpr_core.api.queries import PageQuery
+from alpr_core.api.queries import PageQuery, Statement
 from alpr_core.db.api_keys import ApiKey
 
 Row = TypeVar("Row")
@@ -47,6 +47,21 @@ async def fetch(
     async with cursor:
         await cursor.execute(query, params, prepare=prepared)
         return await cursor.fetchall()
+
+
+async def count_rows(
+    conn: AsyncConnection[Any], statements: list[Statement], *, prepared: bool
+) -> int:
+    """How many rows ``statements`` return together, run in order: each one's rows counted by
+    PostgreSQL, none sent. Each statement's own LIMIT bounds the count."""
+    counted = 0
+    for query, params in statements:
+        total: LiteralString = f"SELECT count(*) FROM ({query}) AS counted"
+        rows = await fetch(conn, total, params, prepared=prepared, row_factory=tuple_row)
+        counted += int(rows[0][0])
+        if counted >= params["limit"]:
+            break
+    return counted
 
 
 async def fetch_page_rows(conn: AsyncConnection[Any], page: PageQuery) -> list[dict[str, Any]]:

@@ -36,6 +36,19 @@ def passes_page_query(
 ) -> tuple[LiteralString, dict[str, Any]]:
     """Newest pass first; ``limit + 1`` rows, so the caller knows whether a page follows.
     ``plates``: only the passes of these consensus plates."""
+    rows, params = passes_rows_query(key, filters, after, limit, plates)
+    order: LiteralString = " ORDER BY p.first_seen DESC, p.id DESC"
+    return f"SELECT p.*, best.* FROM ({rows}) p{_BEST_READ}{order}", params
+
+
+def passes_rows_query(
+    key: ApiKey,
+    filters: PlateFilters,
+    after: tuple[datetime, int] | None,
+    limit: int,
+    plates: list[str] | None = None,
+) -> tuple[LiteralString, dict[str, Any]]:
+    """The passes of :func:`passes_page_query`, without their best reads."""
     params: dict[str, Any] = {"limit": limit + 1}
     clauses = ["TRUE", *scope_clause(key, params), *pass_filter_clauses(filters, params)]
     if plates is not None:
@@ -46,7 +59,7 @@ def passes_page_query(
         params |= {"after_seen": after[0], "after_id": after[1]}
     where: LiteralString = " AND ".join(clauses)
     query: LiteralString = (
-        f"SELECT p.*, best.* FROM (SELECT {PAGE_COLUMNS} FROM passes WHERE {where}"
-        f" ORDER BY first_seen DESC, id DESC LIMIT %(limit)s) p{_BEST_READ}"
+        f"SELECT {PAGE_COLUMNS} FROM passes WHERE {where}"
+        " ORDER BY first_seen DESC, id DESC LIMIT %(limit)s"
     )
     return query, params

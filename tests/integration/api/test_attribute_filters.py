@@ -141,9 +141,11 @@ def test_history_counts_only_the_passes_with_the_attribute(
     client: TestClient, keys: Keys, settings: Settings
 ) -> None:
     with psycopg.connect(settings.db.conninfo()) as conn:
-        plate = conn.execute(  # the plate of most passes
+        most = conn.execute(  # the plate of most passes
             "SELECT plate_normalized FROM passes GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
-        ).fetchone()[0]
+        ).fetchone()
+        assert most is not None
+        plate = most[0]
         rows = conn.execute(
             "SELECT read_count, vehicle_color FROM passes WHERE plate_normalized = %s", (plate,)
         ).fetchall()

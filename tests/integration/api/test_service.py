@@ -55,6 +55,7 @@ def test_the_openapi_document_describes_every_parameter(client: TestClient) -> N
         "direction",
         "limit",
         "cursor",
+        "format",
     }
     assert all(p.get("description") for p in listing["parameters"])
     assert "X-API-Key" in str(document["components"]["securitySchemes"])

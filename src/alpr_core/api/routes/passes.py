@@ -7,23 +7,31 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
 from alpr_core.api.audit import audited_page
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, resources_of
+from alpr_core.api.export import (
+    Export,
+    ExportFormat,
+    columns_of,
+    export_response,
+    export_responses,
+)
 from alpr_core.api.params import parse_cursor
 from alpr_core.api.plate_query import PlateListQuery, openapi_parameters, read_query
 from alpr_core.api.problems import problem_responses
 from alpr_core.api.queries import PlateFilters
 from alpr_core.api.schemas import Vehicle, image_url, vehicle_of
-from alpr_core.api.statements import fetch_rows
+from alpr_core.api.statements import count_rows, fetch_rows
 from alpr_core.db.api_keys import ApiKey
-from alpr_core.db.pass_views import passes_page_query
+from alpr_core.db.pass_views import passes_page_query, passes_rows_query
 
 router = APIRouter(prefix="/passes", tags=["passes"])
+Row = dict[str, Any]
 
 
 class BestRead(BaseModel):
@@ -64,16 +72,19 @@ class PassPage(BaseModel):
     "",
     response_model=PassPage,
     summary="List vehicle passes, newest first",
-    responses=problem_responses(401, 403, 422),
+    responses=export_responses() | problem_responses(401, 403, 422),
     openapi_extra={"parameters": openapi_parameters(PlateListQuery)},
 )
-async def list_passes(request: Request, key: ReaderKey) -> PassPage:
+async def list_passes(request: Request, key: ReaderKey) -> PassPage | Response:
     """`/plates`'s filters: `start_time` and `end_time` bound when a pass began, and
     `min_confidence` its best read's. Pages are keyset-based: follow `next_cursor`."""
     resources = resources_of(request)
     query = read_query(PlateListQuery, request)
     filters = query.filters(resources.settings.max_range_days)
     after = parse_cursor(query.cursor)
+    if query.format is not ExportFormat.JSON:
+        export = _passes_export(request, key, filters, after)
+        return await export_response(request, key, export, query.format)
     limit = query.limit
     async with resources.pool.connection() as conn:
         rows = await passes_page_rows(conn, key, request, filters, after, limit)
@@ -81,6 +92,31 @@ async def list_passes(request: Request, key: ReaderKey) -> PassPage:
     last = page[-1] if len(rows) > limit else None
     cursor = Cursor(last.first_seen, last.id).encode() if last else None
     return PassPage(items=page, next_cursor=cursor, limit=limit)
+
+
+def _passes_export(
+    request: Request, key: ApiKey, filters: PlateFilters, start: Cursor | None
+) -> Export:
+    """The passes of a listing as a file, keyset page after keyset page from ``start``."""
+
+    def bounds(after: Cursor | None) -> tuple[datetime, int] | None:
+        return (after.timestamp, after.id) if after else None
+
+    async def chunk(conn: AsyncConnection[Any], after: Cursor | None, limit: int) -> list[Row]:
+        sql, params = passes_page_query(key, filters, bounds(after), limit)
+        return await fetch_rows(conn, sql, params, prepared=False)
+
+    async def count(conn: AsyncConnection[Any], most: int) -> int:
+        statement = passes_rows_query(key, filters, bounds(start), most - 1)
+        return await count_rows(conn, [statement], prepared=False)
+
+    def items(rows: list[Row]) -> list[Row]:
+        return [pass_summary(row, request).model_dump() for row in rows]
+
+    def cursor_of(item: Row) -> Cursor:
+        return Cursor(item["first_seen"], item["id"])
+
+    return Export("passes", columns_of(PassSummary), chunk, items, cursor_of, count, start)
 
 
 async def passes_page_rows(

@@ -18,6 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from alpr_core.api.audit import audited, record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, Resources, resources_of
+from alpr_core.api.export import (
+    Export,
+    ExportFormat,
+    columns_of,
+    export_response,
+    export_responses,
+)
 from alpr_core.api.params import parse_cursor
 from alpr_core.api.plate_query import (
     PlateListQuery,
@@ -36,17 +43,19 @@ from alpr_core.api.schemas import (
     vehicle_of,
 )
 from alpr_core.api.search import PlateMatch, plate_match
-from alpr_core.api.statements import fetch_audited_page, fetch_rows
+from alpr_core.api.statements import count_rows, fetch_audited_page, fetch_page_rows, fetch_rows
 from alpr_core.db.api_keys import ApiKey
 from alpr_core.images.ownership import EdgeUploads
 
 router = APIRouter(prefix="/plates", tags=["plates"])
 
+Row = dict[str, Any]
 _PROBLEMS = problem_responses(401, 403, 422)
 _NOT_FOUND = problem_responses(404)
 # Pages are shaped by the SQL and serialized once (orjson), so no response_model validates them
 # again; the schema is declared for the OpenAPI document, and the API tests check every answer.
 _PAGE: dict[int | str, dict[str, Any]] = {200: {"model": PlatePage, "description": "A page."}}
+_EXPORT = export_responses()
 _SUMMARY_FIELDS = tuple(name for name in PlateSummary.model_fields if name != "image_url")
 
 
@@ -85,6 +94,9 @@ async def _page(
     match: PlateMatch | None = None,
 ) -> Response:
     resources = resources_of(request)
+    if query.format is not ExportFormat.JSON:
+        export = _reads_export(resources, key, filters, parse_cursor(query.cursor), match)
+        return await export_response(request, key, export, query.format)
     limit = query.limit
     page_of = page_query(key, filters, parse_cursor(query.cursor), limit, match)
     async with resources.pool.connection() as conn:
@@ -100,9 +112,40 @@ async def _page(
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
+def _reads_export(
+    resources: Resources,
+    key: ApiKey,
+    filters: PlateFilters,
+    start: Cursor | None,
+    match: PlateMatch | None,
+) -> Export:
+    """The reads of a listing or search as a file: keyset pages after ``start``, or one ranked
+    page for a fuzzy search."""
+
+    async def chunk(conn: AsyncConnection[Any], after: Cursor | None, limit: int) -> list[Row]:
+        return await fetch_page_rows(conn, page_query(key, filters, after, limit, match))
+
+    async def count(conn: AsyncConnection[Any], most: int) -> int:
+        page = page_query(key, filters, start, most - 1, match)
+        return await count_rows(conn, page.statements, prepared=page.prepared)
+
+    def cursor_of(item: Row) -> Cursor:
+        return Cursor(item["timestamp"], item["id"])
+
+    return Export(
+        "plates",
+        columns_of(PlateSummary),
+        chunk,
+        lambda rows: _summaries(rows, resources.edge_uploads),
+        cursor_of if match is None or match.keyset else None,
+        count,
+        start,
+    )
+
+
 @router.get(
     "",
-    responses=_PAGE | _PROBLEMS,
+    responses=_PAGE | _EXPORT | _PROBLEMS,
     summary="List plate reads",
     openapi_extra={"parameters": openapi_parameters(PlateListQuery)},
 )
@@ -114,7 +157,7 @@ async def list_plates(request: Request, key: ReaderKey) -> Response:
 
 @router.get(
     "/search",
-    responses=_PAGE | _PROBLEMS,
+    responses=_PAGE | _EXPORT | _PROBLEMS,
     summary="Search by plate",
     openapi_extra={"parameters": openapi_parameters(PlateSearchQuery)},
 )
