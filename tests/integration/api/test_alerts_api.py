@@ -3,12 +3,16 @@ filters, each alert's reads with their crops, the workflow's order, scopes and t
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from alpr_core.api import export
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import create_key
 from tests.integration.api.alerting import listed, post, read
@@ -111,3 +115,33 @@ def test_scoped_keys_see_and_change_only_their_alerts(
         change = client.post(f"/alerts/{on_1}/acknowledge", json={}, headers=as_key(token))
         assert change.status_code == 404
     assert client.get("/alerts", headers=as_key(viewers["lists"])).status_code == 403
+
+
+def test_alerts_export_as_files_inside_the_scope(
+    alerting_client: TestClient,
+    settings: Settings,
+    ingest_token: str,
+    viewers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(export, "CHUNK_ROWS", 2)  # two pages
+    client = alerting_client
+    three_passes(client, settings, ingest_token)
+    me = as_key(viewers["all"])
+    page = client.get("/alerts", headers=me).json()["items"]
+    ndjson = client.get("/alerts?format=ndjson", headers=me)
+    assert ndjson.headers["x-export-truncated"] == "false"
+    assert [orjson.loads(line) for line in ndjson.text.splitlines()] == page
+    rows = list(csv.DictReader(io.StringIO(client.get("/alerts?format=csv", headers=me).text)))
+    assert [int(row["id"]) for row in rows] == [item["id"] for item in page]
+    assert rows[0]["plate_normalized"] == "AB12CDE"
+    cam_2 = client.get("/alerts?format=csv", headers=as_key(viewers["cam-002"])).text
+    assert [row["camera_id"] for row in csv.DictReader(io.StringIO(cam_2))] == ["cam-002"]
+    none = client.get("/alerts?format=csv", headers=as_key(viewers["site-2"])).text
+    assert none.splitlines() == [",".join(row for row in rows[0])]  # the header alone
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        counts = conn.execute(
+            "SELECT result_count FROM audit_log WHERE path = '/alerts' AND params ? 'format'"
+            " ORDER BY id"
+        ).fetchall()
+    assert [count for (count,) in counts] == [3, 3, 1, 0]

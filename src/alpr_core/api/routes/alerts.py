@@ -4,24 +4,27 @@ or dismiss (docs/decisions.md#watchlist-matching)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import psycopg
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from psycopg import AsyncConnection
 from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from alpr_core.api.audit import audited_page, record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, resources_of
+from alpr_core.api.export import Export, ExportFormat, export_response, export_responses
 from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.problems import Problem, problem_responses
-from alpr_core.api.statements import fetch
+from alpr_core.api.statements import count_rows, fetch, fetch_rows
 from alpr_core.db import alert_views as db
 from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.watchlists import Priority
@@ -52,7 +55,12 @@ class StatusChange(BaseModel):
     note: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
 
 
-@router.get("", response_model=AlertPage, summary="Alerts, newest pass first", responses=ANSWERS)
+@router.get(
+    "",
+    response_model=AlertPage,
+    summary="Alerts, newest pass first",
+    responses=export_responses() | ANSWERS,
+)
 async def read_alerts(
     request: Request,
     key: ReaderKey,
@@ -67,7 +75,11 @@ async def read_alerts(
     until: Annotated[datetime | None, Query(description="First read before; ISO 8601.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor`.")] = None,
-) -> AlertPage:
+    format: Annotated[
+        ExportFormat,
+        Query(description="`json`: a page; `csv` or `ndjson`: a file, as on `/plates`."),
+    ] = ExportFormat.JSON,
+) -> AlertPage | Response:
     after = parse_cursor(cursor)
     filters = db.AlertFilters(
         status,
@@ -78,6 +90,8 @@ async def read_alerts(
         as_utc(since) if since else None,
         as_utc(until) if until else None,
     )
+    if format is not ExportFormat.JSON:
+        return await export_response(request, key, _alerts_export(key, filters, after), format)
     query, params = db.alerts_page_query(
         key, filters, (after.timestamp, after.id) if after else None, limit
     )
@@ -93,6 +107,29 @@ async def read_alerts(
     return AlertPage(
         items=page, next_cursor=Cursor(last.first_seen, last.id).encode() if last else None
     )
+
+
+def _alerts_export(key: ApiKey, filters: db.AlertFilters, start: Cursor | None) -> Export:
+    """The alerts of a listing as a file, keyset page after keyset page from ``start``."""
+
+    def bounds(after: Cursor | None) -> tuple[datetime, int] | None:
+        return (after.timestamp, after.id) if after else None
+
+    async def chunk(
+        conn: AsyncConnection[Any], after: Cursor | None, limit: int
+    ) -> list[dict[str, Any]]:
+        query, params = db.alerts_page_query(key, filters, bounds(after), limit)
+        return await fetch_rows(conn, query, params, prepared=False)
+
+    async def count(conn: AsyncConnection[Any], most: int) -> int:
+        statement = db.alerts_page_query(key, filters, bounds(start), most - 1)
+        return await count_rows(conn, [statement], prepared=False)
+
+    def cursor_of(item: dict[str, Any]) -> Cursor:
+        return Cursor(item["first_seen"], item["id"])
+
+    columns = [field.name for field in dataclasses.fields(db.Alert)]
+    return Export("alerts", columns, chunk, lambda rows: rows, cursor_of, count, start)
 
 
 HEARTBEAT_S = 15.0
