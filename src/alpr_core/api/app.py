@@ -32,6 +32,7 @@ from alpr_core.api.routes import (
     alerts,
     audit,
     cameras,
+    co_presence,
     events,
     health,
     history,
@@ -197,6 +198,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(watchlists.router)
     app.include_router(alerts.router)
     app.include_router(passes.router)
+    app.include_router(co_presence.router)
     app.include_router(webhooks.router)
     app.state.metrics_registry = registry
     _install_metrics(app, settings, registry)

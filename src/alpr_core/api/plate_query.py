@@ -25,7 +25,7 @@ from alpr_core.api.search import MatchMode
 from alpr_core.events.model import MAX_DIRECTION
 
 MAX_LIMIT = 1000
-_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as bad input
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as bad input
 MAX_ATTRIBUTE = 100
 
 
@@ -34,7 +34,7 @@ def _attribute(what: str, example: str, max_length: int = MAX_ATTRIBUTE) -> Any:
         default=None,
         min_length=1,
         max_length=max_length,
-        pattern=_NO_NUL,
+        pattern=NO_NUL,
         description=f"{what}; only rows with this value, ignoring case.",
         examples=[example],
     )
@@ -55,7 +55,7 @@ class PlateFilterQuery(BaseModel):
         description="ISO 8601, inclusive; a time without a zone means UTC.",
         examples=["2025-12-26T23:59:59"],
     )
-    camera_id: list[Annotated[str, Field(pattern=_NO_NUL)]] | None = Field(
+    camera_id: list[Annotated[str, Field(pattern=NO_NUL)]] | None = Field(
         default=None,
         max_length=100,
         description="Repeat to ask for several cameras.",
@@ -64,7 +64,7 @@ class PlateFilterQuery(BaseModel):
     site: str | None = Field(
         default=None,
         max_length=200,
-        pattern=_NO_NUL,
+        pattern=NO_NUL,
         description="Only reads from this site.",
         examples=["site-1"],
     )
@@ -125,7 +125,7 @@ class PlateTermQuery(BaseModel):
     plate_text: str = Field(
         min_length=1,
         max_length=40,
-        pattern=_NO_NUL,
+        pattern=NO_NUL,
         examples=["ABC123"],
         description="The plate to look for; spaces and dashes are ignored. For `wildcard`, "
         "`?` stands for one character and `*` for any run.",
@@ -140,7 +140,7 @@ class PlateTermQuery(BaseModel):
     purpose: str | None = Field(
         default=None,
         max_length=200,
-        pattern=_NO_NUL,
+        pattern=NO_NUL,
         examples=["case 2026-0117"],
         description="Why you search (a case number, for instance), kept with the audit row; "
         "required when the API runs with API_REQUIRE_PURPOSE=true.",

@@ -44,6 +44,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/plates/search"): Rule(READERS, 200, 200),
     ("get", "/plates/history"): Rule(READERS, 200, 200),  # 200 with no site-2 passes
     ("get", "/passes"): Rule(READERS, 200, 200),  # 200 with no site-2 passes
+    ("get", "/convoy"): Rule(READERS, 200, 200),  # 200 with no site-2 evidence
+    ("get", "/stakeout"): Rule(READERS, 200, 200),  # 200 with no site-2 plates
     ("get", "/plates/{plate_id}"): Rule(READERS, 200, 404),
     ("get", "/plates/{plate_id}/image"): Rule(READERS, 200, 404),
     ("get", "/audit"): Rule(frozenset({"admin"}), 200, 200),
@@ -190,8 +192,16 @@ def _request(
             return client.request(method, path, content=content, headers=csv)
         return client.request(method, path, json=content, headers=headers)
     searches = ("/plates/search", "/plates/history")
-    params = {"plate_text": "AB12", "mode": "prefix"} if path in searches else {}
+    params: dict[str, Any] = {"plate_text": "AB12", "mode": "prefix"} if path in searches else {}
+    params |= _CO_PRESENCE.get(path, {})
     return client.request(method, path, params=params, headers=headers)
+
+
+_DAY = ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")
+_CO_PRESENCE: dict[str, dict[str, Any]] = {
+    "/convoy": {"plate_text": "AB12CDE", "start_time": _DAY[0], "end_time": _DAY[1]},
+    "/stakeout": {"place": [f"site:site-{i}@{_DAY[0]}/{_DAY[1]}" for i in (1, 2)]},
+}
 
 
 def test_every_operation_has_a_rule(client: TestClient) -> None:

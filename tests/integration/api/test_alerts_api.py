@@ -145,3 +145,11 @@ def test_alerts_export_as_files_inside_the_scope(
             " ORDER BY id"
         ).fetchall()
     assert [count for (count,) in counts] == [3, 3, 1, 0]
+
+
+@pytest.mark.parametrize("query", ["camera_id=%00", "site=a%00b&format=csv"])
+def test_a_nul_in_a_filter_is_a_422_problem(
+    alerting_client: TestClient, viewers: dict[str, str], query: str
+) -> None:
+    response = alerting_client.get(f"/alerts?{query}", headers=as_key(viewers["all"]))
+    assert response.status_code == 422, response.text

@@ -23,6 +23,7 @@ from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.export import Export, ExportFormat, export_response, export_responses
 from alpr_core.api.params import as_utc, parse_cursor
+from alpr_core.api.plate_query import NO_NUL
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.statements import count_rows, fetch, fetch_rows
 from alpr_core.db import alert_views as db
@@ -52,7 +53,7 @@ class AlertDetail(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
+    note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
 
 
 @router.get(
@@ -67,8 +68,8 @@ async def read_alerts(
     status: Annotated[db.AlertStatus | None, Query()] = None,
     priority: Annotated[Priority | None, Query()] = None,
     watchlist_id: Annotated[UUID | None, Query()] = None,
-    camera_id: Annotated[str | None, Query(max_length=200)] = None,
-    site: Annotated[str | None, Query(max_length=200)] = None,
+    camera_id: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+    site: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     since: Annotated[
         datetime | None, Query(description="First read at or after; ISO 8601.")
     ] = None,
