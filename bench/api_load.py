@@ -5,11 +5,11 @@
 Fills a fresh database (bench.prefill) and makes the passes of its reads (as ``alpr passes
 rebuild`` does), stores 500 reads with inline images through the storage sink, starts `alpr api`
 (one uvicorn worker) in its own process, and for each scenario (list, camera, vehicle
-attributes, exact, prefix, substring, fuzzy, image, passes, a plate's history) runs a fixed
-number of concurrent clients for a fixed time (closed loop: the maximum throughput), first
-through HTTP, then the same SQL through psycopg with as many connections: the statements the
-API runs, its audit row included (the ceiling), and the page's query alone. Prints requests/s,
-p50 and p99, and the API's share of each.
+attributes, exact, prefix, substring, fuzzy, image, passes, a plate's history, convoy,
+stakeout) runs a fixed number of concurrent clients for a fixed time (closed loop: the maximum
+throughput), first through HTTP, then the same SQL through psycopg with as many connections: the
+statements the API runs, its audit row included (the ceiling), and the page's query alone.
+Prints requests/s, p50 and p99, and the API's share of each.
 
 After each scenario's closed loop, open-loop runs (bench.open_loop) offer a constant arrival rate
 at shares of that maximum (``--open-loop-shares``, 50 % and 80 % by default) and print p50, p99
@@ -46,6 +46,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.requests import Request
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
+from alpr_core.api.audit import record_query
 from alpr_core.api.queries import PlateFilters, VehicleAttributes, page_queries, page_query
 from alpr_core.api.routes.history import history_of
 from alpr_core.api.routes.passes import passes_page_rows
@@ -53,6 +54,7 @@ from alpr_core.api.search import MatchMode, PlateMatch, plate_match
 from alpr_core.api.statements import fetch_audited_page, fetch_page_rows, fetch_rows
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import ApiKey, create_key
+from alpr_core.db.co_presence import Place, convoy_query, stakeout_query
 from alpr_core.db.pass_views import passes_page_query
 from alpr_core.db.passes import rebuild_passes
 from alpr_core.events.avro import DecodedEvent
@@ -199,6 +201,78 @@ _PREFILL_COLORS = ("white", "black", "silver", "blue", "red")
 
 def _lookalike(plate: str) -> str:
     return plate.translate(str.maketrans("0O1I8B5S2Z", "O0I1B8S5Z2"))
+
+
+@dataclass(frozen=True)
+class RecentPasses:
+    """Plates with three or more passes in the data's last day, for convoy and stakeout: each
+    plate's first three passes as (camera, first read), and the newest pass's start."""
+
+    newest: datetime
+    passes: dict[str, list[tuple[str, datetime]]]
+
+
+def recent_passes(settings: Settings, plates: int = 2000) -> RecentPasses:
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        newest_row = conn.execute("SELECT max(first_seen) FROM passes").fetchone()
+        newest = newest_row[0] if newest_row and newest_row[0] else datetime.now(UTC)
+        rows = conn.execute(
+            "SELECT plate_normalized, (array_agg(camera_id ORDER BY first_seen))[1:3],"
+            " (array_agg(first_seen ORDER BY first_seen))[1:3] FROM passes"
+            " WHERE first_seen > %s - interval '1 day' GROUP BY 1 HAVING count(*) >= 3"
+            " ORDER BY 1 LIMIT %s",
+            (newest, plates),
+        ).fetchall()
+    return RecentPasses(newest, {row[0]: list(zip(row[1], row[2], strict=True)) for row in rows})
+
+
+def co_presence_scenarios(recent: RecentPasses) -> list[Scenario]:
+    """A convoy of a plate over the data's last day (a minute's window, two cameras), and a
+    stakeout of three places: the cameras of a plate's three passes, an hour around each."""
+    plates = sorted(recent.passes)
+    until = recent.newest + timedelta(seconds=1)
+    since = until - timedelta(days=1)
+
+    def convoy(rng: random.Random) -> Page:
+        plate = rng.choice(plates)
+
+        async def statements(
+            conn: AsyncConnection[Any], key: ApiKey | None, request: Request
+        ) -> None:
+            sql, params = convoy_query(
+                key or _UNSCOPED, plate, since, until, timedelta(seconds=60), 2, "camera", 50
+            )
+            rows = await fetch_rows(conn, sql, params, prepared=False)
+            if key is not None:  # the query alone: no audit row
+                await record_query(conn, key, request, 200, len(rows) - 1)
+
+        window = f"start_time={_iso(since)}&end_time={_iso(until)}"
+        return Page(f"/convoy?plate_text={plate}&{window}", statements=statements)
+
+    def stakeout(rng: random.Random) -> Page:
+        places = [
+            Place("camera", camera, at - timedelta(minutes=30), at + timedelta(minutes=30))
+            for camera, at in recent.passes[rng.choice(plates)]
+        ]
+
+        async def statements(
+            conn: AsyncConnection[Any], key: ApiKey | None, request: Request
+        ) -> None:
+            sql, params = stakeout_query(key or _UNSCOPED, places, len(places), 50)
+            rows = await fetch_rows(conn, sql, params, prepared=False)
+            if key is not None:
+                await record_query(conn, key, request, 200, len(rows))
+
+        query = "&".join(
+            f"place={quote(f'camera:{p.name}@{_iso(p.since)}/{_iso(p.until)}')}" for p in places
+        )
+        return Page(f"/stakeout?{query}", statements=statements)
+
+    return [Scenario("convoy", convoy), Scenario("stakeout", stakeout)]
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def scenarios(plates: list[str], image_ids: list[int], camera_ids: list[str]) -> list[Scenario]:
@@ -463,7 +537,9 @@ def run_round(
     open_loop: list[OpenLoopResult] = []
     base = f"http://127.0.0.1:{port}"
     try:
-        for scenario in scenarios(plates, image_ids, sample_cameras(settings)):
+        every = scenarios(plates, image_ids, sample_cameras(settings))
+        every += co_presence_scenarios(recent_passes(settings))
+        for scenario in every:
             if args.only and scenario.name not in args.only:
                 continue
             via_api = through_api(base, token, scenario, args.clients, args.seconds, servers)

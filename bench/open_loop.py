@@ -24,6 +24,8 @@ P99_GOAL_MS = {
     "fuzzy": 50.0,
     "passes": 50.0,
     "history": 50.0,
+    "convoy": 1000.0,
+    "stakeout": 500.0,
 }
 TIMEOUT_S = 2.0  # as wrk's in the closed loop: a request still unanswered then is an error
 # At most this many connections, below the API's limit_concurrency (which counts idle keep-alive
