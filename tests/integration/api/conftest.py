@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from typing import Any
 
 import psycopg
 import pytest
@@ -75,6 +76,21 @@ def keys(settings: Settings) -> Keys:
 def client(settings: Settings, stored: list[DecodedEvent]) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def all_pages(client: TestClient, token: str, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a listing, page after page by ``next_cursor``."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        response = client.get(path, params=query, headers=as_key(token))
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
 
 
 def as_key(token: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from alpr_core.events.model import PlateEvent
 from alpr_core.events.parse import parse_event
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
 from alpr_core.storage.sink import DetectionSink
-from tests.integration.api.conftest import LIMITS, Keys, as_key
+from tests.integration.api.conftest import LIMITS, Keys, all_pages, as_key
 from tests.integration.api.test_passes import all_passes
 from tests.unit.factories import record
 
@@ -38,17 +38,7 @@ ATTRIBUTES: list[tuple[str, str, Callable[[PlateEvent], str | None]]] = [
 
 def _pages(client: TestClient, path: str) -> Pages:
     def pages(token: str, **params: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            query = {**params, **({"cursor": cursor} if cursor else {})}
-            response = client.get(path, params=query, headers=as_key(token))
-            assert response.status_code == 200, response.text
-            page = response.json()
-            items += page["items"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return items
+        return all_pages(client, token, path, **params)
 
     return pages
 

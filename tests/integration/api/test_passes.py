@@ -14,22 +14,12 @@ from alpr_core.config import Settings
 from alpr_core.db.passes import pass_read
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.passes.grouping import PassRead
-from tests.integration.api.conftest import PASS_GAP_S, STORED, Keys, as_key
+from tests.integration.api.conftest import PASS_GAP_S, STORED, Keys, all_pages, as_key
 from tests.unit.passes.rule_model import GAP, model_summary
 
 
 def all_passes(client: TestClient, token: str, **params: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        query = {**params, **({"cursor": cursor} if cursor else {})}
-        response = client.get("/passes", params=query, headers=as_key(token))
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
+    return all_pages(client, token, "/passes", **params)
 
 
 def reads_of(stored: list[DecodedEvent]) -> list[PassRead]:

@@ -15,19 +15,11 @@ from alpr_core.api.app import create_app
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import create_key, revoke_key
 from alpr_core.events.avro import DecodedEvent
-from tests.integration.api.conftest import STORED, Keys, as_key
+from tests.integration.api.conftest import STORED, Keys, all_pages, as_key
 
 
 def _all_pages(client: TestClient, token: str, **params: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        query = {**params, **({"cursor": cursor} if cursor else {})}
-        page = client.get("/plates", params=query, headers=as_key(token)).json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
+    return all_pages(client, token, "/plates", **params)
 
 
 def test_list_is_newest_first_with_the_default_limit(client: TestClient, keys: Keys) -> None:

@@ -21,7 +21,7 @@ from alpr_core.events.parse import parse_event
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
 from alpr_core.simulator.events import cameras, tracks
 from alpr_core.storage.sink import DetectionSink
-from tests.integration.api.conftest import LIMITS, Keys, as_key
+from tests.integration.api.conftest import LIMITS, Keys, all_pages, as_key
 
 NOW = datetime.now(UTC)
 MIDNIGHT = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -67,17 +67,7 @@ def _expected(settings: Settings, where: str, params: tuple[Any, ...] = ()) -> l
 
 
 def _all_pages(client: TestClient, token: str, **params: Any) -> list[int]:
-    ids: list[int] = []
-    cursor = None
-    while True:
-        query = params | ({"cursor": cursor} if cursor else {})
-        response = client.get("/plates/search", params=query, headers=as_key(token))
-        assert response.status_code == 200, response.text
-        page = response.json()
-        ids += [item["id"] for item in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return ids
+    return [item["id"] for item in all_pages(client, token, "/plates/search", **params)]
 
 
 @pytest.mark.parametrize(
