@@ -6,10 +6,10 @@ Fills a fresh database (bench.prefill) and makes the passes of its reads (as ``a
 rebuild`` does), stores 500 reads with inline images through the storage sink, starts `alpr api`
 (one uvicorn worker) in its own process, and for each scenario (list, camera, vehicle
 attributes, exact, prefix, substring, fuzzy, image, passes, a plate's history, convoy,
-stakeout) runs a fixed number of concurrent clients for a fixed time (closed loop: the maximum
-throughput), first through HTTP, then the same SQL through psycopg with as many connections: the
-statements the API runs, its audit row included (the ceiling), and the page's query alone.
-Prints requests/s, p50 and p99, and the API's share of each.
+stakeout, statistics) runs a fixed number of concurrent clients for a fixed time (closed loop:
+the maximum throughput), first through HTTP, then the same SQL through psycopg with as many
+connections: the statements the API runs, its audit row included (the ceiling), and the page's
+query alone. Prints requests/s, p50 and p99, and the API's share of each.
 
 After each scenario's closed loop, open-loop runs (bench.open_loop) offer a constant arrival rate
 at shares of that maximum (``--open-loop-shares``, 50 % and 80 % by default) and print p50, p99
@@ -57,6 +57,7 @@ from alpr_core.db.api_keys import ApiKey, create_key
 from alpr_core.db.co_presence import Place, convoy_query, stakeout_query
 from alpr_core.db.pass_views import passes_page_query
 from alpr_core.db.passes import rebuild_passes
+from alpr_core.db.stats import StatsFilters, StatsRange, reads_series_query
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import EventLimits, parse_event
 from alpr_core.images.buckets import ensure_bucket
@@ -227,8 +228,9 @@ def recent_passes(settings: Settings, plates: int = 2000) -> RecentPasses:
 
 
 def co_presence_scenarios(recent: RecentPasses) -> list[Scenario]:
-    """A convoy of a plate over the data's last day (a minute's window, two cameras), and a
-    stakeout of three places: the cameras of a plate's three passes, an hour around each."""
+    """A convoy of a plate over the data's last day (a minute's window, two cameras), a
+    stakeout of three places (the cameras of a plate's three passes, an hour around each), and
+    the statistics of the data's last week, per camera and day."""
     plates = sorted(recent.passes)
     until = recent.newest + timedelta(seconds=1)
     since = until - timedelta(days=1)
@@ -268,7 +270,23 @@ def co_presence_scenarios(recent: RecentPasses) -> list[Scenario]:
         )
         return Page(f"/stakeout?{query}", statements=statements)
 
-    return [Scenario("convoy", convoy), Scenario("stakeout", stakeout)]
+    def stats(_rng: random.Random) -> Page:
+        hours = StatsRange.covering(until - timedelta(days=7), until)
+
+        async def statements(
+            conn: AsyncConnection[Any], key: ApiKey | None, request: Request
+        ) -> None:
+            sql, params = reads_series_query(
+                key or _UNSCOPED, hours, "day", "camera", StatsFilters()
+            )
+            rows = await fetch_rows(conn, sql, params, prepared=False)
+            if key is not None:
+                await record_query(conn, key, request, 200, len(rows))
+
+        week = f"start_time={_iso(hours.since)}&end_time={_iso(until)}"
+        return Page(f"/stats?{week}&bucket=day&by=camera", statements=statements)
+
+    return [Scenario("convoy", convoy), Scenario("stakeout", stakeout), Scenario("stats", stats)]
 
 
 def _iso(at: datetime) -> str:

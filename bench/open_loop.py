@@ -26,6 +26,7 @@ P99_GOAL_MS = {
     "history": 50.0,
     "convoy": 1000.0,
     "stakeout": 500.0,
+    "stats": 100.0,
 }
 TIMEOUT_S = 2.0  # as wrk's in the closed loop: a request still unanswered then is an error
 # At most this many connections, below the API's limit_concurrency (which counts idle keep-alive

@@ -115,6 +115,19 @@ def images(settings: Settings) -> ObjectImageStore:
     return s3_image_store(settings.object_store)
 
 
+@pytest.fixture
+def empty_database(settings: Settings) -> Iterator[Settings]:
+    """A database of its own, with no migration applied: for upgrade tests."""
+    name = f"alpr_upgrade_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" OWNER "{settings.db.user}"')
+    try:
+        yield settings.model_copy(update={"db": settings.db.model_copy(update={"name": name})})
+    finally:
+        with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def db_scalar(settings: Settings, query: str) -> int:
     with psycopg.connect(settings.db.conninfo()) as conn:
         row = conn.execute(query.encode()).fetchone()

@@ -4,8 +4,6 @@ the rows of an older database carried over."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +21,7 @@ from alpr_core.db.audit_chain import (
     verify_audit,
 )
 from alpr_core.db.migrate import migrate
-from tests.integration.conftest import admin_conninfo, db_scalar
+from tests.integration.conftest import db_scalar
 
 INSERT = (
     "INSERT INTO audit_log (at, key_name, method, path, params, status, result_count)"
@@ -160,18 +158,6 @@ def test_alpr_audit_verify_exits_1_on_a_broken_chain(
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "were changed, deleted or added" in broken.output
-
-
-@pytest.fixture
-def empty_database(settings: Settings) -> Iterator[Settings]:
-    name = f"alpr_upgrade_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" OWNER "{settings.db.user}"')
-    try:
-        yield settings.model_copy(update={"db": settings.db.model_copy(update={"name": name})})
-    finally:
-        with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_an_older_database_keeps_its_audit_rows(empty_database: Settings) -> None:

@@ -82,6 +82,8 @@ def test_rows_and_their_images_older_than_the_retention_are_both_gone(
     assert all(images.get(key) is None for key in old_keys)
     assert db_scalar(settings, "SELECT count(*) FROM plate_detections") == 3
     assert images.count() == 3
+    assert result.rollup_hours_deleted >= 1  # the counts of the dropped day go with it
+    assert db_scalar(settings, "SELECT sum(reads) FROM read_rollups") == 3
     old_partition = f"plate_detections_p{old_day:%Y%m%d}"
     assert (
         db_scalar(settings, f"SELECT count(*) FROM pg_class WHERE relname = '{old_partition}'") == 0

@@ -38,6 +38,7 @@ from alpr_core.api.routes import (
     history,
     passes,
     plates,
+    stats,
     watchlists,
     webhooks,
 )
@@ -199,6 +200,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(passes.router)
     app.include_router(co_presence.router)
+    app.include_router(stats.router)
     app.include_router(webhooks.router)
     app.state.metrics_registry = registry
     _install_metrics(app, settings, registry)

@@ -1,5 +1,5 @@
 """Listings as files: ``format=csv`` or ``format=ndjson`` on ``/plates``, ``/plates/search``,
-``/passes`` and ``/alerts`` (docs/decisions.md#export).
+``/passes``, ``/alerts`` and ``/stats`` (docs/decisions.md#export).
 
 An export is streamed chunk by chunk, each chunk one keyset page on a connection borrowed for
 that page alone, so neither the rows nor a connection are held for the whole download. It ends

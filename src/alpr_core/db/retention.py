@@ -5,7 +5,8 @@ same partition and finishes it, so no image outlives its row. Then the fuzzy-sea
 forgets the dropped days, and the plates with no day left, the passes whose reads are all gone
 go, and alerts past their list's
 retention or past the reads' (whichever is sooner) go with their reads, outbox rows and
-deliveries. Only one run at a time does work.
+deliveries, and so do the hourly read counts of the dropped days. Only one run at a time does
+work.
 
 Dropping a partition needs an exclusive lock, which queues every later reader and writer of
 the table behind it: the drop waits at most ``lock_timeout_ms`` for it, and a partition it
@@ -41,6 +42,7 @@ class RetentionResult:
     partitions_locked: int = 0  # expired, but busy past the lock timeout: left for the next run
     alerts_deleted: int = 0
     passes_deleted: int = 0
+    rollup_hours_deleted: int = 0  # rows of read_rollups (an hour of a camera and site)
 
 
 def apply_retention(
@@ -80,6 +82,7 @@ def apply_retention(
             partitions_locked=len(expired) - dropped,
             alerts_deleted=_expire_alerts(conn, now, now - keep),
             passes_deleted=_expire_passes(conn, now - keep),
+            rollup_hours_deleted=_expire_rollups(conn, now - keep),
         )
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
@@ -135,3 +138,11 @@ def _expire_passes(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
     """Delete the passes whose last read was in a dropped day (before ``cutoff``'s)."""
     day = datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)
     return conn.execute("DELETE FROM passes WHERE last_seen < %s", (day,)).rowcount
+
+
+def _expire_rollups(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
+    """Delete the read counts of the dropped days (before ``cutoff``'s), as their owner
+    (migration 0026)."""
+    day = datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)
+    row = conn.execute("SELECT alpr_expire_read_rollups(%s)", (day,)).fetchone()
+    return int(row[0]) if row else 0

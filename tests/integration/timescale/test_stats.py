@@ -1,0 +1,71 @@
+"""/stats's SQL on the TimescaleDB path: the continuous aggregate (migration 0026) gives what a
+brute-force count of the reads gives, before a refresh (real-time aggregation) and after one,
+and retention removes the counts of the days it drops."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from alpr_core.db.api_keys import ApiKey
+from alpr_core.db.retention import apply_retention
+from alpr_core.db.stats import Bucket, StatsBy, StatsFilters, StatsRange, reads_series_query
+from alpr_core.images.object_store import ObjectImageStore, local_store
+from tests.integration.stats_model import assert_same_series, expected_series
+from tests.integration.timescale.conftest import simulated_rows, store_images, write_rows
+
+Conn = psycopg.Connection[tuple[object, ...]]
+NOW = datetime.now(UTC)
+EVERYONE = ApiKey(UUID(int=1), "stats", "viewer", None, None, NOW, None)
+SITE_1 = ApiKey(UUID(int=2), "site 1", "viewer", ["site-1"], None, NOW, None)
+
+
+def _series(
+    conn: Conn, key: ApiKey, bucket: str, by: str, days: int = 12
+) -> list[tuple[object, ...]]:
+    hours = StatsRange.covering(NOW - timedelta(days=days), NOW)
+    sql, params = reads_series_query(key, hours, bucket, by, StatsFilters())  # type: ignore[arg-type]
+    return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+@pytest.mark.parametrize(("bucket", "by"), [("hour", "camera"), ("day", "site"), ("day", "all")])
+def test_the_continuous_aggregate_counts_as_the_reads_do(
+    conn: Conn, bucket: Bucket, by: StatsBy
+) -> None:
+    rows = simulated_rows(NOW - timedelta(days=3), 60, seed=21)
+    rows += simulated_rows(NOW - timedelta(hours=3), 60, seed=22)
+    write_rows(conn, rows)
+    want = expected_series((row.event for row in rows), bucket, by)
+    assert_same_series(
+        _series(conn, EVERYONE, bucket, by), want
+    )  # real-time: nothing materialized yet
+    conn.execute(
+        "CALL refresh_continuous_aggregate('read_rollups', NULL, now() - interval '1 hour')"
+    )
+    assert_same_series(_series(conn, EVERYONE, bucket, by), want)
+    write_rows(conn, rows[:30])  # a replay inserts nothing, so counts nothing
+    assert_same_series(_series(conn, EVERYONE, bucket, by), want)
+    site_1 = [row.event for row in rows if row.event.site == "site-1"]
+    assert_same_series(_series(conn, SITE_1, bucket, by), expected_series(site_1, bucket, by))
+
+
+def test_retention_removes_the_counts_of_dropped_days(conn: Conn, tmp_path: Path) -> None:
+    old = simulated_rows(NOW - timedelta(days=10), 40, seed=23)
+    recent = simulated_rows(NOW - timedelta(hours=2), 40, seed=24)
+    images = ObjectImageStore(local_store(tmp_path))
+    store_images(images, old + recent)
+    write_rows(conn, old + recent)
+    conn.execute(
+        "CALL refresh_continuous_aggregate('read_rollups', NULL, now() - interval '1 hour')"
+    )
+    result = apply_retention(conn, images, timedelta(days=7), NOW)
+    assert result.partitions_dropped == 1
+    assert result.rollup_hours_deleted > 0
+    assert_same_series(
+        _series(conn, EVERYONE, "day", "all"),
+        expected_series((r.event for r in recent), "day", "all"),
+    )
