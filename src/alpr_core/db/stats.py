@@ -63,3 +63,42 @@ def reads_series_query(
         " GROUP BY at, camera_id, site ORDER BY at, camera_id NULLS FIRST, site NULLS FIRST"
     )
     return query, params
+
+
+def camera_health_query(key: ApiKey, now: datetime) -> tuple[LiteralString, dict[str, Any]]:
+    """Each camera the key may see that read in the last eight days or is registered and
+    enabled: its reads in the last 24 hours against its daily mean over the seven days before,
+    their mean confidence, and its last read (found in its newest counted hour)."""
+    day_ago = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    params: dict[str, Any] = {"day_ago": day_ago, "week_before": day_ago - timedelta(days=7)}
+    scope: LiteralString = " AND ".join(["TRUE", *scope_clause(key, params)])
+    query: LiteralString = f"""
+WITH counted AS (
+    SELECT camera_id, site,
+           coalesce(sum(reads) FILTER (WHERE hour >= %(day_ago)s), 0) AS reads_24h,
+           coalesce(sum(reads) FILTER (WHERE hour < %(day_ago)s), 0) AS reads_week_before,
+           sum(confidence_sum) FILTER (WHERE hour >= %(day_ago)s) AS confidence_24h,
+           max(hour) AS last_hour
+    FROM read_rollups WHERE hour >= %(week_before)s AND {scope}
+    GROUP BY camera_id, site
+), registered AS (
+    SELECT camera_id, site
+    FROM (SELECT camera_id, site_id AS site FROM cameras WHERE enabled) AS enabled_cameras
+    WHERE {scope}
+), every_camera AS (
+    SELECT coalesce(c.camera_id, r.camera_id) AS camera_id, coalesce(c.site, r.site) AS site,
+           coalesce(c.reads_24h, 0) AS reads_24h,
+           coalesce(c.reads_week_before, 0) AS reads_week_before,
+           c.confidence_24h, c.last_hour
+    FROM counted c FULL JOIN registered r
+      ON r.camera_id = c.camera_id AND coalesce(r.site, '') = coalesce(c.site, '')
+)
+SELECT camera_id, site, reads_24h, reads_week_before / 7.0 AS usual_24h,
+       confidence_24h / nullif(reads_24h, 0) AS mean_confidence_24h,
+       (SELECT max("timestamp") FROM plate_detections p
+        WHERE p.camera_id = e.camera_id AND p.site IS NOT DISTINCT FROM e.site
+          AND p."timestamp" >= e.last_hour
+          AND p."timestamp" < e.last_hour + interval '1 hour') AS last_read
+FROM every_camera e ORDER BY camera_id, site NULLS FIRST
+"""
+    return query, params

@@ -47,6 +47,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/convoy"): Rule(READERS, 200, 200),  # 200 with no site-2 evidence
     ("get", "/stakeout"): Rule(READERS, 200, 200),  # 200 with no site-2 plates
     ("get", "/stats"): Rule(READERS, 200, 200),  # 200 with no site-2 counts
+    ("get", "/stats/cameras"): Rule(READERS, 200, 200),  # 200 with no site-2 cameras
     ("get", "/plates/{plate_id}"): Rule(READERS, 200, 404),
     ("get", "/plates/{plate_id}/image"): Rule(READERS, 200, 404),
     ("get", "/audit"): Rule(frozenset({"admin"}), 200, 200),
@@ -257,6 +258,7 @@ def _assert_nothing_of_site_2(operation: tuple[str, str], answer: Any) -> None:
         ("get", "/plates/history"): lambda b: all(c["site"] == "site-1" for c in b["cameras"]),
         ("get", "/passes"): lambda b: all(item["site"] == "site-1" for item in b["items"]),
         ("get", "/stats"): lambda b: all(row["site"] == "site-1" for row in b["series"]),
+        ("get", "/stats/cameras"): lambda b: all(c["site"] == "site-1" for c in b["cameras"]),
         ("get", "/cameras"): lambda b: [item["site_id"] for item in b["items"]] == ["site-1"],
         ("post", "/events"): lambda b: (
             {item["reason"] for item in b["rejected"]} == {"out_of_scope"}

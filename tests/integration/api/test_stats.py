@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
 from alpr_core.config import Settings
+from alpr_core.db.cameras import CameraSpec, upsert_camera
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
 from alpr_core.storage.sink import DetectionSink
@@ -112,3 +113,32 @@ def test_stats_export_as_csv_and_are_audited(
 def test_bad_stats_queries_are_422_problems(client: TestClient, keys: Keys, query: str) -> None:
     response = client.get(f"/stats?{query}", headers=as_key(keys.viewer))
     assert response.status_code == 422, response.text
+
+
+def test_camera_health_counts_each_cameras_reads_and_finds_its_last(
+    client: TestClient, keys: Keys, stored: list[DecodedEvent], settings: Settings
+) -> None:
+    with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
+        upsert_camera(conn, CameraSpec("cam-quiet", "site-1"))  # registered, never read
+    response = client.get("/stats/cameras", headers=as_key(keys.viewer))
+    assert response.status_code == 200, response.text
+    health = {c["camera_id"]: c for c in response.json()["cameras"]}
+    events = [d.event for d in stored]
+    cameras = {e.camera_id for e in events}
+    assert set(health) == cameras | {"cam-quiet"}
+    for camera in cameras:
+        mine = [e for e in events if e.camera_id == camera]
+        assert health[camera]["reads_24h"] == len(mine)
+        last = max(e.captured_at for e in mine)
+        assert datetime.fromisoformat(health[camera]["last_read"]) == last
+        mean = sum(e.confidence for e in mine) / len(mine)
+        assert health[camera]["mean_confidence_24h"] == pytest.approx(mean)
+        assert (health[camera]["usual_24h"], health[camera]["rate"]) == (0, None)
+    quiet = health["cam-quiet"]
+    assert (quiet["reads_24h"], quiet["last_read"], quiet["site"]) == (0, None, "site-1")
+
+    walled = client.get("/stats/cameras", headers=as_key(keys.site_1_only)).json()["cameras"]
+    assert {c["site"] for c in walled} == {"site-1"}
+    assert {c["camera_id"] for c in walled} == {
+        e.camera_id for e in events if e.site == "site-1"
+    } | {"cam-quiet"}

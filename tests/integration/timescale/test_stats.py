@@ -13,7 +13,14 @@ import pytest
 
 from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.retention import apply_retention
-from alpr_core.db.stats import Bucket, StatsBy, StatsFilters, StatsRange, reads_series_query
+from alpr_core.db.stats import (
+    Bucket,
+    StatsBy,
+    StatsFilters,
+    StatsRange,
+    camera_health_query,
+    reads_series_query,
+)
 from alpr_core.images.object_store import ObjectImageStore, local_store
 from tests.integration.stats_model import assert_same_series, expected_series
 from tests.integration.timescale.conftest import simulated_rows, store_images, write_rows
@@ -69,3 +76,18 @@ def test_retention_removes_the_counts_of_dropped_days(conn: Conn, tmp_path: Path
         _series(conn, EVERYONE, "day", "all"),
         expected_series((r.event for r in recent), "day", "all"),
     )
+
+
+def test_camera_health_on_the_continuous_aggregate(conn: Conn) -> None:
+    week = simulated_rows(NOW - timedelta(days=4), 60, seed=25)
+    today = simulated_rows(NOW - timedelta(hours=3), 60, seed=26)
+    write_rows(conn, week + today)
+    sql, params = camera_health_query(EVERYONE, NOW)
+    health = {row[0]: row for row in conn.execute(sql, params).fetchall()}
+    for camera in {row.event.camera_id for row in week + today}:
+        recent = [row.event for row in today if row.event.camera_id == camera]
+        before = [row.event for row in week if row.event.camera_id == camera]
+        _, _, reads_24h, usual_24h, _, last_read = health[camera]
+        assert reads_24h == len(recent)
+        assert float(str(usual_24h)) == pytest.approx(len(before) / 7)
+        assert last_read == max(e.captured_at for e in recent + before)

@@ -19,7 +19,14 @@ from alpr_core.api.params import as_utc
 from alpr_core.api.plate_query import NO_NUL, openapi_parameters, read_query
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.statements import fetch_rows
-from alpr_core.db.stats import Bucket, StatsBy, StatsFilters, StatsRange, reads_series_query
+from alpr_core.db.stats import (
+    Bucket,
+    StatsBy,
+    StatsFilters,
+    StatsRange,
+    camera_health_query,
+    reads_series_query,
+)
 
 router = APIRouter(tags=["stats"])
 DEFAULT_DAYS = 7
@@ -93,6 +100,56 @@ async def stats(request: Request, key: ReaderKey) -> Stats | Response:
         by=query.by,
         reads=sum(int(row["reads"]) for row in rows),
         series=[StatsRow(**row) for row in rows],
+    )
+
+
+class CameraHealth(BaseModel):
+    camera_id: str
+    site: str | None
+    last_read: datetime | None = Field(description="Null: no read in the last eight days.")
+    reads_24h: int = Field(description="Reads in the last 24 hours (whole hours).")
+    usual_24h: float = Field(description="Its mean reads per 24 hours over the 7 days before.")
+    rate: float | None = Field(
+        description="`reads_24h` ÷ `usual_24h`: far below 1, the camera may be failing; null "
+        "without a usual rate."
+    )
+    mean_confidence_24h: float | None
+
+
+class CamerasHealth(BaseModel):
+    at: datetime
+    cameras: list[CameraHealth] = Field(
+        description="Cameras read in the last eight days, and registered cameras (enabled)."
+    )
+
+
+@router.get(
+    "/stats/cameras",
+    response_model=CamerasHealth,
+    summary="Each camera's health: last read, rate against its usual rate, mean confidence",
+    responses=problem_responses(401, 403),
+)
+async def camera_health(request: Request, key: ReaderKey) -> CamerasHealth:
+    """From the hourly rollups, inside the key's scope; audited."""
+    resources = resources_of(request)
+    now = datetime.now(UTC)
+    sql, params = camera_health_query(key, now)
+    async with resources.pool.connection() as conn:
+        rows = await fetch_rows(conn, sql, params, prepared=False)
+        await record_query(conn, key, request, 200, len(rows))
+    return CamerasHealth(at=now, cameras=[_health(row) for row in rows])
+
+
+def _health(row: dict[str, Any]) -> CameraHealth:
+    usual = float(row["usual_24h"])
+    return CameraHealth(
+        camera_id=row["camera_id"],
+        site=row["site"],
+        last_read=row["last_read"],
+        reads_24h=int(row["reads_24h"]),
+        usual_24h=usual,
+        rate=int(row["reads_24h"]) / usual if usual > 0 else None,
+        mean_confidence_24h=row["mean_confidence_24h"],
     )
 
 
