@@ -9,10 +9,18 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from alpr_core.config import Settings
-from bench.ingest import batched_consumer
-from bench.resources import CpuMeter, ServerProcesses, database, fresh_settings
+from bench.ingest import batched_consumer, publish, records
+from bench.resources import (
+    CpuMeter,
+    ServerProcesses,
+    create_topic,
+    database,
+    fresh_settings,
+    load_services_env,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,18 @@ class Config:
     configure: Callable[[Settings], Settings]
     prepare: Callable[[Settings], None] = lambda _settings: None
     outcome: Callable[[Settings], str] = lambda _settings: ""
+
+
+def published(name: str, events: int) -> tuple[Settings, list[dict[str, Any]]]:
+    """The base settings of a paired run, and the ``events`` v1 records published to its
+    topic (the local servers must be up)."""
+    load_services_env()
+    ServerProcesses.find()
+    base = fresh_settings(name)
+    reads = records("v1", events)
+    create_topic(base)
+    print(f"published {events} events in {publish(base, reads):.1f} s", flush=True)
+    return base, reads
 
 
 def one_run(base: Settings, config: Config, name: str, events: int) -> Run:

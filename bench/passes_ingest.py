@@ -14,9 +14,7 @@ from collections.abc import Callable
 import psycopg
 
 from alpr_core.config import Settings
-from bench.ingest import publish, records
-from bench.paired_ingest import Config, paired_rounds, report
-from bench.resources import ServerProcesses, create_topic, fresh_settings, load_services_env
+from bench.paired_ingest import Config, paired_rounds, published, report
 
 GOAL = 0.85
 
@@ -45,12 +43,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5, help="runs of each, taken in turns")
     args = parser.parse_args()
-    load_services_env()
-    ServerProcesses.find()  # the local servers must be up
-    base = fresh_settings("passes-ingest")
-    reads = records("v1", args.events)
-    create_topic(base)
-    print(f"published {args.events} events in {publish(base, reads):.1f} s", flush=True)
+    base, _reads = published("passes-ingest", args.events)
     plain = Config("plain", _tracking(False))
     passes = Config("passes", _tracking(True), outcome=_passes)
     without, with_passes = paired_rounds(base, plain, passes, args.events, args.rounds)

@@ -13,9 +13,7 @@ import argparse
 import psycopg
 
 from alpr_core.config import Settings
-from bench.ingest import publish, records
-from bench.paired_ingest import Config, paired_rounds, report
-from bench.resources import ServerProcesses, create_topic, fresh_settings, load_services_env
+from bench.paired_ingest import Config, paired_rounds, published, report
 
 GOAL = 0.95  # counting reads may cost ingest at most a twentieth of its rate
 
@@ -46,12 +44,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each, taken in turns")
     args = parser.parse_args()
-    load_services_env()
-    ServerProcesses.find()  # the local servers must be up
-    base = fresh_settings("rollups-ingest")
-    reads = records("v1", args.events)
-    create_topic(base)
-    print(f"published {args.events} events in {publish(base, reads):.1f} s", flush=True)
+    base, _reads = published("rollups-ingest", args.events)
     plain = Config("uncounted", _plain, prepare=_without_counts, outcome=_counted)
     counted = Config("counted", _plain, outcome=_counted)
     without, with_counts = paired_rounds(base, plain, counted, args.events, args.rounds)

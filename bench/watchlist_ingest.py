@@ -20,9 +20,7 @@ import psycopg
 
 from alpr_core.config import Settings
 from alpr_core.events.parse import normalize_plate
-from bench.ingest import publish, records
-from bench.paired_ingest import Config, paired_rounds, report
-from bench.resources import ServerProcesses, create_topic, fresh_settings, load_services_env
+from bench.paired_ingest import Config, paired_rounds, published, report
 
 GOAL = 0.90
 
@@ -96,16 +94,11 @@ def main() -> None:
         help="a fuzzy entry's max_distance, drawn from these",
     )
     args = parser.parse_args()
-    load_services_env()
-    ServerProcesses.find()  # the local servers must be up
-    base = fresh_settings("watchlist-ingest")
-    reads = records("v1", args.events)
+    base, reads = published("watchlist-ingest", args.events)
     rng = random.Random(3)
     plates = sorted({normalize_plate(read["plate"]["text"]) for read in reads})
     hits = rng.sample(plates, min(args.hits, len(plates)))
     entries = entry_rows(args.entries, hits, args.fuzzy_distances, rng)
-    create_topic(base)
-    print(f"published {args.events} events in {publish(base, reads):.1f} s", flush=True)
     plain = Config("plain", _matching(False))
     lists = Config(
         "lists", _matching(True), lambda settings: fill_watchlist(settings, entries), _alerts
