@@ -29,3 +29,8 @@ class Cursor:
         if parsed.tzinfo is None or not row_id.isdigit():
             raise ValueError("not a cursor from this API")
         return cls(parsed, int(row_id))
+
+
+def keyset(after: Cursor | None) -> tuple[datetime, int] | None:
+    """The (time, id) a page starts after, as the page queries take it; None for the first."""
+    return (after.timestamp, after.id) if after else None

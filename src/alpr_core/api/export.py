@@ -32,6 +32,7 @@ CHUNK_ROWS = 1000  # rows per page of an export
 # A cell a spreadsheet would read as a formula (CSV injection) starts with one of these; such a
 # cell is written with a leading apostrophe, as OWASP advises.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NDJSON_TYPE = "application/x-ndjson"
 
 
 class ExportFormat(StrEnum):
@@ -78,9 +79,6 @@ async def export_response(
     media_type = "text/csv; charset=utf-8" if file_format is ExportFormat.CSV else NDJSON_TYPE
     body = _stream(request, export, file_format, min(cap, matched))
     return StreamingResponse(body, media_type=media_type, headers=headers)
-
-
-NDJSON_TYPE = "application/x-ndjson"
 
 
 def export_responses() -> dict[int | str, dict[str, Any]]:

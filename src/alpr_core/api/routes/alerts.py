@@ -19,7 +19,7 @@ from psycopg.rows import class_row
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from alpr_core.api.audit import audited_page, record_query
-from alpr_core.api.cursor import Cursor
+from alpr_core.api.cursor import Cursor, keyset
 from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.export import Export, ExportFormat, export_response, export_responses
 from alpr_core.api.params import as_utc, parse_cursor
@@ -93,9 +93,7 @@ async def read_alerts(
     )
     if format is not ExportFormat.JSON:
         return await export_response(request, key, _alerts_export(key, filters, after), format)
-    query, params = db.alerts_page_query(
-        key, filters, (after.timestamp, after.id) if after else None, limit
-    )
+    query, params = db.alerts_page_query(key, filters, keyset(after), limit)
     statement, all_params = audited_page(
         query, params, key, request, limit=limit, order_by="first_seen DESC, id DESC"
     )
@@ -113,17 +111,14 @@ async def read_alerts(
 def _alerts_export(key: ApiKey, filters: db.AlertFilters, start: Cursor | None) -> Export:
     """The alerts of a listing as a file, keyset page after keyset page from ``start``."""
 
-    def bounds(after: Cursor | None) -> tuple[datetime, int] | None:
-        return (after.timestamp, after.id) if after else None
-
     async def chunk(
         conn: AsyncConnection[Any], after: Cursor | None, limit: int
     ) -> list[dict[str, Any]]:
-        query, params = db.alerts_page_query(key, filters, bounds(after), limit)
+        query, params = db.alerts_page_query(key, filters, keyset(after), limit)
         return await fetch_rows(conn, query, params, prepared=False)
 
     async def count(conn: AsyncConnection[Any], most: int) -> int:
-        statement = db.alerts_page_query(key, filters, bounds(start), most - 1)
+        statement = db.alerts_page_query(key, filters, keyset(start), most - 1)
         return await count_rows(conn, [statement], prepared=False)
 
     def cursor_of(item: dict[str, Any]) -> Cursor:

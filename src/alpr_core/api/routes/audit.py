@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 
 from alpr_core.api.audit import record_query
-from alpr_core.api.cursor import Cursor
+from alpr_core.api.cursor import Cursor, keyset
 from alpr_core.api.deps import AdminKey, resources_of
 from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.problems import problem_responses
@@ -36,9 +36,7 @@ async def read_audit_log(
     """Newest first; an admin limited to sites or cameras sees only the rows of keys inside
     its scope. Reading the log is itself logged."""
     after = parse_cursor(cursor)
-    filters = AuditFilters(
-        key_id, as_utc(since) if since else None, (after.timestamp, after.id) if after else None
-    )
+    filters = AuditFilters(key_id, as_utc(since) if since else None, keyset(after))
     async with resources_of(request).pool.connection() as conn:
         rows = await read_audit_page(conn, key, filters, limit + 1)
         entries = [AuditEntry(**row) for row in rows[:limit]]

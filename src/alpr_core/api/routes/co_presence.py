@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alpr_core.api.audit import record_query
 from alpr_core.api.deps import ReaderKey, resources_of
-from alpr_core.api.params import as_utc
+from alpr_core.api.params import checked_range, require_purpose
 from alpr_core.api.plate_query import NO_NUL, openapi_parameters, read_query
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.statements import fetch_rows
@@ -99,8 +99,10 @@ async def convoy(request: Request, key: ReaderKey) -> Convoy:
     `end_time`: most places shared first, each with the pairs of passes as evidence."""
     resources = resources_of(request)
     query = read_query(ConvoyQuery, request)
-    _purpose_given(request, query)
-    since, until = _range(query.start_time, query.end_time, resources.settings.max_range_days)
+    require_purpose(resources.settings.require_purpose, query.purpose)
+    since, until = checked_range(
+        query.start_time, query.end_time, resources.settings.max_range_days
+    )
     plate = normalize_plate(query.plate_text)
     sql, params = convoy_query(
         key,
@@ -184,7 +186,7 @@ async def stakeout(request: Request, key: ReaderKey) -> Stakeout:
     camera or a site with a window of time."""
     resources = resources_of(request)
     query = read_query(StakeoutQuery, request)
-    _purpose_given(request, query)
+    require_purpose(resources.settings.require_purpose, query.purpose)
     places = [_place(text, resources.settings.max_range_days) for text in query.place]
     wanted = query.min_places or len(places)
     if wanted > len(places):
@@ -204,20 +206,6 @@ def _place(text: str, max_range_days: int) -> Place:
         start, end = datetime.fromisoformat(match[3]), datetime.fromisoformat(match[4])
     except ValueError as error:
         raise Problem(422, "Invalid place", f"A place is {_PLACE_FORM}.") from error
-    since, until = _range(start, end, max_range_days)
+    since, until = checked_range(start, end, max_range_days)
     by: PlaceBy = "camera" if match[1] == "camera" else "site"
     return Place(by, match[2], since, until)
-
-
-def _range(start: datetime, end: datetime, max_range_days: int) -> tuple[datetime, datetime]:
-    since, until = as_utc(start), as_utc(end)
-    if since is None or until is None or since >= until:
-        raise Problem(422, "Invalid time range", "The start must be before the end.")
-    if until - since > timedelta(days=max_range_days):
-        raise Problem(422, "Time range too long", f"Ask for at most {max_range_days} days.")
-    return since, until
-
-
-def _purpose_given(request: Request, query: _Search) -> None:
-    if resources_of(request).settings.require_purpose and not (query.purpose or "").strip():
-        raise Problem(422, "Purpose required", "State why you search in `purpose`.")

@@ -15,13 +15,14 @@ from pydantic import BaseModel, Field
 
 from alpr_core.api.audit import record_query
 from alpr_core.api.deps import ReaderKey, resources_of
+from alpr_core.api.params import require_purpose
 from alpr_core.api.plate_query import (
     PlateFilterQuery,
     PlateTermQuery,
     openapi_parameters,
     read_query,
 )
-from alpr_core.api.problems import Problem, problem_responses
+from alpr_core.api.problems import problem_responses
 from alpr_core.api.queries import PlateFilters
 from alpr_core.api.routes.passes import PassSummary, pass_summary
 from alpr_core.api.search import PlateMatch, plate_match
@@ -98,8 +99,7 @@ async def plate_history(request: Request, key: ReaderKey) -> PlateHistory:
     100 plates (`more_plates` says when there were more)."""
     resources = resources_of(request)
     query = read_query(PlateHistoryQuery, request)
-    if resources.settings.require_purpose and not (query.purpose or "").strip():
-        raise Problem(422, "Purpose required", "State why you search in `purpose`.")
+    require_purpose(resources.settings.require_purpose, query.purpose)
     filters = query.filters(resources.settings.max_range_days)
     match = plate_match(query.mode, query.plate_text)
     async with resources.pool.connection() as conn:

@@ -12,7 +12,7 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
 from alpr_core.api.audit import audited_page
-from alpr_core.api.cursor import Cursor
+from alpr_core.api.cursor import Cursor, keyset
 from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.export import (
     Export,
@@ -99,15 +99,12 @@ def _passes_export(
 ) -> Export:
     """The passes of a listing as a file, keyset page after keyset page from ``start``."""
 
-    def bounds(after: Cursor | None) -> tuple[datetime, int] | None:
-        return (after.timestamp, after.id) if after else None
-
     async def chunk(conn: AsyncConnection[Any], after: Cursor | None, limit: int) -> list[Row]:
-        sql, params = passes_page_query(key, filters, bounds(after), limit)
+        sql, params = passes_page_query(key, filters, keyset(after), limit)
         return await fetch_rows(conn, sql, params, prepared=False)
 
     async def count(conn: AsyncConnection[Any], most: int) -> int:
-        statement = passes_rows_query(key, filters, bounds(start), most - 1)
+        statement = passes_rows_query(key, filters, keyset(start), most - 1)
         return await count_rows(conn, [statement], prepared=False)
 
     def items(rows: list[Row]) -> list[Row]:
@@ -128,9 +125,7 @@ async def passes_page_rows(
     limit: int,
 ) -> list[dict[str, Any]]:
     """Up to ``limit + 1`` rows of a page, and its audit row, written by the same statement."""
-    sql, params = passes_page_query(
-        key, filters, (after.timestamp, after.id) if after else None, limit
-    )
+    sql, params = passes_page_query(key, filters, keyset(after), limit)
     statement, all_params = audited_page(
         sql, params, key, request, limit=limit, order_by="first_seen DESC, id DESC"
     )

@@ -25,7 +25,7 @@ from alpr_core.api.export import (
     export_response,
     export_responses,
 )
-from alpr_core.api.params import parse_cursor
+from alpr_core.api.params import parse_cursor, require_purpose
 from alpr_core.api.plate_query import (
     PlateListQuery,
     PlateSearchQuery,
@@ -165,8 +165,7 @@ async def search_plates(request: Request, key: ReaderKey) -> Response:
     """Every `/plates` filter applies. Exact, prefix and wildcard results are newest first and
     page with `next_cursor`; fuzzy results are ranked by closeness and come in one page."""
     query = read_query(PlateSearchQuery, request)
-    if resources_of(request).settings.require_purpose and not (query.purpose or "").strip():
-        raise Problem(422, "Purpose required", "State why you search in `purpose`.")
+    require_purpose(resources_of(request).settings.require_purpose, query.purpose)
     filters = _filters(request, query)
     match = plate_match(query.mode, query.plate_text)
     if query.cursor is not None and not match.keyset:

@@ -15,9 +15,9 @@ from alpr_core.api.audit import record_query
 from alpr_core.api.cursor import Cursor
 from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.export import Export, ExportFormat, export_response, export_responses
-from alpr_core.api.params import as_utc
+from alpr_core.api.params import as_utc, checked_range
 from alpr_core.api.plate_query import NO_NUL, openapi_parameters, read_query
-from alpr_core.api.problems import Problem, problem_responses
+from alpr_core.api.problems import problem_responses
 from alpr_core.api.statements import fetch_rows
 from alpr_core.db.stats import (
     Bucket,
@@ -81,11 +81,8 @@ async def stats(request: Request, key: ReaderKey) -> Stats | Response:
     query = read_query(StatsQuery, request)
     end = as_utc(query.end_time) or datetime.now(UTC)
     start = as_utc(query.start_time) or end - timedelta(days=DEFAULT_DAYS)
-    if start > end:
-        raise Problem(422, "Invalid time range", "start_time is after end_time.")
-    if end - start > timedelta(days=resources.settings.max_range_days):
-        raise Problem(422, "Time range too long", "Ask for fewer days at a time.")
-    hours = StatsRange.covering(start, end)
+    since, until = checked_range(start, end, resources.settings.max_range_days, strict=False)
+    hours = StatsRange.covering(since, until)
     filters = StatsFilters(list(query.camera_id or []), query.site)
     sql, params = reads_series_query(key, hours, query.bucket, query.by, filters)
     if query.format is not ExportFormat.JSON:
