@@ -21,6 +21,7 @@ from alpr_core.api.serve import api_server, serve_until_signalled, serve_workers
 from alpr_core.cli_audit import audit_app
 from alpr_core.cli_cameras import cameras_app
 from alpr_core.cli_passes import passes_app
+from alpr_core.cli_stats import stats_app
 from alpr_core.config import ServiceLoginSettings
 from alpr_core.db.api_keys import ROLES, ApiKey, create_key, list_keys, revoke_key, rotate_key
 from alpr_core.db.prepare import prepare_database
@@ -146,6 +147,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(cameras_app, name="cameras")
 app.add_typer(audit_app, name="audit")
 app.add_typer(passes_app, name="passes")
+app.add_typer(stats_app, name="stats")
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -170,7 +172,9 @@ ExpiresIn = Annotated[
 @keys.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
-    role: Annotated[str, typer.Option(help="viewer, admin, ingest or watchlist.")] = "viewer",
+    role: Annotated[
+        str, typer.Option(help="viewer, analyst, admin, ingest or watchlist.")
+    ] = "viewer",
     site: Annotated[list[str] | None, typer.Option(help="Limit the key to this site.")] = None,
     camera: Annotated[list[str] | None, typer.Option(help="Limit the key to this camera.")] = None,
     expires_in: ExpiresIn = None,

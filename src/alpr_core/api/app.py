@@ -33,6 +33,7 @@ from alpr_core.api.routes import (
     audit,
     cameras,
     co_presence,
+    corrections,
     events,
     health,
     history,
@@ -193,6 +194,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(history.router)  # before /plates/{plate_id}
     app.include_router(plates.router)
+    app.include_router(corrections.router)
     app.include_router(audit.router)
     app.include_router(cameras.router)
     app.include_router(events.router)

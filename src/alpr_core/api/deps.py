@@ -105,7 +105,16 @@ def key_with_role(*roles: str, refusal: str) -> Callable[[Request, str | None], 
 
 
 ReaderKey = Annotated[
-    ApiKey, Depends(key_with_role("viewer", "admin", refusal="A {role} key cannot read plates."))
+    ApiKey,
+    Depends(
+        key_with_role("viewer", "analyst", "admin", refusal="A {role} key cannot read plates.")
+    ),
+]
+AnalystKey = Annotated[
+    ApiKey,
+    Depends(
+        key_with_role("analyst", "admin", refusal="A {role} key cannot correct or annotate reads.")
+    ),
 ]
 AdminKey = Annotated[
     ApiKey,

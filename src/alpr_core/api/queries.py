@@ -199,7 +199,6 @@ def page_queries(
     clauses = scope_clause(key, params) + filter_clause(filters, params)
     order_by = page_order(match)
     if match is not None:
-        clauses.append(match.where)
         params.update(match.params)
     if cursor is not None:
         clauses.append('("timestamp", id) < (%(cursor_time)s, %(cursor_id)s)')
@@ -209,29 +208,48 @@ def page_queries(
         newest = min(t for t in bounds if t is not None)
         windows = newest_first(newest, filters.start_time)
         groups = [windows[:FIRST_WINDOWS], windows[FIRST_WINDOWS:]]
-        return [_in_windows(clauses, order_by, group, dict(params)) for group in groups if group]
-    ranked = match.ranked_plates if match is not None else None
-    return [(_page_of(clauses, order_by, searched=match is not None, ranked_plates=ranked), params)]
+        return [
+            _in_windows(clauses, match, order_by, group, dict(params)) for group in groups if group
+        ]
+    return [(_page_of(clauses, order_by, match), params)]
 
 
 def _page_of(
-    clauses: list[LiteralString],
-    order_by: LiteralString,
-    searched: bool,
-    ranked_plates: LiteralString | None = None,
+    clauses: list[LiteralString], order_by: LiteralString, match: PlateMatch | None
 ) -> LiteralString:
     """The first ``limit`` rows in ``order_by``. A search finds its matches first, then sorts
     them: the ``OFFSET 0`` fence keeps the planner from walking the time index in order and
     filtering by plate, which it picks when it overestimates how common a plate prefix is, and
     which reads most of each partition for a page of a rare prefix
     (docs/decisions.md#search-sort)."""
-    where: LiteralString = " AND ".join(clauses) if clauses else "TRUE"
-    rows: LiteralString = f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {where}"
-    if ranked_plates is not None:
-        return _ranked_page(rows, ranked_plates)
-    if searched:
+    rows = _rows(clauses, match)
+    if match is not None and match.ranked_plates is not None:
+        return _ranked_page(rows, match.ranked_plates)
+    if match is not None:
         rows = f"SELECT * FROM ({rows} OFFSET 0) AS matches"
     return f"{rows} ORDER BY {order_by} LIMIT %(limit)s"
+
+
+def _rows(clauses: list[LiteralString], match: PlateMatch | None) -> LiteralString:
+    """The reads that pass ``clauses`` and ``match``: by their text, and, for a search, by a
+    text a correction took from them, unless their text is found anyway
+    (docs/decisions.md#corrections). Corrections are few: the second branch reads a handful of
+    ids from ``plate_corrections``, and for none at all, no partition."""
+    if match is None:
+        return f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {_all(clauses)}"
+    by_former_text: LiteralString = (
+        f"id = ANY(ARRAY(SELECT read_id FROM plate_corrections WHERE {match.where}))"
+    )
+    found = _all([*clauses, match.where])
+    corrected = _all([*clauses, by_former_text, f"NOT ({match.found})"])
+    return (
+        f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {found}"
+        f" UNION ALL SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {corrected}"
+    )
+
+
+def _all(clauses: list[LiteralString]) -> LiteralString:
+    return " AND ".join(clauses) if clauses else "TRUE"
 
 
 def _ranked_page(rows: LiteralString, ranked_plates: LiteralString) -> LiteralString:
@@ -253,6 +271,7 @@ def _ranked_page(rows: LiteralString, ranked_plates: LiteralString) -> LiteralSt
 
 def _in_windows(
     clauses: list[LiteralString],
+    match: PlateMatch,
     order_by: LiteralString,
     windows: list[Window],
     params: dict[str, Any],
@@ -271,7 +290,7 @@ def _in_windows(
             bounds.append(f'"timestamp" >= {_day_constant(window.since)}')
         if window.until is not None:
             bounds.append(f'"timestamp" < {_day_constant(window.until)}')
-        branches.append(f"({_page_of(clauses + bounds, order_by, searched=True)})")
+        branches.append(f"({_page_of(clauses + bounds, order_by, match)})")
     union: LiteralString = " UNION ALL ".join(branches)
     return f"SELECT * FROM ({union}) AS newest_first LIMIT %(limit)s", params
 

@@ -59,6 +59,27 @@ class ImageLinks(BaseModel):
     frame_url: str | None
 
 
+class Correction(BaseModel):
+    plate_text: str = Field(description="The text before this correction.")
+    corrected_text: str
+    reason: str | None
+    key_name: str = Field(description="The name of the key that corrected it.")
+    corrected_at: datetime
+
+
+class Tag(BaseModel):
+    tag: str
+    key_name: str = Field(description="The name of the key that gave it first.")
+    tagged_at: datetime
+
+
+class Note(BaseModel):
+    id: int
+    body: str
+    key_name: str
+    written_at: datetime
+
+
 class PlateDetail(PlateSummary):
     region: str | None
     vehicle: Vehicle
@@ -67,6 +88,12 @@ class PlateDetail(PlateSummary):
     latency_ms: int
     extras: dict[str, Any] | None
     ingested_at: datetime
+    corrections: list[Correction] = Field(
+        description="Corrections of its plate text, oldest first; the first one's `plate_text`"
+        " is the text the recogniser read."
+    )
+    tags: list[Tag] = Field(description="Tags on its plate, each once.")
+    notes: list[Note] = Field(description="Notes on its plate, oldest first.")
 
 
 class Health(BaseModel):

@@ -38,6 +38,13 @@ class PlateMatch:
     # plates in rank order (plate, ocr_distance, raw_distance), as fp; ``where`` joins each
     # with the days it was read on, as pd (since, until): ``queries._ranked_page``
     ranked_plates: LiteralString | None = None
+    # whether a read's own text is found, where ``where`` alone does not say it (fuzzy: it
+    # names one ranked plate); a read found by a former text is shown only when it is not
+    found_by_text: LiteralString | None = None
+
+    @property
+    def found(self) -> LiteralString:
+        return self.found_by_text or self.where
 
 
 NEWEST: LiteralString = '"timestamp" DESC, id DESC'
@@ -115,5 +122,15 @@ def _fuzzy(term: str) -> PlateMatch:
         "levenshtein(alpr_ocr_key(plate_normalized), alpr_ocr_key(%(term)s)),"
         " levenshtein(plate_normalized, %(term)s), plate_normalized, " + NEWEST
     )
+    within_reach: LiteralString = (
+        "levenshtein(alpr_ocr_key(plate_normalized), alpr_ocr_key(%(term)s)) <= %(edits)s"
+    )
     params = {"term": term, "edits": FUZZY_MAX_EDITS, "max_plates": FUZZY_MAX_PLATES}
-    return PlateMatch(where, order_by, params, keyset=False, ranked_plates=ranked_plates)
+    return PlateMatch(
+        where,
+        order_by,
+        params,
+        keyset=False,
+        ranked_plates=ranked_plates,
+        found_by_text=within_reach,
+    )

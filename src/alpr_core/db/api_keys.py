@@ -13,8 +13,8 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import class_row
 
-Role = Literal["viewer", "admin", "ingest", "watchlist"]
-ROLES: tuple[Role, ...] = ("viewer", "admin", "ingest", "watchlist")
+Role = Literal["viewer", "admin", "ingest", "watchlist", "analyst"]
+ROLES: tuple[Role, ...] = ("viewer", "admin", "ingest", "watchlist", "analyst")
 TOKEN_PREFIX = "alpr_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot
 KEY_COLUMNS = "id, name, role, sites, cameras, created_at, revoked_at, expires_at, last_used_at"
 # A key is valid until revoked and, when it has an expiry, until then.

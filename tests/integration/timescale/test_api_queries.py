@@ -17,6 +17,7 @@ from alpr_core.api.queries import PageQuery, PlateFilters, page_query
 from alpr_core.api.search import MatchMode, plate_match
 from alpr_core.api.statements import fetch_page_rows
 from alpr_core.db.api_keys import ApiKey
+from alpr_core.db.corrections import CorrectedRead, correct_read
 from alpr_core.db.detections import DetectionRow
 from alpr_core.db.migrate import Migration
 from alpr_core.db.plate_texts import index_pending_plates
@@ -102,3 +103,29 @@ def test_fuzzy_search_finds_every_read_of_the_plate_one_edit_away(
     assert found
     reads_of_plate = {str(r.event.event_id) for r in stored if r.event.plate_normalized == plate}
     assert reads_of_plate <= set(event_ids(found))
+
+
+@pytest.mark.parametrize("mode", list(MatchMode))
+def test_a_corrected_read_is_found_by_either_text_on_a_hypertable(
+    conninfo: str, stored: list[DetectionRow], mode: MatchMode
+) -> None:
+    """A correction updates a row of the hypertable (and the read's pass) as on PostgreSQL;
+    every search mode finds the read by its corrected text and by the one it had, once."""
+    read = stored[5].event
+    before = read.plate_normalized
+    after = before[:-1] + ("X" if before[-1] != "X" else "Y")
+
+    async def correct() -> CorrectedRead | None:
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            cursor = await conn.execute(
+                "SELECT id FROM plate_detections WHERE event_id = %s", (read.event_id,)
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            return await correct_read(conn, key(), int(row[0]), (after, after), "test")
+
+    assert asyncio.run(correct()) == CorrectedRead(before, after)
+    for text in (before, after):
+        term = f"*{text[1:]}" if mode is MatchMode.WILDCARD else text
+        page = page_query(key(), PlateFilters(), None, LIMIT, plate_match(mode, term))
+        assert event_ids(run(conninfo, page)).count(str(read.event_id)) == 1, (mode, text)

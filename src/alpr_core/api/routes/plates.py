@@ -44,7 +44,9 @@ from alpr_core.api.schemas import (
 )
 from alpr_core.api.search import PlateMatch, plate_match
 from alpr_core.api.statements import count_rows, fetch_audited_page, fetch_page_rows, fetch_rows
+from alpr_core.db.annotations import notes_of, tags_of
 from alpr_core.db.api_keys import ApiKey
+from alpr_core.db.corrections import corrections_of
 from alpr_core.images.ownership import EdgeUploads
 
 router = APIRouter(prefix="/plates", tags=["plates"])
@@ -173,7 +175,7 @@ async def search_plates(request: Request, key: ReaderKey) -> Response:
     return await _page(request, key, query, filters, match)
 
 
-async def _visible_row(
+async def visible_row(
     conn: AsyncConnection[Any], key: ApiKey, plate_id: int, audit: Request | None = None
 ) -> dict[str, Any] | None:
     """The read if the key may see it; with ``audit``, the lookup is audited as it runs."""
@@ -203,11 +205,19 @@ PlateId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The read's id.", 
 async def get_plate(request: Request, key: ReaderKey, plate_id: PlateId) -> PlateDetail:
     resources = resources_of(request)
     async with resources.pool.connection() as conn:
-        row = await _visible_row(conn, key, plate_id, audit=request)
-    if row is None:
-        raise Problem(404, "Not found", f"There is no plate read {plate_id}.")
+        row = await visible_row(conn, key, plate_id, audit=request)
+        if row is None:
+            raise Problem(404, "Not found", f"There is no plate read {plate_id}.")
+        return await plate_detail(conn, key, row, resources.edge_uploads)
+
+
+async def plate_detail(
+    conn: AsyncConnection[Any], key: ApiKey, row: Row, edge: EdgeUploads
+) -> PlateDetail:
+    """The read of ``row`` (``DETAIL_COLUMNS``) in full: with its corrections, and the tags
+    and notes on its plate that ``key`` may see."""
     return PlateDetail(
-        **_summary_fields(row, resources.edge_uploads),
+        **_summary_fields(row, edge),
         region=row["region"],
         vehicle=vehicle_of(row),
         images=ImageLinks(
@@ -217,6 +227,9 @@ async def get_plate(request: Request, key: ReaderKey, plate_id: PlateId) -> Plat
         latency_ms=row["latency_ms"],
         extras=row["extras"],
         ingested_at=row["ingested_at"],
+        corrections=await corrections_of(conn, row["id"], row["timestamp"]),
+        tags=await tags_of(conn, key, row["plate_normalized"]),
+        notes=await notes_of(conn, key, row["plate_normalized"]),
     )
 
 
@@ -241,7 +254,7 @@ async def get_plate_image(request: Request, key: ReaderKey, plate_id: PlateId) -
 async def _image_response(
     request: Request, resources: Resources, conn: AsyncConnection[Any], key: ApiKey, plate_id: int
 ) -> Response:
-    row = await _visible_row(conn, key, plate_id)
+    row = await visible_row(conn, key, plate_id)
     object_key = _image_key(row, resources.edge_uploads) if row else None
     if object_key and resources.settings.image_redirect:
         return await _redirect_to_image(request, resources, conn, key, plate_id, object_key)
