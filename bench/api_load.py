@@ -50,6 +50,7 @@ from alpr_core.api.audit import record_query
 from alpr_core.api.queries import PlateFilters, VehicleAttributes, page_queries, page_query
 from alpr_core.api.routes.history import history_of
 from alpr_core.api.routes.passes import passes_page_rows
+from alpr_core.api.routes.stats import StatsSeries, top_plates_rows
 from alpr_core.api.search import MatchMode, PlateMatch, plate_match
 from alpr_core.api.statements import fetch_audited_page, fetch_page_rows, fetch_rows
 from alpr_core.config import Settings
@@ -57,7 +58,8 @@ from alpr_core.db.api_keys import ApiKey, create_key
 from alpr_core.db.co_presence import Place, convoy_query, stakeout_query
 from alpr_core.db.pass_views import passes_page_query
 from alpr_core.db.passes import rebuild_passes
-from alpr_core.db.stats import StatsFilters, StatsRange, reads_series_query
+from alpr_core.db.plate_sketches import rebuild_sketches
+from alpr_core.db.stats import StatsFilters, StatsRange
 from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import EventLimits, parse_event
 from alpr_core.images.buckets import ensure_bucket
@@ -153,6 +155,18 @@ def ensure_passes(settings: Settings) -> None:
     reads, passes = rebuild_passes(settings.db.conninfo(), timedelta(seconds=settings.passes.gap_s))
     took = time.perf_counter() - started
     print(f"{passes:,} passes of {reads:,} reads in {took:.0f} s", flush=True)
+
+
+def ensure_sketches(settings: Settings) -> None:
+    """Make the unique-plate sketches of the prefilled reads when there are none."""
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        if conn.execute("SELECT 1 FROM plate_sketches LIMIT 1").fetchone() is not None:
+            return
+    print("making the plate sketches of the stored reads ...", flush=True)
+    started = time.perf_counter()
+    reads, sketches = rebuild_sketches(settings.db.conninfo())
+    took = time.perf_counter() - started
+    print(f"{sketches:,} sketches of {reads:,} reads in {took:.0f} s", flush=True)
 
 
 def stored_image_ids(settings: Settings) -> list[int]:
@@ -276,17 +290,34 @@ def co_presence_scenarios(recent: RecentPasses) -> list[Scenario]:
         async def statements(
             conn: AsyncConnection[Any], key: ApiKey | None, request: Request
         ) -> None:
-            sql, params = reads_series_query(
-                key or _UNSCOPED, hours, "day", "camera", StatsFilters()
-            )
-            rows = await fetch_rows(conn, sql, params, prepared=False)
+            series = StatsSeries(key or _UNSCOPED, hours, "day", "camera", StatsFilters())
+            rows, _uniques = await series.rows(conn)
             if key is not None:
                 await record_query(conn, key, request, 200, len(rows))
 
         week = f"start_time={_iso(hours.since)}&end_time={_iso(until)}"
         return Page(f"/stats?{week}&bucket=day&by=camera", statements=statements)
 
-    return [Scenario("convoy", convoy), Scenario("stakeout", stakeout), Scenario("stats", stats)]
+    def top_plates(_rng: random.Random) -> Page:
+        hours = StatsRange.covering(until - timedelta(days=7), until)
+
+        async def statements(
+            conn: AsyncConnection[Any], key: ApiKey | None, request: Request
+        ) -> None:
+            scope = key or _UNSCOPED
+            plates, _ = await top_plates_rows(conn, scope, hours, StatsFilters(), 20)
+            if key is not None:
+                await record_query(conn, key, request, 200, len(plates))
+
+        week = f"start_time={_iso(hours.since)}&end_time={_iso(until)}"
+        return Page(f"/stats/plates?{week}&purpose=bench", statements=statements)
+
+    return [
+        Scenario("convoy", convoy),
+        Scenario("stakeout", stakeout),
+        Scenario("stats", stats),
+        Scenario("top_plates", top_plates),
+    ]
 
 
 def _iso(at: datetime) -> str:
@@ -674,6 +705,7 @@ def main() -> None:
             print(f"prefilling {args.rows - present:,} rows ...", flush=True)
             prefill(settings.db.conninfo(), args.rows - present, first_row=present + 1)
         ensure_passes(settings)
+        ensure_sketches(settings)
         image_ids = stored_image_ids(settings) or store_images(settings, 500)
         with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
             # Each run starts from an empty audit log, so that the autovacuum of a log grown
@@ -685,6 +717,7 @@ def main() -> None:
             print(f"prefilling up to {args.then_rows:,} rows ...", flush=True)
             prefill(settings.db.conninfo(), args.then_rows - args.rows, first_row=args.rows + 1)
             ensure_passes(settings)
+            ensure_sketches(settings)
             run_round(settings, args.then_rows, args, key, token, image_ids)
 
 

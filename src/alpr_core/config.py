@@ -220,6 +220,15 @@ class PassSettings(BaseSettings):
     gap_s: float = Field(default=60.0, gt=0, le=3_600)
 
 
+class StatsSettings(BaseSettings):
+    """What the writers keep for ``GET /stats`` beyond its counts
+    (docs/decisions.md#plate-sketches)."""
+
+    model_config = _group("STATS_")
+
+    plate_sketches: bool = True  # keep the unique-plate sketches, per day, camera and site
+
+
 class AlertSettings(BaseSettings):
     """Watchlist matching, where reads are stored (docs/decisions.md#watchlist-matching)."""
 
@@ -395,6 +404,7 @@ class Settings(BaseModel):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     alert: AlertSettings = Field(default_factory=AlertSettings)
     passes: PassSettings = Field(default_factory=PassSettings)
+    stats: StatsSettings = Field(default_factory=StatsSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
 
     def as_environment(self) -> dict[str, str]:
@@ -423,5 +433,6 @@ class Settings(BaseModel):
             audit=AuditSettings(),
             alert=AlertSettings(),
             passes=PassSettings(),
+            stats=StatsSettings(),
             mqtt=MqttSettings(),
         )

@@ -59,6 +59,20 @@ def summaries(settings: Settings) -> set[tuple[str, datetime, datetime, int]]:
         return {(c, f, last, n) for c, f, last, n in found}
 
 
+def assert_counted(settings: Settings) -> None:
+    """The passes per hour of their first read, camera and site (``pass_rollups``, kept from
+    each batch's changes) are those of the passes kept."""
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        counted = conn.execute(
+            "SELECT hour, camera_id, site, passes FROM pass_rollups WHERE passes <> 0"
+        ).fetchall()
+        kept = conn.execute(
+            "SELECT date_trunc('hour', first_seen, 'UTC'), camera_id, site, count(*)"
+            " FROM passes GROUP BY 1, 2, 3"
+        ).fetchall()
+    assert sorted(counted, key=str) == sorted(kept, key=str)
+
+
 def write(settings: Settings, *batches: list[DetectionRow]) -> int:
     writer = DetectionWriter(pass_gap=GAP)
     with psycopg.connect(settings.db.conninfo()) as conn:
@@ -85,6 +99,7 @@ def test_passes_follow_the_rule_in_any_batches(settings: Settings) -> None:
     expected = model_summary([pass_read(r.event) for r in reads])
     assert summaries(settings) == expected
     assert len(expected) == 5
+    assert_counted(settings)
 
 
 def test_a_pass_keeps_its_best_read_and_consensus(settings: Settings) -> None:
@@ -113,6 +128,7 @@ def test_a_replay_changes_no_row(settings: Settings) -> None:
     assert write(settings, [*reads[3:], newer]) == 1, "only the new read of an overlapping batch"
     counts = {p[0]: p[5] for p in passes(settings)}
     assert sum(counts.values()) == len(reads) + 1
+    assert_counted(settings)
 
 
 def test_a_late_read_merges_the_passes_it_bridges_into_the_older(settings: Settings) -> None:
@@ -121,6 +137,18 @@ def test_a_late_read_merges_the_passes_it_bridges_into_the_older(settings: Setti
     write(settings, [row(50, track="a", plate="XY99ZZZ")])
     merged = passes(settings)
     assert [(p[0], p[5]) for p in merged] == [(older, 3)]
+    assert_counted(settings)
+
+
+def test_a_late_read_moves_its_pass_to_an_earlier_hour_in_the_counts(settings: Settings) -> None:
+    boundary = START.replace(minute=0, second=0) + timedelta(hours=1)
+    second = int((boundary - START).total_seconds())
+    write(settings, [row(second + 10, track="a"), row(second + 20, track="a")])
+    write(settings, [row(second - 20, track="a")])  # late, and in the hour before
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        counted = conn.execute("SELECT hour, passes FROM pass_rollups ORDER BY hour").fetchall()
+    assert counted == [(boundary - timedelta(hours=1), 1), (boundary, 0)]
+    assert_counted(settings)
 
 
 def test_two_writers_on_one_camera_make_the_passes_one_would(settings: Settings) -> None:
@@ -141,6 +169,7 @@ def test_two_writers_on_one_camera_make_the_passes_one_would(settings: Settings)
     for thread in threads:
         thread.join()
     assert summaries(settings) == model_summary([pass_read(r.event) for r in reads])
+    assert_counted(settings)
 
 
 def test_retention_deletes_the_passes_whose_reads_are_gone(
@@ -172,3 +201,4 @@ def test_a_rebuild_makes_the_passes_of_every_stored_read(settings: Settings) -> 
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"6 passes from {len(reads) + 1} reads")
     assert summaries(settings) == model_summary([pass_read(r.event) for r in [*reads, kept]])
+    assert_counted(settings)

@@ -28,9 +28,18 @@ def _events(start: datetime, count: int, seed: int) -> list[DecodedEvent]:
     return [DecodedEvent(parse_event(r.record, LIMITS, datetime.now(UTC)), 1) for r in reads]
 
 
-def _store(settings: Settings, images: ObjectImageStore, events: list[DecodedEvent]) -> None:
+def _store(
+    settings: Settings,
+    images: ObjectImageStore,
+    events: list[DecodedEvent],
+    *,
+    plate_sketches: bool = True,
+) -> None:
+    """Through the storage sink; without the plate sketches for a schema that has none."""
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(pool, images, 2, edge_uploads_of(settings))
+        sink = DetectionSink(
+            pool, images, 2, edge_uploads_of(settings), plate_sketches=plate_sketches
+        )
         sink.write(events)
         sink.close()
 
@@ -50,7 +59,7 @@ def test_an_upgrade_counts_the_stored_reads_and_the_trigger_the_new_ones(
     migrate(empty_database.db.conninfo(), up_to=25)
     now = datetime.now(UTC)
     before = _events(now - timedelta(hours=5), 80, seed=31)
-    _store(empty_database, images, before)
+    _store(empty_database, images, before, plate_sketches=False)
     migrate(empty_database.db.conninfo())
     stored: list[PlateEvent] = [d.event for d in before]
     assert_same_series(_rollups(empty_database), expected_series(stored, "hour", "camera"))

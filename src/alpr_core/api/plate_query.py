@@ -29,6 +29,18 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as bad inpu
 MAX_ATTRIBUTE = 100
 
 
+def purpose_field() -> Any:
+    """A search's ``purpose``: why it is made, kept with its audit row (``require_purpose``)."""
+    return Field(
+        default=None,
+        max_length=200,
+        pattern=NO_NUL,
+        examples=["case 2026-0117"],
+        description="Why you search (a case number, for instance), kept with the audit row; "
+        "required when the API runs with API_REQUIRE_PURPOSE=true.",
+    )
+
+
 def _attribute(what: str, example: str, max_length: int = MAX_ATTRIBUTE) -> Any:
     return Field(
         default=None,
@@ -137,14 +149,7 @@ class PlateTermQuery(BaseModel):
         "OCR look-alikes (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G) plus up to two other edits, "
         "closest first.",
     )
-    purpose: str | None = Field(
-        default=None,
-        max_length=200,
-        pattern=NO_NUL,
-        examples=["case 2026-0117"],
-        description="Why you search (a case number, for instance), kept with the audit row; "
-        "required when the API runs with API_REQUIRE_PURPOSE=true.",
-    )
+    purpose: str | None = purpose_field()
 
 
 class PlateSearchQuery(PlateListQuery, PlateTermQuery):

@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 from pydantic_core import to_json  # JSON in Rust, faster than json.dumps
 
 from alpr_core.db.passes import pass_read, update_passes
+from alpr_core.db.plate_sketches import add_to_sketches
 from alpr_core.db.plate_texts import record_plate_texts
 from alpr_core.errors import TransientError
 from alpr_core.events.model import PlateEvent
@@ -129,7 +130,8 @@ class DetectionWriter:
     """Writes batches of rows over one connection; knows which day partitions exist.
 
     With ``keep`` (the retention period), rows of days retention drops are refused. With
-    ``pass_gap``, new reads join their passes (``db/passes.py``); None keeps no passes."""
+    ``pass_gap``, new reads join their passes (``db/passes.py``); None keeps no passes. With
+    ``plate_sketches``, new reads enter the unique-plate sketches (``db/plate_sketches.py``)."""
 
     def __init__(
         self,
@@ -138,12 +140,14 @@ class DetectionWriter:
         *,
         use_copy: bool = True,
         pass_gap: timedelta | None = None,
+        plate_sketches: bool = True,
     ) -> None:
         self._days_ready: set[date] = set()
         self._keep = keep
         self._now = now
         self._use_copy = use_copy  # False: INSERT only, for servers without COPY (PGlite)
         self._pass_gap = pass_gap
+        self._plate_sketches = plate_sketches
 
     def write(self, conn: psycopg.Connection[Any], rows: Sequence[DetectionRow]) -> WriteResult:
         """Insert the rows inside retention in one transaction; report the others."""
@@ -192,6 +196,8 @@ class DetectionWriter:
                     self._pass_gap,
                     use_copy=self._use_copy,
                 )
+            if self._plate_sketches:
+                add_to_sketches(conn, [row.event for row in new])
         self._days_ready |= days
         return len(new)
 

@@ -20,9 +20,13 @@ from psycopg.types.json import Jsonb
 from pydantic_core import to_json
 
 from alpr_core.events.model import PlateEvent, direction_of
-from alpr_core.passes.grouping import Pass, PassRead, join_reads, windows
+from alpr_core.passes.grouping import Pass, PassRead, count_changes, join_reads, windows
 
 _LOCK_PREFIX = "alpr.passes:"
+# Each camera's transaction lock, taken in camera order by whoever changes the camera's passes.
+LOCK_CAMERAS: LiteralString = (
+    "SELECT pg_advisory_xact_lock(hashtextextended(%s || c, 0)) FROM unnest(%s::text[]) c"
+)
 # A stored pass's row, the columns written and read in this order.
 _TYPED_COLUMNS: tuple[tuple[LiteralString, LiteralString], ...] = (
     ("id", "bigint"),
@@ -88,6 +92,21 @@ def pass_read(event: PlateEvent) -> PassRead:
     )
 
 
+# Passes per hour, camera and site (migration 0028), changed by what a batch changed; rows in
+# key order, so that two writers lock them in the same order.
+_COUNT_PASSES: LiteralString = (
+    "INSERT INTO pass_rollups AS r (hour, camera_id, site, passes)"
+    " SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::bigint[])"
+    " ON CONFLICT (hour, camera_id, (coalesce(site, ''))) DO UPDATE"
+    " SET passes = r.passes + excluded.passes"
+)
+
+
+def camera_locks(cameras: list[str]) -> tuple[str, list[str]]:
+    """The parameters of ``LOCK_CAMERAS`` for ``cameras``, in the order they must be taken."""
+    return _LOCK_PREFIX, sorted(cameras)
+
+
 def update_passes(
     conn: psycopg.Connection[Any],
     reads: Sequence[PassRead],
@@ -101,12 +120,10 @@ def update_passes(
         return
     spans = windows(reads, gap)
     cameras = sorted({camera for camera, _, _ in spans})
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended(%s || c, 0)) FROM unnest(%s::text[]) c",
-        (_LOCK_PREFIX, cameras),
-    )
+    conn.execute(LOCK_CAMERAS, camera_locks(cameras))
     near = conn.execute(_NEAR, [list(column) for column in zip(*spans, strict=True)])
-    changes = join_reads([_stored(row) for row in near], reads, gap)
+    stored = [_stored(row) for row in near]
+    changes = join_reads(stored, reads, gap)
     if changes.merged_away:
         conn.execute("DELETE FROM passes WHERE id = ANY(%s)", (changes.merged_away,))
     updated = [_record(p) for p in changes.written if p.id is not None]
@@ -117,6 +134,11 @@ def update_passes(
         _copy(conn, created)
     elif created:
         conn.execute(_INSERT, (Jsonb([_record(p) for p in created], dumps=to_json),))
+    counts = count_changes(stored, changes)
+    if counts:
+        keys = sorted(counts, key=lambda k: (k[0], k[1], k[2] or ""))  # the index's order
+        columns = [list(column) for column in zip(*keys, strict=True)]
+        conn.execute(_COUNT_PASSES, [*columns, [counts[k] for k in keys]])
 
 
 def _copy(conn: psycopg.Connection[Any], created: list[Pass]) -> None:
@@ -146,6 +168,7 @@ def rebuild_passes(conninfo: str, gap: timedelta, batch: int = 5_000) -> tuple[i
     ):
         writer.execute("SELECT pg_advisory_lock(%s)", (_REBUILD_LOCK,))
         writer.execute("DELETE FROM passes")
+        writer.execute("DELETE FROM pass_rollups")
         reads = 0
         with reader.cursor(name="alpr_passes_rebuild") as cursor:
             cursor.itersize = batch

@@ -5,8 +5,8 @@ same partition and finishes it, so no image outlives its row. Then the fuzzy-sea
 forgets the dropped days, and the plates with no day left, the passes whose reads are all gone
 go, and alerts past their list's
 retention or past the reads' (whichever is sooner) go with their reads, outbox rows and
-deliveries, and so do the hourly read counts of the dropped days. Only one run at a time does
-work.
+deliveries, and so do the hourly read counts of the dropped days, the corrections of the dropped
+reads, and the tags and notes of plates with no read left. Only one run at a time does work.
 
 Dropping a partition needs an exclusive lock, which queues every later reader and writer of
 the table behind it: the drop waits at most ``lock_timeout_ms`` for it, and a partition it
@@ -42,7 +42,8 @@ class RetentionResult:
     partitions_locked: int = 0  # expired, but busy past the lock timeout: left for the next run
     alerts_deleted: int = 0
     passes_deleted: int = 0
-    rollup_hours_deleted: int = 0  # rows of read_rollups (an hour of a camera and site)
+    rollup_hours_deleted: int = 0  # rows of read_rollups, pass_rollups and plate_sketches
+    annotations_deleted: int = 0  # corrections, tags and notes
 
 
 def apply_retention(
@@ -83,6 +84,7 @@ def apply_retention(
             alerts_deleted=_expire_alerts(conn, now, now - keep),
             passes_deleted=_expire_passes(conn, now - keep),
             rollup_hours_deleted=_expire_rollups(conn, now - keep),
+            annotations_deleted=_expire_annotations(conn, now - keep),
         )
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
@@ -142,7 +144,26 @@ def _expire_passes(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
 
 def _expire_rollups(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
     """Delete the read counts of the dropped days (before ``cutoff``'s), as their owner
-    (migration 0026)."""
+    (migration 0026), and the pass counts and plate sketches of those days (0028, 0029)."""
     day = datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)
     row = conn.execute("SELECT alpr_expire_read_rollups(%s)", (day,)).fetchone()
-    return int(row[0]) if row else 0
+    passes = conn.execute("DELETE FROM pass_rollups WHERE hour < %s", (day,)).rowcount
+    sketches = conn.execute("DELETE FROM plate_sketches WHERE day < %s", (day.date(),)).rowcount
+    return (int(row[0]) if row else 0) + passes + sketches
+
+
+def _expire_annotations(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
+    """Delete the corrections of the dropped reads (before ``cutoff``'s day), and the tags and
+    notes of the plates that have no read left (none in the fuzzy-search dictionary, which
+    forgets a plate with its last day, nor waiting to enter it)."""
+    day = datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)
+    deleted = conn.execute('DELETE FROM plate_corrections WHERE "timestamp" < %s', (day,)).rowcount
+    for table in ("plate_tags", "plate_notes"):
+        deleted += conn.execute(
+            sql.SQL(
+                "DELETE FROM {} a WHERE NOT EXISTS (SELECT 1 FROM plate_texts t"
+                " WHERE t.plate_normalized = a.plate_normalized) AND NOT EXISTS (SELECT 1"
+                " FROM plate_texts_pending p WHERE p.plate_normalized = a.plate_normalized)"
+            ).format(sql.Identifier(table))
+        ).rowcount
+    return deleted

@@ -1,10 +1,11 @@
-"""The SQL of ``GET /stats`` (docs/decisions.md#stats): reads per hour or day, per camera, site
-or in all, from ``read_rollups`` (migration 0026), inside the key's scope."""
+"""The SQL of ``GET /stats`` (docs/decisions.md#stats): reads and passes per hour or day, per
+camera, site or in all, from ``read_rollups`` and ``pass_rollups`` (migrations 0026, 0028),
+inside the key's scope."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, LiteralString
 
 from alpr_core.api.queries import scope_clause
@@ -41,26 +42,74 @@ class StatsFilters:
     site: str | None = None
 
 
-def reads_series_query(
-    key: ApiKey, hours: StatsRange, bucket: Bucket, by: StatsBy, filters: StatsFilters
-) -> tuple[LiteralString, dict[str, Any]]:
-    """Reads and their mean confidence per ``bucket`` (UTC) and per ``by``, oldest first."""
-    params: dict[str, Any] = {"since": hours.since, "until": hours.until, "bucket": bucket}
-    clauses: list[LiteralString] = ["hour >= %(since)s", "hour < %(until)s"]
-    clauses += scope_clause(key, params)
+def _place_clauses(
+    key: ApiKey, filters: StatsFilters, params: dict[str, Any]
+) -> list[LiteralString]:
+    """The key's scope and the filters, over a table of camera_id and site."""
+    clauses = scope_clause(key, params)
     if filters.camera_ids:
         clauses.append("camera_id = ANY(%(camera_ids)s)")
         params["camera_ids"] = filters.camera_ids
     if filters.site is not None:
         clauses.append("site = %(site)s")
         params["site"] = filters.site
+    return clauses
+
+
+def sketch_days(hours: StatsRange) -> tuple[date, date]:
+    """The first and last UTC day that ``hours`` touch: sketches are kept per day."""
+    return hours.since.date(), (hours.until - timedelta(microseconds=1)).date()
+
+
+def sketches_query(
+    key: ApiKey, hours: StatsRange, filters: StatsFilters
+) -> tuple[LiteralString, dict[str, Any]]:
+    """The unique-plate sketches (migration 0029) of the UTC days that ``hours`` touch, inside
+    the key's scope: day, camera, site, sketch."""
+    first, last = sketch_days(hours)
+    params: dict[str, Any] = {"first_day": first, "last_day": last}
+    clauses: list[LiteralString] = ["day >= %(first_day)s", "day <= %(last_day)s"]
+    clauses += _place_clauses(key, filters, params)
+    where: LiteralString = " AND ".join(clauses)
+    return f"SELECT day, camera_id, site, uniques FROM plate_sketches WHERE {where}", params
+
+
+def top_plates_query(
+    key: ApiKey, hours: StatsRange, filters: StatsFilters, limit: int
+) -> tuple[LiteralString, dict[str, Any]]:
+    """The ``limit`` plates (passes' consensus, so corrections count) with the most passes
+    beginning in ``hours``, inside the key's scope: exact, counted from the passes."""
+    params: dict[str, Any] = {"since": hours.since, "until": hours.until, "limit": limit}
+    clauses: list[LiteralString] = ["first_seen >= %(since)s", "first_seen < %(until)s"]
+    clauses += _place_clauses(key, filters, params)
     where: LiteralString = " AND ".join(clauses)
     query: LiteralString = (
-        f"SELECT at, camera_id, site, sum(reads)::bigint AS reads,"
-        " sum(confidence_sum) / sum(reads) AS mean_confidence"
-        f" FROM (SELECT date_trunc(%(bucket)s, hour, 'UTC') AS at, {_GROUPS[by]},"
-        f" reads, confidence_sum FROM read_rollups WHERE {where}) AS rolled"
-        " GROUP BY at, camera_id, site ORDER BY at, camera_id NULLS FIRST, site NULLS FIRST"
+        "SELECT plate_normalized, count(*) AS passes, sum(read_count)::bigint AS reads,"
+        " min(first_seen) AS first_seen, max(last_seen) AS last_seen"
+        f" FROM passes WHERE {where} GROUP BY plate_normalized"
+        " ORDER BY count(*) DESC, plate_normalized LIMIT %(limit)s"
+    )
+    return query, params
+
+
+def reads_series_query(
+    key: ApiKey, hours: StatsRange, bucket: Bucket, by: StatsBy, filters: StatsFilters
+) -> tuple[LiteralString, dict[str, Any]]:
+    """Reads, their mean confidence and passes (by the hour of their first read) per
+    ``bucket`` (UTC) and per ``by``, oldest first; buckets with neither are left out."""
+    params: dict[str, Any] = {"since": hours.since, "until": hours.until, "bucket": bucket}
+    clauses: list[LiteralString] = ["hour >= %(since)s", "hour < %(until)s"]
+    clauses += _place_clauses(key, filters, params)
+    where: LiteralString = " AND ".join(clauses)
+    at: LiteralString = f"date_trunc(%(bucket)s, hour, 'UTC') AS at, {_GROUPS[by]}"
+    query: LiteralString = (
+        "SELECT at, camera_id, site, sum(reads)::bigint AS reads,"
+        " sum(confidence_sum) / nullif(sum(reads), 0) AS mean_confidence,"
+        " sum(passes)::bigint AS passes"
+        f" FROM (SELECT {at}, reads, confidence_sum, 0 AS passes FROM read_rollups WHERE {where}"
+        f" UNION ALL SELECT {at}, 0, 0, passes FROM pass_rollups WHERE {where}) AS rolled"
+        " GROUP BY at, camera_id, site HAVING sum(reads) > 0 OR sum(passes) > 0"
+        " ORDER BY at, camera_id NULLS FIRST, site NULLS FIRST"
     )
     return query, params
 

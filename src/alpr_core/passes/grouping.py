@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from alpr_core.events.parse import ocr_key
@@ -183,6 +183,33 @@ def join_reads(stored: Iterable[Pass], reads: Sequence[PassRead], gap: timedelta
         changes.written.append(_merged(kept, news, ids[0] if ids else None))
         changes.merged_away.extend(ids[1:])
     return changes
+
+
+# A pass is counted in the UTC hour of its first read, at its camera and site.
+HourKey = tuple[datetime, str, str | None]
+
+
+def hour_of(p: Pass) -> HourKey:
+    return (
+        p.first_seen.astimezone(UTC).replace(minute=0, second=0, microsecond=0),
+        p.camera_id,
+        p.site,
+    )
+
+
+def count_changes(stored: Iterable[Pass], changes: PassChanges) -> dict[HourKey, int]:
+    """What ``changes`` do to the passes counted per hour, camera and site (``hour_of``): a
+    new pass adds one; a pass merged away, or written with another first hour or site, moves
+    its count. Only the counts that change."""
+    before = {p.id: p for p in stored}
+    delta: dict[HourKey, int] = defaultdict(int)
+    for pass_id in changes.merged_away:
+        delta[hour_of(before[pass_id])] -= 1
+    for p in changes.written:
+        if p.id is not None:
+            delta[hour_of(before[p.id])] -= 1
+        delta[hour_of(p)] += 1
+    return {key: count for key, count in delta.items() if count}
 
 
 def micros_of(span: timedelta) -> int:

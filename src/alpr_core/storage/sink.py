@@ -66,9 +66,11 @@ class DetectionSink:
         cameras: KnownCameras | None = None,
         alerts: AlertRecorder | None = None,
         pass_gap: timedelta | None = None,
+        plate_sketches: bool = True,
     ) -> None:
         """``retention``: rows older than this are refused; None keeps every row.
         ``pass_gap``: reads join vehicle passes with this gap; None keeps no passes.
+        ``plate_sketches``: reads are added to the unique-plate sketches.
         ``cameras``: the registry, which may refuse reads of unknown cameras; None checks none.
         ``alerts``: matches stored reads against the watchlists; None matches none."""
         self._pool = pool
@@ -77,7 +79,9 @@ class DetectionSink:
         self._images = images
         self._edge = edge_uploads
         self._uploads = ThreadPoolExecutor(upload_threads, thread_name_prefix="image-upload")
-        self._writer = DetectionWriter(retention, now, pass_gap=pass_gap)
+        self._writer = DetectionWriter(
+            retention, now, pass_gap=pass_gap, plate_sketches=plate_sketches
+        )
 
     def write(self, events: Sequence[DecodedEvent]) -> SinkResult:
         rows = [_row(decoded) for decoded in events]

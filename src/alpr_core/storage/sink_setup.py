@@ -41,4 +41,5 @@ def detection_sink(
         ),
         alerts=alerts,
         pass_gap=timedelta(seconds=settings.passes.gap_s) if settings.passes.tracking else None,
+        plate_sketches=settings.stats.plate_sketches,
     )

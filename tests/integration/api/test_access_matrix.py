@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
 import psycopg
@@ -25,7 +26,8 @@ from tests.integration.api.test_events import event
 
 ROLES = ("none", *KEY_ROLES)
 OPEN = frozenset(ROLES)
-READERS = frozenset({"viewer", "admin"})
+READERS = frozenset({"viewer", "analyst", "admin"})
+ANALYSTS = frozenset({"analyst", "admin"})
 LIST_KEEPERS = frozenset({"admin", "watchlist"})
 
 
@@ -48,8 +50,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/stakeout"): Rule(READERS, 200, 200),  # 200 with no site-2 plates
     ("get", "/stats"): Rule(READERS, 200, 200),  # 200 with no site-2 counts
     ("get", "/stats/cameras"): Rule(READERS, 200, 200),  # 200 with no site-2 cameras
+    ("get", "/stats/plates"): Rule(READERS, 200, 200),  # 200 with no site-2 plates
     ("get", "/plates/{plate_id}"): Rule(READERS, 200, 404),
     ("get", "/plates/{plate_id}/image"): Rule(READERS, 200, 404),
+    ("post", "/plates/{plate_id}/corrections"): Rule(ANALYSTS, 201, 404),
+    ("post", "/plates/{plate_id}/tags"): Rule(ANALYSTS, 201, 404),
+    ("delete", "/plates/{plate_id}/tags/{tag}"): Rule(ANALYSTS, 204, 404),
+    ("post", "/plates/{plate_id}/notes"): Rule(ANALYSTS, 201, 404),
     ("get", "/audit"): Rule(frozenset({"admin"}), 200, 200),
     ("get", "/cameras"): Rule(frozenset({"admin"}), 200, 200),  # 200 with no site-2 cameras
     ("post", "/events"): Rule(frozenset({"ingest"}), 202, 422),  # every item out of scope
@@ -135,6 +142,19 @@ def _fresh_list(target: Target) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
+def _fresh_tag(target: Target) -> str:
+    """A new tag on the plate of the target's read, made at its camera."""
+    tag = f"t{next(_CORRECTIONS)}"
+    with psycopg.connect(target.settings.db.conninfo(), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO plate_tags (plate_normalized, tag, camera_id, site, key_name)"
+            " SELECT plate_normalized, %s, camera_id, site, 'test' FROM plate_detections"
+            " WHERE id = %s",
+            (tag, target.plate_id),
+        )
+    return tag
+
+
 def _fresh_webhook(target: Target, watchlist_id: str) -> str:
     with psycopg.connect(target.settings.db.conninfo(), autocommit=True) as conn:
         row = conn.execute(
@@ -160,7 +180,14 @@ def _fresh_alert(target: Target) -> str:
     return str(row[0])
 
 
+_CORRECTIONS = count()
+
 _BODIES: dict[tuple[str, str], Callable[[str], Any]] = {
+    ("post", "/plates/{plate_id}/corrections"): lambda _site: {
+        "plate_text": f"QX{next(_CORRECTIONS)}"  # a new text each time: an unchanged one is 409
+    },
+    ("post", "/plates/{plate_id}/tags"): lambda _site: {"tag": "seen"},
+    ("post", "/plates/{plate_id}/notes"): lambda _site: {"text": "seen"},
     ("post", "/events"): lambda site: event(node={"site": site, "host": "h"}),
     ("post", "/watchlists"): lambda site: {"name": "l", "owner": "o", "sites": [site]},
     ("patch", "/watchlists/{watchlist_id}"): lambda _site: {"priority": "critical"},
@@ -178,6 +205,8 @@ def _request(
 ) -> Any:
     method, template = operation
     path = template.replace("{plate_id}", str(target.plate_id))
+    if "{tag}" in path:
+        path = path.replace("{tag}", _fresh_tag(target))
     if "{watchlist_id}" in path:
         watchlist_id, entry_id = _fresh_list(target)
         path = path.replace("{watchlist_id}", watchlist_id).replace("{entry_id}", entry_id)

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from alpr_core.db.api_keys import ApiKey
+from alpr_core.db.plate_sketches import SketchUnion
 from alpr_core.db.retention import apply_retention
 from alpr_core.db.stats import (
     Bucket,
@@ -20,6 +21,7 @@ from alpr_core.db.stats import (
     StatsRange,
     camera_health_query,
     reads_series_query,
+    sketches_query,
 )
 from alpr_core.images.object_store import ObjectImageStore, local_store
 from tests.integration.stats_model import assert_same_series, expected_series
@@ -91,3 +93,31 @@ def test_camera_health_on_the_continuous_aggregate(conn: Conn) -> None:
         assert reads_24h == len(recent)
         assert float(str(usual_24h)) == pytest.approx(len(before) / 7)
         assert last_read == max(e.captured_at for e in recent + before)
+
+
+def test_unique_plates_and_pass_counts_are_kept_on_the_hypertable_path(conn: Conn) -> None:
+    """The writer's own counts (passes per hour, plate sketches per day) on PGlite's INSERT
+    path: the distinct plates per day and site, and the passes kept, per hour."""
+    rows = simulated_rows(NOW - timedelta(days=2), 60, seed=25)
+    write_rows(conn, rows)
+    write_rows(conn, rows[:20])  # a replay: nothing new to count
+    hours = StatsRange.covering(NOW - timedelta(days=3), NOW)
+    sql, params = sketches_query(EVERYONE, hours, StatsFilters())
+    per_day: dict[tuple[object, ...], SketchUnion] = {}
+    for day, _camera, site, uniques in conn.execute(sql, params).fetchall():
+        per_day.setdefault((day, site), SketchUnion()).add(uniques)  # type: ignore[arg-type]
+    want: dict[tuple[object, ...], set[str]] = {}
+    for row in rows:
+        event = row.event
+        want.setdefault((event.captured_at.date(), event.site), set()).add(event.plate_normalized)
+    got = {group: round(union.unique_plates().estimate) for group, union in per_day.items()}
+    assert got == {group: len(plates) for group, plates in want.items()}
+    counted = conn.execute(
+        "SELECT hour, camera_id, site, passes FROM pass_rollups WHERE passes <> 0"
+    ).fetchall()
+    kept = conn.execute(
+        "SELECT date_trunc('hour', first_seen, 'UTC'), camera_id, site, count(*)"
+        " FROM passes GROUP BY 1, 2, 3"
+    ).fetchall()
+    assert sorted(counted, key=str) == sorted(kept, key=str)
+    assert kept

@@ -5,6 +5,7 @@ edge cannot grow a pass without bound."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,9 +17,12 @@ from hypothesis import strategies as st
 from alpr_core.passes.grouping import (
     MAX_KEYS,
     MAX_VOTES,
+    HourKey,
     Pass,
     PassRead,
     consensus,
+    count_changes,
+    hour_of,
     join_reads,
     windows,
 )
@@ -54,6 +58,7 @@ class Store:
 
     def __init__(self) -> None:
         self.passes: dict[int, Pass] = {}
+        self.counted: Counter[HourKey] = Counter()  # pass_rollups
         self._next_id = 1
 
     def add(self, reads: Sequence[PassRead]) -> None:
@@ -67,6 +72,7 @@ class Store:
             )
         ]
         changes = join_reads(near, reads, GAP)
+        self.counted.update(count_changes(near, changes))
         for gone in changes.merged_away:
             del self.passes[gone]
         for written in changes.written:
@@ -127,6 +133,33 @@ def test_any_arrival_order_counts_every_read_once(
     everything.add(reads)
     # late reads may join a pass around them: never more passes than reads arriving in order
     assert len(store.passes) <= len(everything.passes)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-300, 300), st.sampled_from(["cam-1", "cam-2"]), st.integers(0, 2)),
+        min_size=1,
+        max_size=30,
+    ),
+    st.randoms(use_true_random=False),
+    st.integers(1, 5),
+)
+def test_the_counts_per_hour_follow_every_change_in_any_order(
+    drawn: list[tuple[int, str, int]], random: Random, batch: int
+) -> None:
+    """Reads around an hour's start (T0), late or not, joining and merging passes: the counts
+    kept from each batch's changes are the passes kept, per hour of their first read."""
+    reads = [
+        read(n, second, camera=camera, track=f"t{track}")
+        for n, (second, camera, track) in enumerate(drawn)
+    ]
+    random.shuffle(reads)
+    store = Store()
+    for start in range(0, len(reads), batch):
+        store.add(reads[start : start + batch])
+    kept = Counter(hour_of(p) for p in store.passes.values())
+    assert +store.counted == kept
+    assert not -store.counted, "no count below zero"
 
 
 def test_a_read_bridging_two_passes_merges_them_into_the_older_one() -> None:

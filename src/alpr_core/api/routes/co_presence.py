@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alpr_core.api.audit import record_query
 from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.params import checked_range, require_purpose
-from alpr_core.api.plate_query import NO_NUL, openapi_parameters, read_query
+from alpr_core.api.plate_query import NO_NUL, openapi_parameters, purpose_field, read_query
 from alpr_core.api.problems import Problem, problem_responses
 from alpr_core.api.statements import fetch_rows
 from alpr_core.db.co_presence import (
@@ -33,13 +33,7 @@ router = APIRouter(tags=["investigation"])
 class _Search(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    purpose: str | None = Field(
-        default=None,
-        max_length=200,
-        pattern=NO_NUL,
-        description="Why you search, kept with the audit row; required with "
-        "API_REQUIRE_PURPOSE=true.",
-    )
+    purpose: str | None = purpose_field()
     limit: int = Field(default=50, ge=1, le=200, description="Results at most.")
 
 
