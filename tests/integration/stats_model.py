@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+import psycopg
 import pytest
 
 from alpr_core.events.model import PlateEvent
@@ -39,3 +41,17 @@ def assert_same_series(got: Sequence[Sequence[object]], want: Sequence[Sequence[
     """Equal buckets, places and counts; mean confidences equal but for float rounding."""
     assert [tuple(row[:4]) for row in got] == [tuple(row[:4]) for row in want]
     assert [row[4] for row in got] == pytest.approx([row[4] for row in want])
+
+
+def assert_pass_counts(conn: psycopg.Connection[Any]) -> int:
+    """The passes per hour of their first read, camera and site (``pass_rollups``, kept from
+    each batch's changes) are those of the passes kept; how many groups there are."""
+    counted = conn.execute(
+        "SELECT hour, camera_id, site, passes FROM pass_rollups WHERE passes <> 0"
+    ).fetchall()
+    kept = conn.execute(
+        "SELECT date_trunc('hour', first_seen, 'UTC'), camera_id, site, count(*)"
+        " FROM passes GROUP BY 1, 2, 3"
+    ).fetchall()
+    assert sorted(counted, key=str) == sorted(kept, key=str)
+    return len(kept)

@@ -20,6 +20,7 @@ from alpr_core.db.passes import pass_read
 from alpr_core.db.retention import apply_retention
 from alpr_core.events.parse import parse_event
 from alpr_core.images.object_store import ObjectImageStore
+from tests.integration.stats_model import assert_pass_counts
 from tests.unit.factories import LIMITS, record
 from tests.unit.passes.rule_model import model_summary
 
@@ -60,17 +61,8 @@ def summaries(settings: Settings) -> set[tuple[str, datetime, datetime, int]]:
 
 
 def assert_counted(settings: Settings) -> None:
-    """The passes per hour of their first read, camera and site (``pass_rollups``, kept from
-    each batch's changes) are those of the passes kept."""
     with psycopg.connect(settings.db.conninfo()) as conn:
-        counted = conn.execute(
-            "SELECT hour, camera_id, site, passes FROM pass_rollups WHERE passes <> 0"
-        ).fetchall()
-        kept = conn.execute(
-            "SELECT date_trunc('hour', first_seen, 'UTC'), camera_id, site, count(*)"
-            " FROM passes GROUP BY 1, 2, 3"
-        ).fetchall()
-    assert sorted(counted, key=str) == sorted(kept, key=str)
+        assert_pass_counts(conn)
 
 
 def write(settings: Settings, *batches: list[DetectionRow]) -> int:

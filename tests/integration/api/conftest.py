@@ -50,13 +50,19 @@ def stored(
 ) -> list[DecodedEvent]:
     """The simulated reads, written through the storage sink (images, then rows, passes)."""
     events = [DecodedEvent(parse_event(r.record, LIMITS, datetime.now(UTC)), 1) for r in simulated]
+    store(settings, images, events)
+    return events
+
+
+def store(settings: Settings, images: ObjectImageStore, events: list[DecodedEvent]) -> None:
+    """``events`` through the storage sink, as the storage service stores them: images, then
+    rows, passes and counts."""
     with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
         sink = DetectionSink(
             pool, images, 8, edge_uploads_of(settings), pass_gap=timedelta(seconds=PASS_GAP_S)
         )
         sink.write(events)
         sink.close()
-    return events
 
 
 @pytest.fixture

@@ -11,15 +11,13 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from psycopg_pool import ConnectionPool
 
 from alpr_core.config import Settings
 from alpr_core.db.api_keys import create_key
 from alpr_core.db.retention import apply_retention
 from alpr_core.events.avro import DecodedEvent
-from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
-from alpr_core.storage.sink import DetectionSink
-from tests.integration.api.conftest import PASS_GAP_S, Keys, all_pages, as_key
+from alpr_core.images.object_store import ObjectImageStore
+from tests.integration.api.conftest import Keys, all_pages, as_key, store
 
 NEW_TEXT = "QX 97 JWV"  # no simulated plate: the simulator draws letters and digits apart
 NEW_PLATE = "QX97JWV"
@@ -241,12 +239,7 @@ def test_a_replay_leaves_a_corrected_read_as_corrected(
 ) -> None:
     read = _read_at(stored, client, keys.viewer, "site-1")
     corrected = _correct(client, analysts.everywhere, read["id"], NEW_TEXT).json()
-    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(
-            pool, images, 8, edge_uploads_of(settings), pass_gap=timedelta(seconds=PASS_GAP_S)
-        )
-        sink.write(stored)
-        sink.close()
+    store(settings, images, stored)
     assert client.get(f"/plates/{read['id']}", headers=as_key(keys.viewer)).json() == corrected
 
 

@@ -26,7 +26,7 @@ from alpr_core.events.model import PlateEvent
 from alpr_core.events.parse import parse_event
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of
 from alpr_core.storage.sink import DetectionSink
-from tests.integration.api.conftest import LIMITS, PASS_GAP_S, Keys, as_key
+from tests.integration.api.conftest import LIMITS, Keys, as_key, store
 from tests.integration.stats_model import assert_same_series, bucket_start, expected_series
 from tests.unit.factories import record
 
@@ -218,13 +218,7 @@ def _passes_of(
         )
         for i in range(times)
     ]
-    events = [DecodedEvent(parse_event(r, LIMITS, now), 1) for r in records]
-    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(
-            pool, images, 4, edge_uploads_of(settings), pass_gap=timedelta(seconds=PASS_GAP_S)
-        )
-        sink.write(events)
-        sink.close()
+    store(settings, images, [DecodedEvent(parse_event(r, LIMITS, now), 1) for r in records])
 
 
 def test_top_plates_are_the_plates_with_most_passes(

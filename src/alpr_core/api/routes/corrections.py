@@ -5,6 +5,7 @@ the read as ``GET /plates/{id}`` shows it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
@@ -93,12 +94,11 @@ async def correct(
 )
 async def tag(request: Request, key: AnalystKey, plate_id: PlateId, body: TagIn) -> PlateDetail:
     """The tag is kept at the read's camera and site: keys that may see them see it."""
-    resources = resources_of(request)
-    async with resources.pool.connection() as conn:
-        read = await _placed(conn, key, plate_id, request)
+
+    async def add(conn: AsyncConnection[Any], read: plate_notes.PlacedRead) -> None:
         await plate_notes.add_tag(conn, key, read, body.tag)
-        await record_query(conn, key, request, 201, 1)
-        return await _answer(conn, key, plate_id, resources.edge_uploads)
+
+    return await _annotate(request, key, plate_id, add)
 
 
 @router.delete(
@@ -134,10 +134,24 @@ async def untag(
 )
 async def note(request: Request, key: AnalystKey, plate_id: PlateId, body: NoteIn) -> PlateDetail:
     """Notes are kept, never edited, at the read's camera and site."""
+
+    async def add(conn: AsyncConnection[Any], read: plate_notes.PlacedRead) -> None:
+        await plate_notes.add_note(conn, key, read, body.text)
+
+    return await _annotate(request, key, plate_id, add)
+
+
+async def _annotate(
+    request: Request,
+    key: ApiKey,
+    plate_id: int,
+    add: Callable[[AsyncConnection[Any], plate_notes.PlacedRead], Awaitable[None]],
+) -> PlateDetail:
+    """``add`` a tag or note through the read, if the key may see it; audited either way."""
     resources = resources_of(request)
     async with resources.pool.connection() as conn:
         read = await _placed(conn, key, plate_id, request)
-        await plate_notes.add_note(conn, key, read, body.text)
+        await add(conn, read)
         await record_query(conn, key, request, 201, 1)
         return await _answer(conn, key, plate_id, resources.edge_uploads)
 
