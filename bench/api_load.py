@@ -299,7 +299,7 @@ def co_presence_scenarios(recent: RecentPasses) -> list[Scenario]:
         return Page(f"/stats?{week}&bucket=day&by=camera", statements=statements)
 
     def top_plates(_rng: random.Random) -> Page:
-        hours = StatsRange.covering(until - timedelta(days=7), until)
+        hours = StatsRange.covering(until - timedelta(days=1), until)
 
         async def statements(
             conn: AsyncConnection[Any], key: ApiKey | None, request: Request
@@ -309,8 +309,8 @@ def co_presence_scenarios(recent: RecentPasses) -> list[Scenario]:
             if key is not None:
                 await record_query(conn, key, request, 200, len(plates))
 
-        week = f"start_time={_iso(hours.since)}&end_time={_iso(until)}"
-        return Page(f"/stats/plates?{week}&purpose=bench", statements=statements)
+        day = f"start_time={_iso(hours.since)}&end_time={_iso(until)}"
+        return Page(f"/stats/plates?{day}&purpose=bench", statements=statements)
 
     return [
         Scenario("convoy", convoy),

@@ -81,18 +81,33 @@ class Estimate:
 
 
 class SketchUnion:
-    """Sketches merged: the unique plates of all of them."""
+    """Sketches merged: the unique plates of all of them. One sketch is read as it is: a union
+    costs more to make than to fill, and most groups of ``/stats`` hold one sketch."""
 
     def __init__(self) -> None:
-        self._uniques = hll_union(HLL_LG_K)
+        self._single: hll_sketch | None = None
+        self._union: hll_union | None = None
 
     def add(self, uniques: bytes) -> None:
-        self._uniques.update(hll_sketch.deserialize(uniques))
+        sketch = hll_sketch.deserialize(uniques)
+        if self._union is not None:
+            self._union.update(sketch)
+        elif self._single is None:
+            self._single = sketch
+        else:
+            self._union = hll_union(HLL_LG_K)
+            self._union.update(self._single)
+            self._union.update(sketch)
 
     def unique_plates(self) -> Estimate:
         """The estimate, with bounds of two standard deviations (95 %)."""
-        result = self._uniques.get_result()
-        return Estimate(result.get_estimate(), result.get_lower_bound(2), result.get_upper_bound(2))
+        if self._union is not None:
+            merged = self._union.get_result()
+        elif self._single is not None:
+            merged = self._single
+        else:
+            return Estimate(0.0, 0.0, 0.0)
+        return Estimate(merged.get_estimate(), merged.get_lower_bound(2), merged.get_upper_bound(2))
 
 
 def rebuild_sketches(conninfo: str, batch: int = 50_000) -> tuple[int, int]:

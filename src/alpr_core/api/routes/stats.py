@@ -38,6 +38,7 @@ from alpr_core.db.stats import (
 router = APIRouter(tags=["stats"])
 Row = dict[str, Any]
 DEFAULT_DAYS = 7
+TOP_PLATES_DEFAULT = timedelta(days=1)
 TOP_PLATES_MAX_DAYS = 31
 
 
@@ -55,9 +56,12 @@ class _Counted(BaseModel):
     )
     site: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
 
-    def hours(self, max_range_days: int) -> StatsRange:
+    def hours(
+        self, max_range_days: int, default: timedelta = timedelta(days=DEFAULT_DAYS)
+    ) -> StatsRange:
+        """The whole hours asked for: ``default`` before ``end_time`` (now) when no start."""
         end = as_utc(self.end_time) or datetime.now(UTC)
-        start = as_utc(self.start_time) or end - timedelta(days=DEFAULT_DAYS)
+        start = as_utc(self.start_time) or end - default
         since, until = checked_range(start, end, max_range_days, strict=False)
         return StatsRange.covering(since, until)
 
@@ -201,6 +205,9 @@ class StatsSeries:
 
 
 class TopPlatesQuery(_Counted):
+    start_time: datetime | None = Field(
+        default=None, description="ISO 8601; a day before `end_time` by default."
+    )
     limit: int = Field(default=20, ge=1, le=100, description="Plates at most.")
     purpose: str | None = purpose_field()
 
@@ -233,11 +240,12 @@ async def top_plates(request: Request, key: ReaderKey) -> TopPlates:
     """The plates with the most passes (a vehicle's repeat reads at one camera are one pass)
     beginning in the range, counted exactly from the passes, with the unique plates of the
     range's days; inside the key's scope. A search: audited, and with API_REQUIRE_PURPOSE it
-    needs a `purpose`. At most `TOP_PLATES_MAX_DAYS` days: the count reads every pass in it."""
+    needs a `purpose`. A day by default, at most 31: the count reads every pass in the range."""
     resources = resources_of(request)
     query = read_query(TopPlatesQuery, request)
     require_purpose(resources.settings.require_purpose, query.purpose)
-    hours = query.hours(min(TOP_PLATES_MAX_DAYS, resources.settings.max_range_days))
+    max_days = min(TOP_PLATES_MAX_DAYS, resources.settings.max_range_days)
+    hours = query.hours(max_days, TOP_PLATES_DEFAULT)
     async with resources.pool.connection() as conn:
         plates, union = await top_plates_rows(conn, key, hours, query.filters(), query.limit)
         await record_query(conn, key, request, 200, len(plates))
