@@ -16,7 +16,7 @@ from alpr_core.api.queries import scope_clause
 from alpr_core.api.schemas import Correction
 from alpr_core.db.api_keys import ApiKey
 from alpr_core.db.passes import LOCK_CAMERAS, camera_locks
-from alpr_core.passes.grouping import consensus
+from alpr_core.passes.grouping import consensus, written_text
 
 # A person's correction as a vote in its pass: more than the summed confidence of any number of
 # reads a pass can hold, so the consensus is the corrected text whatever the OCR said.
@@ -122,7 +122,7 @@ async def _vote_in_pass(
         (
             Jsonb(votes),
             winner,
-            best_text if best_plate == winner else winner,  # as the passes write it (grouping)
+            written_text(best_text, best_plate, winner),
             best_text,
             best_plate,
             pass_id,

@@ -11,7 +11,7 @@ upgrade that brings passes to a database that holds reads, with the storage serv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any, LiteralString
 
@@ -102,6 +102,16 @@ _COUNT_PASSES: LiteralString = (
 )
 
 
+def in_key_order(
+    keys: Iterable[tuple[Any, str, str | None]],
+) -> tuple[list[tuple[Any, str, str | None]], list[list[Any]]]:
+    """Rows keyed by (hour or day, camera, site), sorted as their unique indexes order them (a
+    missing site as ''), so that two writers lock the rows in the same order; and the keys as
+    three columns, for ``unnest``."""
+    ordered = sorted(keys, key=lambda k: (k[0], k[1], k[2] or ""))
+    return ordered, [list(column) for column in zip(*ordered, strict=True)]
+
+
 def camera_locks(cameras: list[str]) -> tuple[str, list[str]]:
     """The parameters of ``LOCK_CAMERAS`` for ``cameras``, in the order they must be taken."""
     return _LOCK_PREFIX, sorted(cameras)
@@ -136,8 +146,7 @@ def update_passes(
         conn.execute(_INSERT, (Jsonb([_record(p) for p in created], dumps=to_json),))
     counts = count_changes(stored, changes)
     if counts:
-        keys = sorted(counts, key=lambda k: (k[0], k[1], k[2] or ""))  # the index's order
-        columns = [list(column) for column in zip(*keys, strict=True)]
+        keys, columns = in_key_order(counts)
         conn.execute(_COUNT_PASSES, [*columns, [counts[k] for k in keys]])
 
 

@@ -14,7 +14,7 @@ from typing import Any, LiteralString
 import psycopg
 from datasketches import hll_sketch, hll_union, tgt_hll_type
 
-from alpr_core.db.passes import LOCK_CAMERAS, camera_locks
+from alpr_core.db.passes import LOCK_CAMERAS, camera_locks, in_key_order
 from alpr_core.events.model import PlateEvent
 
 # 2^12 registers: a relative standard error of 1.6 %; 4 bits each, about 2 KiB a sketch.
@@ -58,8 +58,7 @@ def add_to_sketches(conn: psycopg.Connection[Any], events: Sequence[PlateEvent])
     if not plates:
         return
     conn.execute(LOCK_CAMERAS, camera_locks(list({camera for _, camera, _ in plates})))
-    places = sorted(plates, key=lambda p: (p[0], p[1], p[2] or ""))  # the index's order
-    columns = [list(column) for column in zip(*places, strict=True)]
+    places, columns = in_key_order(plates)
     stored = {
         (day, camera, site): hll_sketch.deserialize(uniques)
         for day, camera, site, uniques in conn.execute(_SELECT, columns)
@@ -138,7 +137,6 @@ def rebuild_sketches(conninfo: str, batch: int = 50_000) -> tuple[int, int]:
 
 def _write_day(conn: psycopg.Connection[Any], sketches: dict[Place, hll_sketch]) -> int:
     if sketches:
-        places = list(sketches)
-        columns = [list(column) for column in zip(*places, strict=True)]
+        places, columns = in_key_order(sketches)
         conn.execute(_UPSERT, [*columns, [sketches[place].serialize_compact() for place in places]])
     return len(sketches)

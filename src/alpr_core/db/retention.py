@@ -138,14 +138,14 @@ def _expire_alerts(conn: psycopg.Connection[Any], now: datetime, cutoff: datetim
 
 def _expire_passes(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
     """Delete the passes whose last read was in a dropped day (before ``cutoff``'s)."""
-    day = datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)
+    day = _first_kept_midnight(cutoff)
     return conn.execute("DELETE FROM passes WHERE last_seen < %s", (day,)).rowcount
 
 
 def _expire_rollups(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
     """Delete the read counts of the dropped days (before ``cutoff``'s), as their owner
     (migration 0026), and the pass counts and plate sketches of those days (0028, 0029)."""
-    day = datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)
+    day = _first_kept_midnight(cutoff)
     row = conn.execute("SELECT alpr_expire_read_rollups(%s)", (day,)).fetchone()
     passes = conn.execute("DELETE FROM pass_rollups WHERE hour < %s", (day,)).rowcount
     sketches = conn.execute("DELETE FROM plate_sketches WHERE day < %s", (day.date(),)).rowcount
@@ -156,7 +156,7 @@ def _expire_annotations(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
     """Delete the corrections of the dropped reads (before ``cutoff``'s day), and the tags and
     notes of the plates that have no read left (none in the fuzzy-search dictionary, which
     forgets a plate with its last day, nor waiting to enter it)."""
-    day = datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)
+    day = _first_kept_midnight(cutoff)
     deleted = conn.execute('DELETE FROM plate_corrections WHERE "timestamp" < %s', (day,)).rowcount
     for table in ("plate_tags", "plate_notes"):
         deleted += conn.execute(
@@ -167,3 +167,9 @@ def _expire_annotations(conn: psycopg.Connection[Any], cutoff: datetime) -> int:
             ).format(sql.Identifier(table))
         ).rowcount
     return deleted
+
+
+def _first_kept_midnight(cutoff: datetime) -> datetime:
+    """Midnight UTC of ``cutoff``'s day: partitions are whole days, so what is before it was in
+    a dropped one."""
+    return datetime.combine(cutoff.astimezone(UTC).date(), datetime.min.time(), UTC)

@@ -308,8 +308,14 @@ def _merged(
         best,
         best.direction or _last_direction(kept, reads),
         winner,
-        best.plate_text if best.plate_normalized == winner else winner,
+        written_text(best.plate_text, best.plate_normalized, winner),
     )
+
+
+def written_text(best_text: str, best_plate: str, consensus_plate: str) -> str:
+    """A pass's consensus as its best read wrote it, when the best read says it; else the
+    normalized consensus."""
+    return best_text if best_plate == consensus_plate else consensus_plate
 
 
 def _rank(read: PassRead) -> tuple[float, datetime, str]:
