@@ -21,6 +21,7 @@ import psycopg
 from alpr_core.config import Settings
 from alpr_core.events.parse import normalize_plate
 from bench.paired_ingest import Config, paired_rounds, published, report
+from bench.resources import admin_conninfo
 
 GOAL = 0.90
 
@@ -57,6 +58,9 @@ def fill_watchlist(settings: Settings, rows: list[tuple[Any, ...]]) -> None:
                 copy.write_row((row[0], plate, plate, mode, distance, str(index)))
         # as lists filled long before: no autovacuum of the new rows during the measured run
         conn.execute("VACUUM (ANALYZE) watchlists, watchlist_entries")
+    # nor a checkpoint of their pages and WAL
+    with psycopg.connect(admin_conninfo(settings), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
 
 
 def _alerts(settings: Settings) -> str:

@@ -143,24 +143,27 @@ class WatchlistIndex:
 
     def _look_up(self, plates: list[str]) -> list[tuple[ActiveEntry, ...]]:
         keys = [ocr_key(plate) for plate in plates]
-        found = []
+        found: list[tuple[ActiveEntry, ...]] = []
+        exact, wildcards = self._exact, bool(self._wildcards)
         for plate, key, pairs in zip(
             plates, keys, self._fuzzy.sharing(keys, MAX_FUZZY_DISTANCE), strict=True
         ):
+            # most plates meet no entry: that path makes no list
             entries = [entry for entry, own in pairs if entry.near(key, own)] if pairs else []
-            entries += self._exact.get(plate, ())
-            entries += self._wildcard_matches(plate)
-            found.append(_each_once(entries))
+            if plate in exact:
+                entries += exact[plate]
+            if wildcards:
+                entries += self._wildcard_matches(plate)
+            found.append(_each_once(entries) if entries else ())
         return found
 
     def _wildcard_matches(self, plate: str) -> Iterator[ActiveEntry]:
-        if self._wildcards:
-            trigrams = {plate[i : i + 3] for i in range(len(plate) - 2)} | {""}
-            for trigram in trigrams:
-                for entry, regex in self._wildcards.get(trigram, ()):
-                    if regex.fullmatch(plate):
-                        yield entry
+        trigrams = {plate[i : i + 3] for i in range(len(plate) - 2)} | {""}
+        for trigram in trigrams:
+            for entry, regex in self._wildcards.get(trigram, ()):
+                if regex.fullmatch(plate):
+                    yield entry
 
 
 def _each_once(entries: list[ActiveEntry]) -> tuple[ActiveEntry, ...]:
-    return tuple({entry.id: entry for entry in entries}.values()) if entries else ()
+    return tuple({entry.id: entry for entry in entries}.values())

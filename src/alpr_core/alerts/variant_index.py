@@ -6,9 +6,10 @@ looking up a key's variants finds every item within d edits (and some further aw
 caller to check). A read's variants are most of matching's cost, so a batch's keys are cut
 together, in numpy: the keys of one length form a matrix of character codes, each set of deleted
 positions is one column selection whose rows are that variant of every key, packed six bits a
-character into one 64-bit integer, and looked up with a binary search in the sorted packed
-variants of the index. Python sees only the variants found. Keys that do not pack (longer than
-ten characters, or characters other than A-Z and 0-9) are looked up one by one.
+character into one 64-bit integer; all of them are sorted and looked up together with a binary
+search in the sorted packed variants of the index. Python sees only the variants found. Keys
+that do not pack (longer than ten characters, or characters other than A-Z and 0-9) are looked
+up one by one.
 """
 
 from __future__ import annotations
@@ -142,9 +143,14 @@ class VariantIndex(Generic[T]):
             return
         text = "".join(keys[row] for row in rows).encode("ascii")
         codes = _CODES[np.frombuffer(text, dtype=np.uint8)].reshape(len(rows), length)
-        last = self._packed.size - 1
-        for kept in _kept_columns(length, deletions):
-            variants = _pack(codes[:, kept])
-            at = np.minimum(np.searchsorted(self._packed, variants), last)
-            for position in np.flatnonzero(self._packed[at] == variants).tolist():
-                found[rows[position]] += self._packed_items[int(at[position])]
+        # every variant of every key in one sorted array: a sorted search walks the index in
+        # order, where one search per variant would jump about it
+        variants = np.concatenate(
+            [_pack(codes[:, kept]) for kept in _kept_columns(length, deletions)]
+        )
+        order = np.argsort(variants)
+        variants = variants[order]
+        at = np.minimum(np.searchsorted(self._packed, variants), self._packed.size - 1)
+        for position in np.flatnonzero(self._packed[at] == variants).tolist():
+            row = rows[int(order[position]) % len(rows)]
+            found[row] += self._packed_items[int(at[position])]
