@@ -111,11 +111,12 @@ def consensus(votes: Mapping[str, float]) -> str:
     smaller key, then text, so the result does not depend on order)."""
     if len(votes) == 1:
         return next(iter(votes))
+    keyed = [(_ocr_key(text), text, weight) for text, weight in votes.items()]
     groups: dict[str, float] = defaultdict(float)
-    for text, weight in votes.items():
-        groups[ocr_key(text)] += weight
-    winner = min(groups, key=lambda key: (-groups[key], key))
-    return min((text for text in votes if ocr_key(text) == winner), key=lambda t: (-votes[t], t))
+    for key, _, weight in keyed:
+        groups[key] += weight
+    winner = min(groups, key=lambda key: (-groups[key], key)) if len(groups) > 1 else keyed[0][0]
+    return min((-weight, text) for key, text, weight in keyed if key == winner)[1]
 
 
 def windows(reads: Iterable[PassRead], gap: timedelta) -> list[tuple[str, datetime, datetime]]:
@@ -260,14 +261,7 @@ def _merged(
     """The pass of stored passes ``kept`` and new reads (each with its keys and time), as
     ``pass_id``. Written for speed: it runs for every pass a batch touches."""
     kept.sort(key=lambda p: (p.first_seen, p.id or 0))
-    spans: dict[str, tuple[int, int]] = {}
-    votes: dict[str, float] = defaultdict(float)
-    for p in kept:
-        for key, (first, last) in p.keys.items():
-            known = spans.get(key)
-            spans[key] = (min(first, known[0]), max(last, known[1])) if known else (first, last)
-        for text, weight in p.votes.items():
-            votes[text] += weight
+    spans, votes = _spans_and_votes(kept)
     best = kept[0].best if kept else news[0][0]
     best_rank = _rank(best)
     first_seen = last_seen = news[0][0].at
@@ -276,8 +270,10 @@ def _merged(
             known = spans.get(key)
             if known is None:
                 spans[key] = (at, at)
-            elif at < known[0] or at > known[1]:
-                spans[key] = (min(at, known[0]), max(at, known[1]))
+            elif at > known[1]:
+                spans[key] = (known[0], at)
+            elif at < known[0]:
+                spans[key] = (at, known[1])
         votes[read.plate_normalized] += read.confidence
         rank = _rank(read)
         if rank < best_rank:
@@ -310,6 +306,21 @@ def _merged(
         winner,
         written_text(best.plate_text, best.plate_normalized, winner),
     )
+
+
+def _spans_and_votes(
+    kept: list[Pass],
+) -> tuple[dict[str, tuple[int, int]], defaultdict[str, float]]:
+    """The key spans and the votes of stored passes together."""
+    spans: dict[str, tuple[int, int]] = {}
+    votes: defaultdict[str, float] = defaultdict(float)
+    for p in kept:
+        for key, (first, last) in p.keys.items():
+            known = spans.get(key)
+            spans[key] = (min(first, known[0]), max(last, known[1])) if known else (first, last)
+        for text, weight in p.votes.items():
+            votes[text] += weight
+    return spans, votes
 
 
 def written_text(best_text: str, best_plate: str, consensus_plate: str) -> str:
