@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 
 SERVICES=(postgres kafka minio registry timescale)
-TOOLS=(prometheus caddy kafka-tools mosquitto)  # installed only; the tests start their own process
+TOOLS=(prometheus caddy kafka-tools mosquitto chromium)  # installed only; the tests start their own process
 
 up() {
   for tool in "${TOOLS[@]}"; do bash "$INFRA_DIR/$tool.sh" install; done

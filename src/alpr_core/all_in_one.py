@@ -237,6 +237,8 @@ def _greet(echo: Echo, settings: Settings, base_url: str, keys: RunKeys) -> None
     )
     echo(f"alpr-core is running. Kafka: {kafka}; PostgreSQL: {database}; images: {images}")
     echo(f"API docs:  {base_url}/docs")
+    if settings.api.console:
+        echo(f"Console:   {base_url}/console/  (sign in with the viewer key below)")
     echo("Try (this viewer key works while this runs):")
     echo(f'  curl {header} "{base_url}/plates?limit=5"')
     echo(f'  curl {header} "{base_url}/plates/search?plate_text=AB1&mode=prefix"')

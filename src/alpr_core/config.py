@@ -307,6 +307,8 @@ class ApiSettings(BaseSettings):
     require_purpose: bool = False  # plate searches must state a `purpose` (audited)
     limit_concurrency: int = Field(default=1000, ge=1)  # connections (idle ones too) at once
     timeout_keep_alive_s: int = Field(default=5, ge=1)
+    console: bool = True  # the browser console at /console (docs/decisions.md#console)
+    console_session_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 86_400)
 
     @field_validator("trusted_proxies")
     @classmethod

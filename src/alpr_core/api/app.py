@@ -44,6 +44,7 @@ from alpr_core.api.routes import (
     webhooks,
 )
 from alpr_core.config import ApiSettings, Settings
+from alpr_core.console import pages as console_pages
 from alpr_core.events.avro import EventDecoder
 from alpr_core.images.object_store import ObjectImageStore, edge_uploads_of, image_store
 from alpr_core.ingest.rate_limit import RateLimiter
@@ -204,6 +205,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(co_presence.router)
     app.include_router(stats.router)
     app.include_router(webhooks.router)
+    if settings.api.console:
+        console_pages.install(app)
     app.state.metrics_registry = registry
     _install_metrics(app, settings, registry)
     if settings.api.cors_origins:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -18,12 +19,16 @@ from alpr_core.api.key_lookup import API_KEY_HEADER, KeyLookup
 from alpr_core.api.problems import Problem
 from alpr_core.config import AlertSettings, ApiSettings
 from alpr_core.db.api_keys import SELECT_AND_TOUCH, ApiKey
+from alpr_core.db.console_sessions import session_of
 from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.images.ownership import EdgeUploads
 from alpr_core.ingest.rate_limit import RateLimiter
 from alpr_core.ingest.service import EventIngest
 from alpr_core.metrics import IngestMetrics
 
+SESSION_COOKIE = "alpr_session"  # the browser console's session (docs/decisions.md#console)
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _api_key_header = APIKeyHeader(
     name=API_KEY_HEADER, auto_error=False, description="An API key from `alpr keys create`."
 )
@@ -74,14 +79,40 @@ async def current_key(request: Request, token: Token) -> ApiKey:
     route borrows its own: a request never holds two, which would deadlock once the pool is
     shared out."""
     resources = resources_of(request)
+    session_token = request.cookies.get(SESSION_COOKIE) if token is None else None
+    if session_token and resources.settings.console:
+        key = await _session_key(request, resources, session_token)
+    else:
+        key = await key_of_token(request, token)
+    request.state.api_key = key
+    return key
+
+
+async def key_of_token(request: Request, token: str | None) -> ApiKey:
+    """The valid key of an API token (401 when there is none)."""
+    resources = resources_of(request)
 
     async def select(digest: bytes) -> ApiKey | None:
         async with resources.pool.connection() as conn:
             return await _select_key(conn, digest)
 
-    key = await resources.keys.key_of(token, lambda: request_client(request), select)
-    request.state.api_key = key
-    return key
+    return await resources.keys.key_of(token, lambda: request_client(request), select)
+
+
+async def _session_key(request: Request, resources: Resources, token: str) -> ApiKey:
+    """The key of a console session (docs/decisions.md#console), looked up on every request so
+    that a revoked key's sessions end at once; a change needs the session's CSRF token in the
+    ``X-CSRF-Token`` header."""
+    async with resources.pool.connection() as conn:
+        session = await session_of(conn, token)
+    if session is None:
+        raise Problem(401, "Session ended", "The console session has expired or ended; sign in.")
+    if request.method not in SAFE_METHODS and not secrets.compare_digest(
+        request.headers.get(CSRF_HEADER, ""), session.csrf_token
+    ):
+        detail = f"A change made with a console session needs its {CSRF_HEADER} header."
+        raise Problem(403, "CSRF token missing or wrong", detail)
+    return session.key
 
 
 async def _select_key(conn: AsyncConnection[Any], digest: bytes) -> ApiKey | None:

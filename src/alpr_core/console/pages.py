@@ -1,0 +1,201 @@
+"""The console's pages: sign-in and sign-out, search and a read (docs/decisions.md#console).
+
+Pages are rendered on the server from what the API's own routes answer (``api_calls.py``).
+Every change (sign-out, a search) is a form POST carrying the session's CSRF token; the sign-in
+form is refused from another origin. Searches are POSTs, so plate text stays out of URLs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from alpr_core.api.deps import SESSION_COOKIE, key_of_token, resources_of
+from alpr_core.api.problems import Problem
+from alpr_core.console.api_calls import api_get
+from alpr_core.db.console_sessions import Session, close_session, open_session, session_of
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC = Path(__file__).parent / "static"
+MODES = ("exact", "prefix", "wildcard", "fuzzy")
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self';"
+    " style-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self';"
+    " base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",  # no-referrer would make browsers send "Origin: null"
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+Text = Annotated[str, Form()]
+
+
+def install(app: FastAPI) -> None:
+    """Serve the console's pages and its static files from ``app``."""
+    app.include_router(router)
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    return RedirectResponse("/console/", status_code=303)
+
+
+@router.get("/console/sign-in")
+async def sign_in_page(request: Request) -> Response:
+    return _render(request, "sign_in.html", {})
+
+
+@router.post("/console/sign-in")
+async def sign_in(request: Request, api_key: Annotated[str, Form(max_length=200)]) -> Response:
+    if not _same_origin(request):
+        return _render(request, "sign_in.html", {"error": "Sign in from this console."}, 403)
+    try:
+        key = await key_of_token(request, api_key)
+    except Problem as problem:
+        error = "That key is not valid." if problem.status == 401 else problem.detail
+        return _render(request, "sign_in.html", {"error": error}, problem.status)
+    resources = resources_of(request)
+    lifetime = timedelta(seconds=resources.settings.console_session_ttl_s)
+    async with resources.pool.connection() as conn:
+        token, _csrf = await open_session(conn, key.id, lifetime)
+    response = RedirectResponse("/console/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.post("/console/sign-out")
+async def sign_out(request: Request, csrf: Text = "") -> Response:
+    session = await _session(request)
+    if session is not None:
+        _check_csrf(session, csrf)
+        async with resources_of(request).pool.connection() as conn:
+            await close_session(conn, request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/console/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/console/")
+async def search_page(request: Request) -> Response:
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    return _render(request, "search.html", {"session": session, "form": {}, "modes": MODES})
+
+
+@router.post("/console/search")
+async def search(
+    request: Request,
+    csrf: Text = "",
+    plate_text: Text = "",
+    mode: Text = "exact",
+    camera_id: Text = "",
+    site: Text = "",
+    purpose: Text = "",
+    cursor: Text = "",
+) -> Response:
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    _check_csrf(session, csrf)
+    form = {
+        "plate_text": plate_text,
+        "mode": mode,
+        "camera_id": camera_id,
+        "site": site,
+        "purpose": purpose,
+    }
+    params: dict[str, Any] = {
+        name: value for name, value in form.items() if value and name != "plate_text"
+    }
+    if cursor:
+        params["cursor"] = cursor
+    path = "/plates"
+    if plate_text.strip():
+        path, params["plate_text"] = "/plates/search", plate_text
+    else:
+        params.pop("mode", None)
+        params.pop("purpose", None)
+    answer = await api_get(request, path, params)
+    context: dict[str, Any] = {"session": session, "form": form, "modes": MODES}
+    if answer.status_code == 200:
+        page = answer.json()
+        context |= {"items": page["items"], "next_cursor": page["next_cursor"]}
+    else:
+        context["error"] = _problem_text(answer)
+    return _render(request, "search.html", context, answer.status_code)
+
+
+@router.get("/console/reads/{plate_id}")
+async def read_page(request: Request, plate_id: int) -> Response:
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    answer = await api_get(request, f"/plates/{plate_id}")
+    context: dict[str, Any] = {"session": session}
+    if answer.status_code == 200:
+        context["read"] = answer.json()
+    else:
+        context["error"] = _problem_text(answer)
+    return _render(request, "read.html", context, answer.status_code)
+
+
+async def _session(request: Request) -> Session | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    async with resources_of(request).pool.connection() as conn:
+        return await session_of(conn, token)
+
+
+def _check_csrf(session: Session, given: str) -> None:
+    if not secrets.compare_digest(given, session.csrf_token):
+        raise Problem(403, "CSRF token missing or wrong", "Reload the page and try again.")
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a browser's ``Origin`` (when it sends one) is this console's own."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.url.netloc
+
+
+def _to_sign_in() -> Response:
+    return RedirectResponse("/console/sign-in", status_code=303)
+
+
+def _problem_text(answer: httpx.Response) -> str:
+    """What a refusal of the API says, for the page."""
+    try:
+        problem = answer.json()
+    except ValueError:
+        problem = None
+    if isinstance(problem, dict):
+        return str(problem.get("detail") or problem.get("title") or "The request failed.")
+    return "The request failed."
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    response = templates.TemplateResponse(request, template, context, status_code=status)
+    response.headers.update(_HEADERS)
+    return response
