@@ -7,7 +7,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import httpx
 import uvicorn
 from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -80,3 +82,36 @@ def running_api(settings: Settings, port: int) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def event_stream(url: str, headers: dict[str, str]) -> Iterator[list[dict[str, Any]]]:
+    """The Server-Sent Events of an open stream, as they arrive, in a list (comments left out)."""
+    events: list[dict[str, Any]] = []
+    client = httpx.Client(timeout=httpx.Timeout(5, read=None))
+    response = client.send(client.build_request("GET", url, headers=headers), stream=True)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+
+    def read_events() -> None:
+        event: dict[str, Any] = {}
+        try:
+            for line in response.iter_lines():
+                if not line:
+                    if event:
+                        events.append(event)
+                    event = {}
+                elif not line.startswith(":"):
+                    field, _, value = line.partition(": ")
+                    event[field] = value
+        except httpx.HTTPError:
+            pass  # closed by the test
+
+    reader = threading.Thread(target=read_events, daemon=True)
+    reader.start()
+    try:
+        yield events
+    finally:
+        response.close()
+        client.close()
+        reader.join(timeout=5)

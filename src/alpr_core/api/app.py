@@ -39,6 +39,8 @@ from alpr_core.api.routes import (
     history,
     passes,
     plates,
+    read_pass,
+    read_stream,
     stats,
     watchlists,
     webhooks,
@@ -144,6 +146,26 @@ def key_lookup(settings: ApiSettings, keys: KeyCache) -> KeyLookup:
     return KeyLookup(keys, failures)
 
 
+# in this order: /plates/history and /plates/stream before /plates/{plate_id}
+_ROUTES = (
+    health,
+    history,
+    read_stream,
+    plates,
+    read_pass,
+    corrections,
+    audit,
+    cameras,
+    events,
+    watchlists,
+    alerts,
+    passes,
+    co_presence,
+    stats,
+    webhooks,
+)
+
+
 def create_app(settings: Settings) -> FastAPI:
     registry = CollectorRegistry()
     ingest_metrics = IngestMetrics(registry)
@@ -192,19 +214,8 @@ def create_app(settings: Settings) -> FastAPI:
         title="alpr-core query API", version="1", description=DESCRIPTION, lifespan=lifespan
     )
     install_problem_handlers(app, on_denied=audit_denial)
-    app.include_router(health.router)
-    app.include_router(history.router)  # before /plates/{plate_id}
-    app.include_router(plates.router)
-    app.include_router(corrections.router)
-    app.include_router(audit.router)
-    app.include_router(cameras.router)
-    app.include_router(events.router)
-    app.include_router(watchlists.router)
-    app.include_router(alerts.router)
-    app.include_router(passes.router)
-    app.include_router(co_presence.router)
-    app.include_router(stats.router)
-    app.include_router(webhooks.router)
+    for routes in _ROUTES:
+        app.include_router(routes.router)
     if settings.api.console:
         console_pages.install(app)
     app.state.metrics_registry = registry

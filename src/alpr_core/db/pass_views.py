@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, LiteralString
 
-from alpr_core.api.queries import PlateFilters, filter_clause, scope_clause
+from alpr_core.api.queries import SUMMARY_COLUMNS, PlateFilters, filter_clause, scope_clause
 from alpr_core.db.api_keys import ApiKey
 
 PAGE_COLUMNS: LiteralString = (
@@ -61,5 +61,52 @@ def passes_rows_query(
     query: LiteralString = (
         f"SELECT {PAGE_COLUMNS} FROM passes WHERE {where}"
         " ORDER BY first_seen DESC, id DESC LIMIT %(limit)s"
+    )
+    return query, params
+
+
+def read_pass_query(
+    key: ApiKey, camera_id: str, at: datetime, read_keys: list[str]
+) -> tuple[LiteralString, dict[str, Any]]:
+    """The pass a read at ``camera_id`` and ``at`` with these keys (``grouping.PassRead.keys``)
+    belongs to: the pass of that camera whose span holds it and that holds one of its keys."""
+    params: dict[str, Any] = {"camera": camera_id, "at": at, "keys": read_keys}
+    clauses: list[LiteralString] = [
+        "camera_id = %(camera)s",
+        "first_seen <= %(at)s",
+        "last_seen >= %(at)s",
+        "keys ?| %(keys)s",
+        *scope_clause(key, params),
+    ]
+    where: LiteralString = " AND ".join(clauses)
+    rows: LiteralString = (
+        f"SELECT {PAGE_COLUMNS}, keys FROM passes WHERE {where}"
+        " ORDER BY read_count DESC, id LIMIT 1"
+    )
+    return f"SELECT p.*, best.* FROM ({rows}) p{_BEST_READ}", params
+
+
+def pass_reads_query(
+    key: ApiKey, camera_id: str, first: datetime, last: datetime, pass_keys: list[str], limit: int
+) -> tuple[LiteralString, dict[str, Any]]:
+    """The reads of a pass, oldest first: at its camera, in its span, with one of its keys."""
+    params: dict[str, Any] = {
+        "camera": camera_id,
+        "first": first,
+        "last": last,
+        "keys": pass_keys,
+        "limit": limit,
+    }
+    clauses: list[LiteralString] = [
+        "camera_id = %(camera)s",
+        '"timestamp" BETWEEN %(first)s AND %(last)s',
+        "(('t:' || track_id) = ANY(%(keys)s)"
+        " OR ('p:' || alpr_ocr_key(plate_normalized)) = ANY(%(keys)s))",
+        *scope_clause(key, params),
+    ]
+    where: LiteralString = " AND ".join(clauses)
+    query: LiteralString = (
+        f"SELECT {SUMMARY_COLUMNS} FROM plate_detections WHERE {where}"
+        ' ORDER BY "timestamp", id LIMIT %(limit)s'
     )
     return query, params

@@ -57,7 +57,12 @@ class PassRead:
 
     @property
     def keys(self) -> tuple[str, str]:
-        return "t:" + self.track_id, "p:" + _ocr_key(self.plate_normalized)
+        return read_keys(self.track_id, self.plate_normalized)
+
+
+def read_keys(track_id: str, plate_normalized: str) -> tuple[str, str]:
+    """The keys a read joins passes by: its track (``t:``) and its plate's OCR key (``p:``)."""
+    return "t:" + track_id, "p:" + _ocr_key(plate_normalized)
 
 
 @dataclass(slots=True)

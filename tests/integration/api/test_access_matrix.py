@@ -44,6 +44,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/metrics"): Rule(OPEN, 200, None),
     ("get", "/plates"): Rule(READERS, 200, 200),  # 200 with no site-2 reads (checked below)
     ("get", "/plates/search"): Rule(READERS, 200, 200),
+    ("get", "/plates/stream"): Rule(READERS, 200, 200),  # ends after API_ALERT_STREAM_MAX_S
     ("get", "/plates/history"): Rule(READERS, 200, 200),  # 200 with no site-2 passes
     ("get", "/passes"): Rule(READERS, 200, 200),  # 200 with no site-2 passes
     ("get", "/convoy"): Rule(READERS, 200, 200),  # 200 with no site-2 evidence
@@ -53,6 +54,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/stats/plates"): Rule(READERS, 200, 200),  # 200 with no site-2 plates
     ("get", "/plates/{plate_id}"): Rule(READERS, 200, 404),
     ("get", "/plates/{plate_id}/image"): Rule(READERS, 200, 404),
+    ("get", "/plates/{plate_id}/pass"): Rule(READERS, 200, 404),
     ("post", "/plates/{plate_id}/corrections"): Rule(ANALYSTS, 201, 404),
     ("post", "/plates/{plate_id}/tags"): Rule(ANALYSTS, 201, 404),
     ("delete", "/plates/{plate_id}/tags/{tag}"): Rule(ANALYSTS, 204, 404),

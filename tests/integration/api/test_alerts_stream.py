@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -21,7 +19,7 @@ from alpr_core.images.object_store import ObjectImageStore
 from tests.integration.api.alerting import listed, read
 from tests.integration.api.conftest import as_key
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import running_api
+from tests.integration.helpers import event_stream, running_api
 
 
 def _free_port() -> int:
@@ -30,40 +28,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def stream(base: str, token: str, **headers: str) -> Iterator[list[dict[str, Any]]]:
-    """The events of an open stream, as they arrive, in a list."""
-    events: list[dict[str, Any]] = []
-    client = httpx.Client(timeout=httpx.Timeout(5, read=None))
-    response = client.send(
-        client.build_request("GET", f"{base}/alerts/stream", headers=as_key(token) | headers),
-        stream=True,
-    )
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/event-stream")
-
-    def read_events() -> None:
-        event: dict[str, Any] = {}
-        try:
-            for line in response.iter_lines():
-                if not line:
-                    if event:
-                        events.append(event)
-                    event = {}
-                elif not line.startswith(":"):
-                    field, _, value = line.partition(": ")
-                    event[field] = value
-        except httpx.HTTPError:
-            pass  # closed by the test
-
-    reader = threading.Thread(target=read_events, daemon=True)
-    reader.start()
-    try:
-        yield events
-    finally:
-        response.close()
-        client.close()
-        reader.join(timeout=5)
+def stream(base: str, token: str, **headers: str) -> AbstractContextManager[list[dict[str, Any]]]:
+    return event_stream(f"{base}/alerts/stream", as_key(token) | headers)
 
 
 def test_alerts_reach_the_streams_that_may_see_them(

@@ -110,3 +110,27 @@ def test_each_page_is_audited_with_its_count(
         ).fetchall()
     assert rows[0] == ("test viewer", "/passes", {"limit": ["7"]}, 200, 7)
     assert rows[1][3] == 401
+
+
+def test_each_read_s_pass_holds_it_and_lists_exactly_its_reads(
+    client: TestClient, stored: list[DecodedEvent], keys: Keys
+) -> None:
+    reads = all_pages(client, keys.viewer, "/plates", limit=200)
+    assert len(reads) == STORED
+    for read in reads[:: STORED // 24]:
+        answer = client.get(f"/plates/{read['id']}/pass", headers=as_key(keys.viewer))
+        assert answer.status_code == 200, answer.text
+        found = answer.json()
+        vehicle_pass = found["vehicle_pass"]
+        assert vehicle_pass is not None
+        assert vehicle_pass["camera_id"] == read["camera_id"]
+        first, last = (
+            datetime.fromisoformat(vehicle_pass[at]) for at in ("first_seen", "last_seen")
+        )
+        assert first <= datetime.fromisoformat(read["timestamp"]) <= last
+        ids = [r["id"] for r in found["reads"]]
+        assert read["id"] in ids
+        assert len(ids) == vehicle_pass["read_count"]
+        assert {r["camera_id"] for r in found["reads"]} == {read["camera_id"]}
+    missing = client.get("/plates/999999999/pass", headers=as_key(keys.viewer))
+    assert missing.status_code == 404

@@ -68,7 +68,7 @@ def _summary_fields(row: dict[str, Any], edge: EdgeUploads) -> dict[str, Any]:
     return fields
 
 
-def _summaries(rows: list[dict[str, Any]], edge: EdgeUploads) -> list[dict[str, Any]]:
+def summaries(rows: list[dict[str, Any]], edge: EdgeUploads) -> list[dict[str, Any]]:
     """A page's rows (``SUMMARY_COLUMNS``, by name) as ``PlateSummary`` says, in place: the
     image columns give way to ``image_url``."""
     for row in rows:
@@ -103,7 +103,7 @@ async def _page(
     page_of = page_query(key, filters, parse_cursor(query.cursor), limit, match)
     async with resources.pool.connection() as conn:
         rows = await fetch_audited_page(conn, page_of, key, request)
-    page = _summaries(rows[:limit], resources.edge_uploads)
+    page = summaries(rows[:limit], resources.edge_uploads)
     more = len(rows) > limit and (match is None or match.keyset)
     last = page[-1] if more else None
     next_cursor = Cursor(last["timestamp"], last["id"]).encode() if last else None
@@ -138,7 +138,7 @@ def _reads_export(
         "plates",
         columns_of(PlateSummary),
         chunk,
-        lambda rows: _summaries(rows, resources.edge_uploads),
+        lambda rows: summaries(rows, resources.edge_uploads),
         cursor_of if match is None or match.keyset else None,
         count,
         start,
