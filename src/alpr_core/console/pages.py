@@ -1,4 +1,5 @@
-"""The console's pages: sign-in and sign-out, search and a read (docs/decisions.md#console).
+"""The console's pages: sign-in and sign-out, search, live reads and a read
+(docs/decisions.md#console).
 
 Pages are rendered on the server from what the API's own routes answer (``api_calls.py``).
 Every change (sign-out, a search) is a form POST carrying the session's CSRF token; the sign-in
@@ -10,24 +11,27 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import httpx
-from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi import APIRouter, FastAPI, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from alpr_core.api.deps import SESSION_COOKIE, key_of_token, resources_of
 from alpr_core.api.problems import Problem
-from alpr_core.console.api_calls import api_get
+from alpr_core.console.api_calls import api_get, api_post
 from alpr_core.db.console_sessions import Session, close_session, open_session, session_of
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC = Path(__file__).parent / "static"
 MODES = ("exact", "prefix", "wildcard", "fuzzy")
+ALERT_STATUSES = ("new", "acknowledged", "confirmed", "dismissed")
+NEXT_STEPS = {"new": ("acknowledge",), "acknowledged": ("confirm", "dismiss")}
 _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self';"
     " style-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self';"
@@ -145,6 +149,197 @@ async def search(
     return _render(request, "search.html", context, answer.status_code)
 
 
+@router.get("/console/history")
+async def history_page(request: Request) -> Response:
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    return _render(request, "history.html", {"session": session, "form": {}, "modes": MODES})
+
+
+@router.post("/console/history")
+async def history(
+    request: Request,
+    csrf: Text = "",
+    plate_text: Annotated[str, Form(max_length=40)] = "",
+    mode: Text = "exact",
+    purpose: Text = "",
+) -> Response:
+    """What ``GET /plates/history`` knows of a plate: first and last seen, per camera and site,
+    a daily timeline and the latest passes."""
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    _check_csrf(session, csrf)
+    form = {"plate_text": plate_text, "mode": mode, "purpose": purpose}
+    context: dict[str, Any] = {"session": session, "form": form, "modes": MODES}
+    if not plate_text.strip():
+        context["error"] = "Name a plate."
+        return _render(request, "history.html", context, 422)
+    params = {name: value for name, value in form.items() if value}
+    answer = await api_get(request, "/plates/history", params)
+    if answer.status_code == 200:
+        found = answer.json()
+        busiest = max((day["passes"] for day in found["timeline"]), default=0)
+        context |= {"history": found, "busiest": busiest}
+    else:
+        context["error"] = _problem_text(answer)
+    return _render(request, "history.html", context, answer.status_code)
+
+
+@router.get("/console/audit")
+async def audit_page(
+    request: Request, key_id: str = "", since: str = "", cursor: str = ""
+) -> Response:
+    """Who searched what and when (``GET /audit``: admin keys only, as in the API)."""
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    form = {"key_id": key_id, "since": since}
+    params = {name: value for name, value in {**form, "cursor": cursor}.items() if value}
+    answer = await api_get(request, "/audit", params)
+    context: dict[str, Any] = {"session": session, "form": form}
+    if answer.status_code == 200:
+        page = answer.json()
+        context |= {"entries": page["items"], "next_cursor": page["next_cursor"]}
+    else:
+        context["error"] = _problem_text(answer)
+    return _render(request, "audit.html", context, answer.status_code)
+
+
+@router.get("/console/alerts")
+async def alerts_page(request: Request, status: str = "", cursor: str = "") -> Response:
+    """The alerts inbox (``GET /alerts``), newest first, with their workflow's next steps."""
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    params = {name: value for name, value in {"status": status, "cursor": cursor}.items() if value}
+    answer = await api_get(request, "/alerts", params | {"limit": 50})
+    context: dict[str, Any] = {
+        "session": session,
+        "status": status,
+        "statuses": ALERT_STATUSES,
+        "next_steps": NEXT_STEPS,
+    }
+    if answer.status_code == 200:
+        page = answer.json()
+        context |= {"alerts": page["items"], "next_cursor": page["next_cursor"]}
+    else:
+        context["error"] = _problem_text(answer)
+    return _render(request, "alerts.html", context, answer.status_code)
+
+
+@router.post("/console/alerts/{alert_id}")
+async def change_alert(
+    request: Request,
+    alert_id: int,
+    action: Annotated[Literal["acknowledge", "confirm", "dismiss"], Form()],
+    csrf: Text = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Acknowledge, confirm or dismiss an alert through ``POST /alerts/{id}/{action}``."""
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    _check_csrf(session, csrf)
+    body = {"note": note} if note.strip() else {}
+    answer = await api_post(request, session, f"/alerts/{alert_id}/{action}", json=body)
+    if answer.status_code != 200:
+        context = {"session": session, "error": _problem_text(answer), "statuses": ALERT_STATUSES}
+        return _render(request, "alerts.html", context, answer.status_code)
+    return RedirectResponse("/console/alerts", status_code=303)
+
+
+@router.get("/console/watchlists")
+async def watchlists_page(request: Request) -> Response:
+    """The lists the key may see (``GET /watchlists``: admin and watchlist keys)."""
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    answer = await api_get(request, "/watchlists")
+    context: dict[str, Any] = {"session": session}
+    if answer.status_code == 200:
+        context["lists"] = answer.json()["items"]
+    else:
+        context["error"] = _problem_text(answer)
+    return _render(request, "watchlists.html", context, answer.status_code)
+
+
+@router.get("/console/watchlists/{watchlist_id}")
+async def watchlist_page(request: Request, watchlist_id: UUID, cursor: str = "") -> Response:
+    """A list and a page of its entries, with the CSV import."""
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    return await _watchlist(request, session, watchlist_id, cursor, {})
+
+
+@router.post("/console/watchlists/{watchlist_id}/import")
+async def import_watchlist(
+    request: Request,
+    watchlist_id: UUID,
+    file: UploadFile,
+    csrf: Text = "",
+    replace: Text = "",
+) -> Response:
+    """A CSV file of entries through ``POST /watchlists/{id}/entries.csv``, with its report."""
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    _check_csrf(session, csrf)
+    most = resources_of(request).settings.watchlist_import_max_bytes
+    content = await file.read(most + 1)  # one byte more: the API refuses a file too large
+    answer = await api_post(
+        request,
+        session,
+        f"/watchlists/{watchlist_id}/entries.csv",
+        content=content,
+        headers={"Content-Type": "text/csv"},
+        params={"replace": "true"} if replace else {},
+    )
+    report = answer.json() if answer.status_code in (200, 422) else {}
+    return await _watchlist(
+        request,
+        session,
+        watchlist_id,
+        "",
+        {
+            "report": report,
+            "import_error": None if answer.status_code == 200 else _problem_text(answer),
+        },
+        status=answer.status_code,
+    )
+
+
+async def _watchlist(
+    request: Request,
+    session: Session,
+    watchlist_id: UUID,
+    cursor: str,
+    extra: dict[str, Any],
+    status: int = 200,
+) -> Response:
+    found = await api_get(request, f"/watchlists/{watchlist_id}")
+    context: dict[str, Any] = {"session": session, **extra}
+    if found.status_code != 200:
+        context["error"] = _problem_text(found)
+        return _render(request, "watchlist.html", context, found.status_code)
+    params = {"cursor": cursor} if cursor else {}
+    entries = await api_get(request, f"/watchlists/{watchlist_id}/entries", params)
+    page = entries.json()
+    context |= {"list": found.json(), "entries": page["items"], "next_cursor": page["next_cursor"]}
+    return _render(request, "watchlist.html", context, status)
+
+
+@router.get("/console/live")
+async def live_page(request: Request) -> Response:
+    """New reads as they are stored, from ``GET /plates/stream`` (``static/live.js``)."""
+    session = await _session(request)
+    if session is None:
+        return _to_sign_in()
+    return _render(request, "live.html", {"session": session})
+
+
 @router.get("/console/reads/{plate_id}")
 async def read_page(request: Request, plate_id: int) -> Response:
     session = await _session(request)
@@ -154,6 +349,9 @@ async def read_page(request: Request, plate_id: int) -> Response:
     context: dict[str, Any] = {"session": session}
     if answer.status_code == 200:
         context["read"] = answer.json()
+        found = await api_get(request, f"/plates/{plate_id}/pass")
+        if found.status_code == 200:
+            context["vehicle_pass"] = found.json()
     else:
         context["error"] = _problem_text(answer)
     return _render(request, "read.html", context, answer.status_code)

@@ -111,6 +111,7 @@ def test_a_search_finds_a_read_stored_moments_before_with_its_crop(
     detail = console.get(f"/console/reads/{read_id}")
     assert detail.status_code == 200
     assert normalize_plate("CN 51 XYZ") in detail.text
+    assert "Its pass: 1 read of" in detail.text  # a new vehicle: a pass of its own
     crop = re.search(r'src="(/plates/\d+/image)"', detail.text)
     assert crop is not None
     image = console.get(crop.group(1))
@@ -217,6 +218,56 @@ def test_console_searches_are_audited_as_the_key_and_keep_plates_out_of_urls(
             " WHERE path = '/plates/search'"
         ).fetchall()
     assert rows == [("test viewer", "/plates/search", plate, "case 9")]
+
+
+def test_the_history_of_a_plate_counts_its_passes_where_they_were_seen(
+    console: TestClient, settings: Settings, stored: list[DecodedEvent], keys: Keys
+) -> None:
+    csrf = sign_in(console, keys.viewer)
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        row = conn.execute(
+            "SELECT plate_normalized, count(*), min(camera_id) FROM passes"
+            " GROUP BY plate_normalized ORDER BY count(*) DESC, plate_normalized LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    plate, passes = row[0], row[1:]
+    answer = console.post(
+        "/console/history", data={"csrf": csrf, "plate_text": plate, "purpose": "case 12"}
+    )
+    assert answer.status_code == 200, answer.text
+    seen = re.search(r"Seen (\d+) times?", answer.text)
+    assert seen is not None
+    assert int(seen.group(1)) == passes[0]
+    assert f"<td>{passes[1]}</td>" in answer.text
+    assert read_ids(answer.text)  # the latest passes link to their best reads
+    empty = console.post("/console/history", data={"csrf": csrf, "plate_text": ""})
+    assert empty.status_code == 422
+    forged = console.post("/console/history", data={"csrf": "x", "plate_text": plate})
+    assert forged.status_code == 403
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        audited = conn.execute(
+            "SELECT key_name, purpose FROM audit_log WHERE path = '/plates/history'"
+        ).fetchall()
+    assert audited == [("test viewer", "case 12")]
+
+
+def test_admins_read_the_audit_log_and_viewers_are_refused(
+    console: TestClient, stored: list[DecodedEvent], keys: Keys
+) -> None:
+    csrf = sign_in(console, keys.viewer)
+    assert 'href="/console/audit"' not in console.get("/console/").text
+    search(console, csrf, plate_text=stored[0].event.plate_normalized, purpose="case 31")
+    refused = console.get("/console/audit")
+    assert refused.status_code == 403
+    assert "Only admin keys may read the audit log" in refused.text
+    console.cookies.clear()
+    sign_in(console, keys.admin)
+    assert 'href="/console/audit"' in console.get("/console/").text
+    log = console.get("/console/audit")
+    assert log.status_code == 200
+    rows = re.findall(r"<tr>\s*<td><time[^>]*>[^<]*</time></td>\s*<td>([^<]*)</td>", log.text)
+    assert "test viewer" in rows
+    assert "case 31" in log.text
 
 
 def test_pages_forbid_framing_and_inline_scripts(console: TestClient, keys: Keys) -> None:

@@ -1,14 +1,18 @@
 """The console in a real browser: Debian's Chromium driven by Playwright, against ``alpr api``
 running as deployed, on the real servers. Signing in, a search that finds a read stored moments
-earlier, its page with the crop, a revoked key losing its session, keyboard use, and an
-accessibility check by axe-core with no serious violation."""
+earlier, its page with the crop, the live page showing a read posted meanwhile (and pausing
+while hidden), a revoked key losing its session, keyboard use, and an accessibility check by
+axe-core with no serious violation."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -20,7 +24,8 @@ from alpr_core.events.avro import DecodedEvent
 from alpr_core.events.parse import parse_event
 from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.simulator.events import SimulatedRead
-from tests.integration.api.conftest import LIMITS, Keys, store
+from tests.integration.api.alerting import listed, read
+from tests.integration.api.conftest import LIMITS, Keys, as_key, store
 from tests.integration.api.test_service import api_process
 
 CHROMIUM = "/usr/bin/chromium"  # infra/chromium.sh; `playwright install` is never run
@@ -80,10 +85,44 @@ def test_signing_in_and_finding_a_read_stored_moments_earlier(
     expect(found).to_have_count(1)
     assert "BR77WSR" not in page.url.upper()  # the plate travelled in the form's body
     found.click()
-    expect(page.get_by_role("heading", name=re.compile("BR 77 WSR"))).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=re.compile("BR 77 WSR"))).to_be_visible()
     crop = page.locator("img.crop")
     expect(crop).to_be_visible()
     assert crop.evaluate("image => image.complete && image.naturalWidth > 0")
+
+
+def test_the_live_page_shows_a_read_posted_during_the_test_and_pauses_when_hidden(
+    page: Page, base_url: str, settings: Settings, keys: Keys
+) -> None:
+    def post(plate: str) -> None:
+        answer = httpx.post(f"{base_url}/events", json=[read(plate)], headers=as_key(keys.ingest))
+        assert answer.status_code == 202, answer.text
+
+    sign_in(page, base_url, keys.viewer)
+    page.get_by_role("link", name="Live").click()
+    status = page.get_by_role("status")
+    expect(status).to_have_text(re.compile("^Live"))
+    post("LV42XYZ")
+    live = page.locator("ul.reads")
+    expect(live.get_by_text("LV42XYZ")).to_be_visible(timeout=20_000)
+    page.evaluate(_HIDE)
+    expect(status).to_have_text(re.compile("^Paused"))
+    post("HID999")  # stored while the tab is hidden: never shown
+    page.evaluate(_SHOW)
+    expect(status).to_have_text(re.compile("^Live"))
+    post("BACK77")
+    expect(live.get_by_text("BACK77")).to_be_visible(timeout=20_000)
+    expect(live.get_by_text("HID999")).to_have_count(0)
+
+
+_HIDE = (
+    "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+    " document.dispatchEvent(new Event('visibilitychange'))"
+)
+_SHOW = (
+    "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+    " document.dispatchEvent(new Event('visibilitychange'))"
+)
 
 
 def test_a_revoked_key_loses_its_session(page: Page, base_url: str, settings: Settings) -> None:
@@ -95,6 +134,15 @@ def test_a_revoked_key_loses_its_session(page: Page, base_url: str, settings: Se
     page.reload()
     expect(page).to_have_url(f"{base_url}/console/sign-in")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_a_viewer_is_refused_the_audit_page(page: Page, base_url: str, keys: Keys) -> None:
+    sign_in(page, base_url, keys.viewer)
+    expect(page.get_by_role("link", name="Audit")).to_have_count(0)
+    answer = page.goto(f"{base_url}/console/audit")
+    assert answer is not None
+    assert answer.status == 403
+    expect(page.get_by_role("alert")).to_contain_text("Only admin keys may read the audit log")
 
 
 def test_the_search_works_from_the_keyboard(page: Page, base_url: str, keys: Keys) -> None:
@@ -120,8 +168,93 @@ def test_pages_pass_axe_with_no_serious_violation(
     pages["search"] = _violations(page)
     page.locator("ul.reads a").first.click()
     pages["read"] = _violations(page)
+    page.get_by_role("button", name="History of this plate").click()
+    expect(page.get_by_role("heading", name="Plate history")).to_be_visible()
+    pages["history"] = _violations(page)
+    page.get_by_role("link", name="Live").click()
+    pages["live"] = _violations(page)
     context.close()
-    assert pages == {"sign-in": [], "search": [], "read": []}
+    assert pages == {"sign-in": [], "search": [], "read": [], "history": [], "live": []}
+
+
+def test_the_audit_page_passes_axe_with_no_serious_violation(
+    page: Page, base_url: str, keys: Keys
+) -> None:
+    sign_in(page, base_url, keys.admin)
+    page.get_by_role("button", name="Search").click()  # a search, for the log to show
+    page.get_by_role("link", name="Audit").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    expect(page.locator("tbody tr").first).to_be_visible()
+    assert _violations(page) == []
+
+
+def test_every_page_renders_and_is_pictured(
+    browser: Browser, base_url: str, settings: Settings, keys: Keys, tmp_path: Path
+) -> None:
+    """A picture of each page, kept in ``ALPR_CONSOLE_SCREENSHOTS`` when it names a directory
+    (``docs/console`` for the README), else thrown away with the test's files."""
+    target = Path(os.environ.get("ALPR_CONSOLE_SCREENSHOTS") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    listed(settings, "LST4242")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base_url}/console/sign-in")
+    shots = {"sign-in": _picture(page, target, "sign-in")}
+    sign_in(page, base_url, keys.admin)
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("ul.reads li").first).to_be_visible()
+    shots["search"] = _picture(page, target, "search")
+    page.locator("ul.reads a").first.click()
+    shots["read"] = _picture(page, target, "read")
+    page.get_by_role("link", name="History").click()
+    page.get_by_label("Plate").fill(_busiest_plate(settings))
+    page.get_by_role("button", name="Show history").click()
+    expect(page.get_by_role("heading", name=re.compile("^Seen"))).to_be_visible()
+    shots["history"] = _picture(page, target, "history")
+    page.get_by_role("link", name="Live").click()
+    expect(page.get_by_role("status")).to_have_text(re.compile("^Live"))
+    answer = httpx.post(f"{base_url}/events", json=[read("LST4242")], headers=as_key(keys.ingest))
+    assert answer.status_code == 202
+    expect(page.locator("ul.reads").get_by_text("LST4242")).to_be_visible(timeout=20_000)
+    shots["live"] = _picture(page, target, "live")
+    page.get_by_role("link", name="Alerts").click()
+    expect(page.get_by_role("button", name="Acknowledge").first).to_be_visible()
+    shots["alerts"] = _picture(page, target, "alerts")
+    page.get_by_role("link", name="Watchlists").click()
+    page.get_by_role("link", name="stolen").first.click()
+    expect(page.get_by_role("heading", name=re.compile("^Watchlist: "))).to_be_visible()
+    shots["watchlist"] = _picture(page, target, "watchlist")
+    page.get_by_role("link", name="Audit").click()
+    expect(page.locator("tbody tr").first).to_be_visible()
+    shots["audit"] = _picture(page, target, "audit")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    small = phone.new_page()
+    sign_in(small, base_url, keys.viewer)
+    small.get_by_role("button", name="Search").click()
+    expect(small.locator("ul.reads li").first).to_be_visible()
+    shots["search-phone"] = _picture(small, target, "search-phone")
+    phone.close()
+    context.close()
+    assert all(size > 10_000 for size in shots.values()), shots
+
+
+def _busiest_plate(settings: Settings) -> str:
+    """The plate with the most passes."""
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        row = conn.execute(
+            "SELECT plate_normalized FROM passes GROUP BY plate_normalized"
+            " ORDER BY count(*) DESC, plate_normalized LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _picture(page: Page, target: Path, name: str) -> int:
+    """What the page shows, as ``name.png`` in ``target``; its size in bytes."""
+    path = target / f"{name}.png"
+    page.wait_for_load_state("networkidle")  # the crops in view have loaded
+    page.screenshot(path=path)
+    return path.stat().st_size
 
 
 def _violations(page: Page) -> list[str]:
