@@ -118,7 +118,7 @@ def measure(base: str, token: str, read_id: int, plate: str, loads: int) -> dict
 
         def history() -> None:
             page.goto(f"{base}/console/history")
-            page.get_by_label("Plate").fill(plate)
+            page.get_by_label("Plate", exact=True).fill(plate)
             page.get_by_role("button", name="Show history").click()
 
         pages: dict[str, Callable[[], object]] = {

@@ -31,6 +31,23 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC = Path(__file__).parent / "static"
 MODES = ("exact", "prefix", "wildcard", "fuzzy")
 ALERT_STATUSES = ("new", "acknowledged", "confirmed", "dismissed")
+# the search form's fields, named as /plates/search names its parameters
+SEARCH_FIELDS = (
+    "plate_text",
+    "mode",
+    "camera_id",
+    "site",
+    "start_time",
+    "end_time",
+    "min_confidence",
+    "vehicle_type",
+    "vehicle_make",
+    "vehicle_model",
+    "vehicle_color",
+    "region",
+    "direction",
+    "purpose",
+)
 NEXT_STEPS = {"new": ("acknowledge",), "acknowledged": ("confirm", "dismiss")}
 _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self';"
@@ -107,36 +124,20 @@ async def search_page(request: Request) -> Response:
 
 
 @router.post("/console/search")
-async def search(
-    request: Request,
-    csrf: Text = "",
-    plate_text: Text = "",
-    mode: Text = "exact",
-    camera_id: Text = "",
-    site: Text = "",
-    purpose: Text = "",
-    cursor: Text = "",
-) -> Response:
+async def search(request: Request) -> Response:
+    """``GET /plates/search`` with the form's plate and filters (``GET /plates`` without a
+    plate); every field as the API names it, so the API checks them all."""
     session = await _session(request)
     if session is None:
         return _to_sign_in()
-    _check_csrf(session, csrf)
-    form = {
-        "plate_text": plate_text,
-        "mode": mode,
-        "camera_id": camera_id,
-        "site": site,
-        "purpose": purpose,
-    }
-    params: dict[str, Any] = {
-        name: value for name, value in form.items() if value and name != "plate_text"
-    }
-    if cursor:
+    posted = await request.form()
+    _check_csrf(session, str(posted.get("csrf", "")))
+    form = {name: str(posted.get(name, "")).strip()[:200] for name in SEARCH_FIELDS}
+    params: dict[str, Any] = {name: value for name, value in form.items() if value}
+    if cursor := str(posted.get("cursor", "")):
         params["cursor"] = cursor
-    path = "/plates"
-    if plate_text.strip():
-        path, params["plate_text"] = "/plates/search", plate_text
-    else:
+    path = "/plates/search" if form["plate_text"] else "/plates"
+    if not form["plate_text"]:
         params.pop("mode", None)
         params.pop("purpose", None)
     answer = await api_get(request, path, params)

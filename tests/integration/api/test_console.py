@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -139,6 +139,37 @@ def test_every_search_mode_and_more_pages_by_cursor(
     assert len(read_ids(first)) == 50
     assert read_ids(second)
     assert not read_ids(first) & read_ids(second)
+
+
+def test_every_filter_of_the_api_narrows_the_search(
+    console: TestClient, stored: list[DecodedEvent], keys: Keys
+) -> None:
+    csrf = sign_in(console, keys.viewer)
+    event = stored[0].event
+    narrowed = search(
+        console,
+        csrf,
+        camera_id=event.camera_id,
+        site=event.site or "",
+        vehicle_type=event.vehicle.type or "",
+        vehicle_color=event.vehicle.color or "",
+        min_confidence="0.5",
+        start_time=(event.captured_at - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S"),
+        end_time=(event.captured_at + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+    ids = read_ids(narrowed)
+    assert ids
+    for read_id in ids:
+        read = console.get(f"/plates/{read_id}").json()
+        assert (read["camera_id"], read["vehicle"]["type"], read["vehicle"]["color"]) == (
+            event.camera_id,
+            event.vehicle.type,
+            event.vehicle.color,
+        )
+        assert read["confidence"] >= 0.5
+    refused = console.post("/console/search", data={"csrf": csrf, "min_confidence": "2"})
+    assert refused.status_code == 422  # the API's own check, shown on the page
+    assert 'class="error"' in refused.text
 
 
 def test_a_site_key_sees_only_its_sites_reads(

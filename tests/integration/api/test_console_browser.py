@@ -79,7 +79,7 @@ def test_signing_in_and_finding_a_read_stored_moments_earlier(
     record["images"] = {**record["images"], "plate_url": None}
     assert record["plate_image"]
     store(settings, images, [DecodedEvent(parse_event(record, LIMITS, datetime.now(UTC)), 1)])
-    page.get_by_label("Plate").fill("br77wsr")
+    page.get_by_label("Plate", exact=True).fill("br77wsr")
     page.get_by_role("button", name="Search").click()
     found = page.get_by_role("link", name=re.compile("BR 77 WSR"))
     expect(found).to_have_count(1)
@@ -149,7 +149,7 @@ def test_the_search_works_from_the_keyboard(page: Page, base_url: str, keys: Key
     sign_in(page, base_url, keys.viewer)
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
-    page.get_by_label("Plate").focus()
+    page.get_by_label("Plate", exact=True).focus()
     page.keyboard.press("Enter")  # submits the form with no plate: the newest reads
     expect(page.get_by_role("heading", name=re.compile(r"^\d+ reads?"))).to_be_visible()
     expect(page.locator("ul.reads li").first).to_be_visible()
@@ -207,7 +207,7 @@ def test_every_page_renders_and_is_pictured(
     page.locator("ul.reads a").first.click()
     shots["read"] = _picture(page, target, "read")
     page.get_by_role("link", name="History").click()
-    page.get_by_label("Plate").fill(_busiest_plate(settings))
+    page.get_by_label("Plate", exact=True).fill(_busiest_plate(settings))
     page.get_by_role("button", name="Show history").click()
     expect(page.get_by_role("heading", name=re.compile("^Seen"))).to_be_visible()
     shots["history"] = _picture(page, target, "history")
