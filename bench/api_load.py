@@ -32,7 +32,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -42,7 +41,7 @@ import httpx
 import psutil
 import psycopg
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
 from alpr_core.api.app import EXPLICIT_PREPARE_ONLY, api_conninfo
@@ -60,12 +59,6 @@ from alpr_core.db.pass_views import passes_page_query
 from alpr_core.db.passes import rebuild_passes
 from alpr_core.db.plate_sketches import rebuild_sketches
 from alpr_core.db.stats import StatsFilters, StatsRange
-from alpr_core.events.avro import DecodedEvent
-from alpr_core.events.parse import EventLimits, parse_event
-from alpr_core.images.buckets import ensure_bucket
-from alpr_core.images.object_store import edge_uploads_of, s3_image_store
-from alpr_core.simulator.events import cameras, tracks
-from alpr_core.storage.sink import DetectionSink
 from bench.open_loop import OpenLoopResult, report_open_loop, run_open_loop
 from bench.percentiles import percentile
 from bench.prefill import prefill
@@ -79,6 +72,7 @@ from bench.resources import (
     load_services_env,
     row_count,
 )
+from bench.stored_reads import store_simulated
 from bench.vegeta import vegeta_binary
 
 WARM_UP_S = 2  # unmeasured load before each measurement
@@ -125,21 +119,10 @@ class Scenario:
 
 
 def store_images(settings: Settings, count: int) -> list[int]:
-    ensure_bucket(settings.object_store)
     start = datetime.now(UTC) - timedelta(minutes=30)
-    reads = islice(tracks(random.Random(9), cameras(4), start, 1.0), count)
-    limits = EventLimits(1_048_576, timedelta(days=1), timedelta(days=90))
-    events = [DecodedEvent(parse_event(r.record, limits, datetime.now(UTC)), 1) for r in reads]
-    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(
-            pool,
-            s3_image_store(settings.object_store),
-            16,
-            edge_uploads_of(settings),
-            pass_gap=timedelta(seconds=settings.passes.gap_s),
-        )
-        sink.write(events)
-        sink.close()
+    store_simulated(
+        settings, count, fleet=4, start=start, inline_share=1.0, seed=9, batch=max(1, count)
+    )
     return stored_image_ids(settings)
 
 

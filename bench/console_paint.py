@@ -11,26 +11,17 @@ every page paints in under 1 s (docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 
 import psycopg
 from playwright.sync_api import Page, sync_playwright
-from psycopg_pool import ConnectionPool
 
-from alpr_core.config import Settings
 from alpr_core.db.api_keys import create_key
-from alpr_core.events.avro import DecodedEvent
-from alpr_core.events.parse import EventLimits, parse_event
-from alpr_core.images.buckets import ensure_bucket
-from alpr_core.images.object_store import edge_uploads_of, s3_image_store
-from alpr_core.simulator.events import cameras, tracks
-from alpr_core.storage.sink import DetectionSink
 from bench.api_load import start_api
 from bench.resources import database, free_port, fresh_settings, load_services_env
+from bench.stored_reads import store_simulated
 
 GOAL_MS = 1000.0
 CHROMIUM = "/usr/bin/chromium"  # infra/chromium.sh
@@ -42,27 +33,6 @@ _FCP = """() => new Promise(resolve => {
       if (entry.name === "first-contentful-paint") resolve(entry.startTime);
   }).observe({type: "paint", buffered: true});
 })"""
-
-
-def store_reads(settings: Settings, count: int) -> None:
-    """``count`` simulated reads of the last ``count / 50`` seconds, as ``alpr run`` stores
-    them (50 a second), through the storage sink: crops, rows, passes."""
-    ensure_bucket(settings.object_store)
-    start = datetime.now(UTC) - timedelta(seconds=count / 50)
-    limits = EventLimits(1_048_576, timedelta(days=1), timedelta(days=90))
-    reads = islice(tracks(random.Random(5), cameras(8), start, 0.5), count)
-    events = [DecodedEvent(parse_event(r.record, limits, datetime.now(UTC)), 1) for r in reads]
-    with ConnectionPool(settings.db.conninfo(), min_size=1, max_size=1) as pool:
-        sink = DetectionSink(
-            pool,
-            s3_image_store(settings.object_store),
-            16,
-            edge_uploads_of(settings),
-            pass_gap=timedelta(seconds=settings.passes.gap_s),
-        )
-        for first in range(0, len(events), 2_000):
-            sink.write(events[first : first + 2_000])
-        sink.close()
 
 
 def paint_ms(page: Page, load: Callable[[], object]) -> float:
@@ -80,7 +50,8 @@ def main() -> None:
     load_services_env()
     settings = fresh_settings("console-paint")
     with database(settings):
-        store_reads(settings, args.reads)
+        start = datetime.now(UTC) - timedelta(seconds=args.reads / 50)  # alpr run: 50 a second
+        store_simulated(settings, args.reads, fleet=8, start=start, inline_share=0.5, seed=5)
         with psycopg.connect(settings.db.conninfo(), autocommit=True) as conn:
             token = create_key(conn, "paint", "viewer")[1]
             row = conn.execute(

@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
-from fastapi import APIRouter, FastAPI, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from alpr_core.api.deps import SESSION_COOKIE, key_of_token, resources_of
+from alpr_core.api.plate_query import PlateSearchQuery
 from alpr_core.api.problems import Problem
 from alpr_core.console.api_calls import api_get, api_post
 from alpr_core.db.console_sessions import Session, close_session, open_session, session_of
@@ -31,22 +32,9 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC = Path(__file__).parent / "static"
 MODES = ("exact", "prefix", "wildcard", "fuzzy")
 ALERT_STATUSES = ("new", "acknowledged", "confirmed", "dismissed")
-# the search form's fields, named as /plates/search names its parameters
-SEARCH_FIELDS = (
-    "plate_text",
-    "mode",
-    "camera_id",
-    "site",
-    "start_time",
-    "end_time",
-    "min_confidence",
-    "vehicle_type",
-    "vehicle_make",
-    "vehicle_model",
-    "vehicle_color",
-    "region",
-    "direction",
-    "purpose",
+# the search form's fields: /plates/search's parameters but the page's own
+SEARCH_FIELDS = tuple(
+    name for name in PlateSearchQuery.model_fields if name not in ("limit", "cursor", "format")
 )
 NEXT_STEPS = {"new": ("acknowledge",), "acknowledged": ("confirm", "dismiss")}
 _HEADERS = {
@@ -116,20 +104,14 @@ async def sign_out(request: Request, csrf: Text = "") -> Response:
 
 
 @router.get("/console/")
-async def search_page(request: Request) -> Response:
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
+async def search_page(request: Request, session: Signed) -> Response:
     return _render(request, "search.html", {"session": session, "form": {}, "modes": MODES})
 
 
 @router.post("/console/search")
-async def search(request: Request) -> Response:
+async def search(request: Request, session: Signed) -> Response:
     """``GET /plates/search`` with the form's plate and filters (``GET /plates`` without a
     plate); every field as the API names it, so the API checks them all."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     posted = await request.form()
     _check_csrf(session, str(posted.get("csrf", "")))
     form = {name: str(posted.get(name, "")).strip()[:200] for name in SEARCH_FIELDS}
@@ -151,16 +133,14 @@ async def search(request: Request) -> Response:
 
 
 @router.get("/console/history")
-async def history_page(request: Request) -> Response:
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
+async def history_page(request: Request, session: Signed) -> Response:
     return _render(request, "history.html", {"session": session, "form": {}, "modes": MODES})
 
 
 @router.post("/console/history")
 async def history(
     request: Request,
+    session: Signed,
     csrf: Text = "",
     plate_text: Annotated[str, Form(max_length=40)] = "",
     mode: Text = "exact",
@@ -168,9 +148,6 @@ async def history(
 ) -> Response:
     """What ``GET /plates/history`` knows of a plate: first and last seen, per camera and site,
     a daily timeline and the latest passes."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     _check_csrf(session, csrf)
     form = {"plate_text": plate_text, "mode": mode, "purpose": purpose}
     context: dict[str, Any] = {"session": session, "form": form, "modes": MODES}
@@ -190,12 +167,9 @@ async def history(
 
 @router.get("/console/audit")
 async def audit_page(
-    request: Request, key_id: str = "", since: str = "", cursor: str = ""
+    request: Request, session: Signed, key_id: str = "", since: str = "", cursor: str = ""
 ) -> Response:
     """Who searched what and when (``GET /audit``: admin keys only, as in the API)."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     form = {"key_id": key_id, "since": since}
     params = {name: value for name, value in {**form, "cursor": cursor}.items() if value}
     answer = await api_get(request, "/audit", params)
@@ -209,11 +183,10 @@ async def audit_page(
 
 
 @router.get("/console/alerts")
-async def alerts_page(request: Request, status: str = "", cursor: str = "") -> Response:
+async def alerts_page(
+    request: Request, session: Signed, status: str = "", cursor: str = ""
+) -> Response:
     """The alerts inbox (``GET /alerts``), newest first, with their workflow's next steps."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     params = {name: value for name, value in {"status": status, "cursor": cursor}.items() if value}
     answer = await api_get(request, "/alerts", params | {"limit": 50})
     context: dict[str, Any] = {
@@ -233,15 +206,13 @@ async def alerts_page(request: Request, status: str = "", cursor: str = "") -> R
 @router.post("/console/alerts/{alert_id}")
 async def change_alert(
     request: Request,
+    session: Signed,
     alert_id: int,
     action: Annotated[Literal["acknowledge", "confirm", "dismiss"], Form()],
     csrf: Text = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Acknowledge, confirm or dismiss an alert through ``POST /alerts/{id}/{action}``."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     _check_csrf(session, csrf)
     body = {"note": note} if note.strip() else {}
     answer = await api_post(request, session, f"/alerts/{alert_id}/{action}", json=body)
@@ -252,11 +223,8 @@ async def change_alert(
 
 
 @router.get("/console/watchlists")
-async def watchlists_page(request: Request) -> Response:
+async def watchlists_page(request: Request, session: Signed) -> Response:
     """The lists the key may see (``GET /watchlists``: admin and watchlist keys)."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     answer = await api_get(request, "/watchlists")
     context: dict[str, Any] = {"session": session}
     if answer.status_code == 200:
@@ -267,26 +235,23 @@ async def watchlists_page(request: Request) -> Response:
 
 
 @router.get("/console/watchlists/{watchlist_id}")
-async def watchlist_page(request: Request, watchlist_id: UUID, cursor: str = "") -> Response:
+async def watchlist_page(
+    request: Request, session: Signed, watchlist_id: UUID, cursor: str = ""
+) -> Response:
     """A list and a page of its entries, with the CSV import."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     return await _watchlist(request, session, watchlist_id, cursor, {})
 
 
 @router.post("/console/watchlists/{watchlist_id}/import")
 async def import_watchlist(
     request: Request,
+    session: Signed,
     watchlist_id: UUID,
     file: UploadFile,
     csrf: Text = "",
     replace: Text = "",
 ) -> Response:
     """A CSV file of entries through ``POST /watchlists/{id}/entries.csv``, with its report."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     _check_csrf(session, csrf)
     most = resources_of(request).settings.watchlist_import_max_bytes
     content = await file.read(most + 1)  # one byte more: the API refuses a file too large
@@ -333,19 +298,13 @@ async def _watchlist(
 
 
 @router.get("/console/live")
-async def live_page(request: Request) -> Response:
+async def live_page(request: Request, session: Signed) -> Response:
     """New reads as they are stored, from ``GET /plates/stream`` (``static/live.js``)."""
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
     return _render(request, "live.html", {"session": session})
 
 
 @router.get("/console/reads/{plate_id}")
-async def read_page(request: Request, plate_id: int) -> Response:
-    session = await _session(request)
-    if session is None:
-        return _to_sign_in()
+async def read_page(request: Request, session: Signed, plate_id: int) -> Response:
     answer = await api_get(request, f"/plates/{plate_id}")
     context: dict[str, Any] = {"session": session}
     if answer.status_code == 200:
@@ -356,6 +315,17 @@ async def read_page(request: Request, plate_id: int) -> Response:
     else:
         context["error"] = _problem_text(answer)
     return _render(request, "read.html", context, answer.status_code)
+
+
+async def _signed_in(request: Request) -> Session:
+    """The request's console session, or a redirect to the sign-in page."""
+    session = await _session(request)
+    if session is None:
+        raise Problem(303, "Sign in", "Sign in first.", headers={"Location": "/console/sign-in"})
+    return session
+
+
+Signed = Annotated[Session, Depends(_signed_in)]
 
 
 async def _session(request: Request) -> Session | None:
@@ -375,10 +345,6 @@ def _same_origin(request: Request) -> bool:
     """Whether a browser's ``Origin`` (when it sends one) is this console's own."""
     origin = request.headers.get("origin")
     return origin is None or urlsplit(origin).netloc == request.url.netloc
-
-
-def _to_sign_in() -> Response:
-    return RedirectResponse("/console/sign-in", status_code=303)
 
 
 def _problem_text(answer: httpx.Response) -> str:

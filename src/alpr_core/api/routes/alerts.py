@@ -22,6 +22,7 @@ from alpr_core.api.audit import audited_page, record_query
 from alpr_core.api.cursor import Cursor, keyset
 from alpr_core.api.deps import ReaderKey, resources_of
 from alpr_core.api.export import Export, ExportFormat, export_response, export_responses
+from alpr_core.api.live_streams import close_stream, open_stream
 from alpr_core.api.params import as_utc, parse_cursor
 from alpr_core.api.plate_query import NO_NUL
 from alpr_core.api.problems import Problem, problem_responses
@@ -151,17 +152,8 @@ async def stream_alerts(
     ten seconds before it again (one may have committed late): drop ids you have. A stream ends
     after `API_ALERT_STREAM_MAX_S`, and the client reconnects with its key checked again. At
     most `API_ALERT_STREAMS_MAX` streams per process (then 503)."""
-    resources = resources_of(request)
     resume = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-    if resources.alert_streams.locked():
-        raise Problem(503, "Too many streams", "Every alert stream of this process is taken.")
-    await resources.alert_streams.acquire()
-    try:
-        async with resources.pool.connection() as conn:
-            await record_query(conn, key, request, 200, 0)
-    except BaseException:
-        resources.alert_streams.release()
-        raise
+    await open_stream(request, key)
     events = _alert_events(request, key, resume)
     return StreamingResponse(events, media_type=EVENT_STREAM, headers={"Cache-Control": "no-store"})
 
@@ -190,7 +182,7 @@ async def _alert_events(request: Request, key: ApiKey, resume: int | None) -> As
                     yield ": keep-alive\n\n"
                     quiet_since = time.monotonic()
     finally:
-        resources.alert_streams.release()
+        close_stream(request)
 
 
 def _event(event_id: int, alert: db.Alert) -> str:

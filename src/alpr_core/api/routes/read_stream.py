@@ -19,11 +19,10 @@ from typing import Any, LiteralString
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from psycopg import AsyncConnection
 
-from alpr_core.api.audit import record_query
 from alpr_core.api.deps import ReaderKey, resources_of
-from alpr_core.api.problems import Problem, problem_responses
+from alpr_core.api.live_streams import close_stream, open_stream
+from alpr_core.api.problems import problem_responses
 from alpr_core.api.queries import SUMMARY_COLUMNS, scope_clause
 from alpr_core.api.routes.alerts import EVENT_STREAM, HEARTBEAT_S
 from alpr_core.api.routes.plates import summaries
@@ -49,17 +48,7 @@ async def stream_reads(request: Request, key: ReaderKey) -> Response:
     comment every 15 s keeps proxies from closing the connection. A stream ends after
     `API_ALERT_STREAM_MAX_S`, and the client reconnects with its key checked again. Streams of
     reads and alerts share `API_ALERT_STREAMS_MAX` per process (then 503)."""
-    resources = resources_of(request)
-    if resources.alert_streams.locked():
-        raise Problem(503, "Too many streams", "Every live stream of this process is taken.")
-    await resources.alert_streams.acquire()
-    try:
-        async with resources.pool.connection() as conn:
-            await record_query(conn, key, request, 200, 0)
-            opened = await _database_now(conn)
-    except BaseException:
-        resources.alert_streams.release()
-        raise
+    opened = await open_stream(request, key)
     events = _read_events(request, key, opened)
     return StreamingResponse(events, media_type=EVENT_STREAM, headers={"Cache-Control": "no-store"})
 
@@ -88,7 +77,7 @@ async def _read_events(request: Request, key: ApiKey, opened: datetime) -> Async
                 quiet_since = time.monotonic()
             await asyncio.sleep(max(0.0, min(POLL_S, ends - time.monotonic())))
     finally:
-        resources.alert_streams.release()
+        close_stream(request)
 
 
 def _stored_since(key: ApiKey, since: datetime) -> tuple[LiteralString, dict[str, Any]]:
@@ -104,14 +93,6 @@ def _stored_since(key: ApiKey, since: datetime) -> tuple[LiteralString, dict[str
         f" ORDER BY ingested_at, id LIMIT {BATCH}"
     )
     return query, params
-
-
-async def _database_now(conn: AsyncConnection[Any]) -> datetime:
-    cursor = await conn.execute("SELECT now()")
-    row = await cursor.fetchone()
-    assert row is not None
-    moment: datetime = row[0]
-    return moment
 
 
 def _event(read: dict[str, Any]) -> str:
