@@ -124,11 +124,7 @@ async def search(request: Request, session: Signed) -> Response:
         params.pop("purpose", None)
     answer = await api_get(request, path, params)
     context: dict[str, Any] = {"session": session, "form": form, "modes": MODES}
-    if answer.status_code == 200:
-        page = answer.json()
-        context |= {"items": page["items"], "next_cursor": page["next_cursor"]}
-    else:
-        context["error"] = _problem_text(answer)
+    context |= _listing(answer, "items")
     return _render(request, "search.html", context, answer.status_code)
 
 
@@ -174,11 +170,7 @@ async def audit_page(
     params = {name: value for name, value in {**form, "cursor": cursor}.items() if value}
     answer = await api_get(request, "/audit", params)
     context: dict[str, Any] = {"session": session, "form": form}
-    if answer.status_code == 200:
-        page = answer.json()
-        context |= {"entries": page["items"], "next_cursor": page["next_cursor"]}
-    else:
-        context["error"] = _problem_text(answer)
+    context |= _listing(answer, "entries")
     return _render(request, "audit.html", context, answer.status_code)
 
 
@@ -195,11 +187,7 @@ async def alerts_page(
         "statuses": ALERT_STATUSES,
         "next_steps": NEXT_STEPS,
     }
-    if answer.status_code == 200:
-        page = answer.json()
-        context |= {"alerts": page["items"], "next_cursor": page["next_cursor"]}
-    else:
-        context["error"] = _problem_text(answer)
+    context |= _listing(answer, "alerts")
     return _render(request, "alerts.html", context, answer.status_code)
 
 
@@ -345,6 +333,14 @@ def _same_origin(request: Request) -> bool:
     """Whether a browser's ``Origin`` (when it sends one) is this console's own."""
     origin = request.headers.get("origin")
     return origin is None or urlsplit(origin).netloc == request.url.netloc
+
+
+def _listing(answer: httpx.Response, name: str) -> dict[str, Any]:
+    """A page of an API listing for a template (its items as ``name``), or its refusal."""
+    if answer.status_code != 200:
+        return {"error": _problem_text(answer)}
+    page = answer.json()
+    return {name: page["items"], "next_cursor": page["next_cursor"]}
 
 
 def _problem_text(answer: httpx.Response) -> str:
