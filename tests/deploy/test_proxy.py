@@ -116,6 +116,7 @@ class _Recorder(BaseHTTPRequestHandler):
                 "upstream": getattr(self.server, "name", ""),
                 "path": self.path,
                 "x_forwarded_for": self.headers.get("X-Forwarded-For"),
+                "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
                 "host": self.headers.get("Host"),
             }
         ).encode()
@@ -244,6 +245,14 @@ def test_https_serves_the_api_through_the_local_ca(proxy: Proxy) -> None:
     assert seen["upstream"] == "api"
     assert seen["path"] == "/plates?plate=ABC"
     assert seen["x_forwarded_for"] == "127.0.0.1"  # the client, as the API's trusted proxy says
+
+
+def test_the_api_learns_the_request_came_over_tls_and_for_which_host(proxy: Proxy) -> None:
+    """What the console needs to mark its cookie Secure and to check a sign-in's origin."""
+    _, _, body = get(proxy, "/console/sign-in", {"X-Forwarded-Proto": "http"})
+    seen = json.loads(body)
+    assert seen["x_forwarded_proto"] == "https"
+    assert seen["host"] == f"localhost:{proxy.https_port}"
 
 
 def test_a_client_forged_forwarded_for_is_replaced(proxy: Proxy) -> None:

@@ -31,6 +31,19 @@ def client_address(request: Request, trusted: Sequence[Network]) -> str | None:
     return _valid(hops[0] if hops else peer)
 
 
+def came_over_tls(request: Request, trusted: Sequence[Network]) -> bool:
+    """Whether the client's request came over TLS: to us, or to a trusted proxy that says so in
+    ``X-Forwarded-Proto`` (the front door sets it on every request it forwards)."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else None
+    return (
+        peer is not None
+        and _is_trusted(peer, trusted)
+        and request.headers.get("x-forwarded-proto", "").strip().lower() == "https"
+    )
+
+
 def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
     try:
         parsed = ip_address(address)

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from alpr_core.api.client_address import came_over_tls
 from alpr_core.api.deps import SESSION_COOKIE, key_of_token, resources_of
 from alpr_core.api.plate_query import PlateSearchQuery
 from alpr_core.api.problems import Problem
@@ -84,7 +85,7 @@ async def sign_in(request: Request, api_key: Annotated[str, Form(max_length=200)
         token,
         max_age=int(lifetime.total_seconds()),
         path="/",
-        secure=request.url.scheme == "https",
+        secure=came_over_tls(request, resources.trusted_proxies),
         httponly=True,
         samesite="strict",
     )
