@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, get_args
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -25,19 +25,26 @@ from alpr_core.api.client_address import came_over_tls
 from alpr_core.api.deps import SESSION_COOKIE, key_of_token, resources_of
 from alpr_core.api.plate_query import PlateSearchQuery
 from alpr_core.api.problems import Problem
+from alpr_core.api.routes.alerts import Action
+from alpr_core.api.search import MatchMode
 from alpr_core.console.api_calls import api_get, api_post
+from alpr_core.db.alert_views import TRANSITIONS, AlertStatus
 from alpr_core.db.console_sessions import Session, close_session, open_session, session_of
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC = Path(__file__).parent / "static"
-MODES = ("exact", "prefix", "wildcard", "fuzzy")
-ALERT_STATUSES = ("new", "acknowledged", "confirmed", "dismissed")
+MODES = tuple(mode.value for mode in MatchMode)
+ALERT_STATUSES: tuple[str, ...] = get_args(AlertStatus)
 # the search form's fields: /plates/search's parameters but the page's own
 SEARCH_FIELDS = tuple(
     name for name in PlateSearchQuery.model_fields if name not in ("limit", "cursor", "format")
 )
-NEXT_STEPS = {"new": ("acknowledge",), "acknowledged": ("confirm", "dismiss")}
+# each status's next steps in the alert workflow, as the API allows them
+NEXT_STEPS = {
+    status: tuple(action for action, (_, before) in TRANSITIONS.items() if status in before)
+    for status in ALERT_STATUSES
+}
 _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self';"
     " style-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self';"
@@ -197,7 +204,7 @@ async def change_alert(
     request: Request,
     session: Signed,
     alert_id: int,
-    action: Annotated[Literal["acknowledge", "confirm", "dismiss"], Form()],
+    action: Annotated[Action, Form()],
     csrf: Text = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:

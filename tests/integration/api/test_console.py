@@ -255,13 +255,7 @@ def test_the_history_of_a_plate_counts_its_passes_where_they_were_seen(
     console: TestClient, settings: Settings, stored: list[DecodedEvent], keys: Keys
 ) -> None:
     csrf = sign_in(console, keys.viewer)
-    with psycopg.connect(settings.db.conninfo()) as conn:
-        row = conn.execute(
-            "SELECT plate_normalized, count(*), min(camera_id) FROM passes"
-            " GROUP BY plate_normalized ORDER BY count(*) DESC, plate_normalized LIMIT 1"
-        ).fetchone()
-    assert row is not None
-    plate, passes = row[0], row[1:]
+    plate, *passes = busiest_plate(settings)
     answer = console.post(
         "/console/history", data={"csrf": csrf, "plate_text": plate, "purpose": "case 12"}
     )
@@ -322,6 +316,17 @@ def test_with_the_console_off_there_are_no_pages_and_sessions_open_nothing(
         assert client.get("/console/").status_code == 404
         client.cookies.set(COOKIE, session)
         assert client.get("/plates").status_code == 401
+
+
+def busiest_plate(settings: Settings) -> tuple[str, int, str]:
+    """The plate with the most passes: (plate, its passes, the first of its cameras)."""
+    with psycopg.connect(settings.db.conninfo()) as conn:
+        row = conn.execute(
+            "SELECT plate_normalized, count(*), min(camera_id) FROM passes"
+            " GROUP BY plate_normalized ORDER BY count(*) DESC, plate_normalized LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    return str(row[0]), int(row[1]), str(row[2])
 
 
 def _sites_of(client: TestClient, ids: set[int]) -> set[str | None]:

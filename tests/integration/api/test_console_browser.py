@@ -26,6 +26,7 @@ from alpr_core.images.object_store import ObjectImageStore
 from alpr_core.simulator.events import SimulatedRead
 from tests.integration.api.alerting import listed, read
 from tests.integration.api.conftest import LIMITS, Keys, as_key, store
+from tests.integration.api.test_console import busiest_plate
 from tests.integration.api.test_service import api_process
 
 CHROMIUM = "/usr/bin/chromium"  # infra/chromium.sh; `playwright install` is never run
@@ -207,7 +208,7 @@ def test_every_page_renders_and_is_pictured(
     page.locator("ul.reads a").first.click()
     shots["read"] = _picture(page, target, "read")
     page.get_by_role("link", name="History").click()
-    page.get_by_label("Plate", exact=True).fill(_busiest_plate(settings))
+    page.get_by_label("Plate", exact=True).fill(busiest_plate(settings)[0])
     page.get_by_role("button", name="Show history").click()
     expect(page.get_by_role("heading", name=re.compile("^Seen"))).to_be_visible()
     shots["history"] = _picture(page, target, "history")
@@ -236,17 +237,6 @@ def test_every_page_renders_and_is_pictured(
     phone.close()
     context.close()
     assert all(size > 10_000 for size in shots.values()), shots
-
-
-def _busiest_plate(settings: Settings) -> str:
-    """The plate with the most passes."""
-    with psycopg.connect(settings.db.conninfo()) as conn:
-        row = conn.execute(
-            "SELECT plate_normalized FROM passes GROUP BY plate_normalized"
-            " ORDER BY count(*) DESC, plate_normalized LIMIT 1"
-        ).fetchone()
-    assert row is not None
-    return str(row[0])
 
 
 def _picture(page: Page, target: Path, name: str) -> int:
